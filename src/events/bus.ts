@@ -1,0 +1,176 @@
+import { createPubSub } from 'graphql-yoga';
+import type { TypedEventListenerOrEventListenerObject } from '@graphql-yoga/typed-event-target';
+import pg from 'pg';
+import { config } from '../config.js';
+import { pool } from '../db/client.js';
+import type { EventName, EventPayloads, PubSubChannels } from './channels.js';
+
+/**
+ * Live events across processes on PostgreSQL LISTEN/NOTIFY, behind Yoga's pub/sub.
+ *
+ * Publishing queues the event in memory; the queue is flushed on the next turn of the event
+ * loop as one `pg_notify` statement for many events, on a pooled connection of its own, so a
+ * notification never rides inside (or holds up) a write transaction: callers publish after
+ * their transaction committed. Each NOTIFY payload is a JSON array of events kept under the
+ * 8000-byte limit. Every process (including the publisher) receives events through its LISTEN
+ * connection, so local and remote subscribers see the same order.
+ */
+const CHANNEL = 'platform_events';
+const MAX_NOTIFY_BYTES = 7900;
+const RECONNECT_DELAY_MS = 1000;
+
+type WireEvent = [topic: string, detail: unknown];
+type Listener = TypedEventListenerOrEventListenerObject<CustomEvent>;
+
+const listenersByTopic = new Map<string, Set<Listener>>();
+let pending: WireEvent[] = [];
+let flushScheduled = false;
+let flushing: Promise<void> = Promise.resolve();
+let listenClient: pg.Client | null = null;
+let listening = false;
+let stopped = false;
+
+const eventTarget = {
+  addEventListener(topic: string, listener: Listener | null) {
+    if (!listener) return;
+    let listeners = listenersByTopic.get(topic);
+    if (!listeners) listenersByTopic.set(topic, (listeners = new Set()));
+    listeners.add(listener);
+  },
+  removeEventListener(topic: string, listener: Listener | null) {
+    if (!listener) return;
+    const listeners = listenersByTopic.get(topic);
+    listeners?.delete(listener);
+    if (listeners?.size === 0) listenersByTopic.delete(topic);
+  },
+  dispatchEvent(event: CustomEvent) {
+    enqueue([event.type, event.detail]);
+    return true;
+  },
+};
+
+export const pubSub = createPubSub<PubSubChannels>({
+  // Our target implements the three methods Yoga uses; the cast covers EventTarget's overloads.
+  eventTarget: eventTarget as unknown as EventTarget as never,
+});
+
+/** Publishes an account's event to every API process. Call after the write has committed. */
+export function publishEvent<Name extends EventName>(name: Name, accountId: string, payload: EventPayloads[Name]): void {
+  (pubSub.publish as (name: string, id: string, payload: unknown) => void)(name, accountId, payload);
+}
+
+function enqueue(event: WireEvent): void {
+  const size = Buffer.byteLength(JSON.stringify(event));
+  if (size > MAX_NOTIFY_BYTES) {
+    // A programming error (payloads are ids and small facts); refuse loudly rather than truncate.
+    console.error(`[events] ${event[0]}: payload of ${size} bytes exceeds the NOTIFY limit; dropped`);
+    return;
+  }
+  pending.push(event);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      flushing = flushing.then(flush);
+    });
+  }
+}
+
+async function flush(): Promise<void> {
+  const events = pending;
+  pending = [];
+  if (events.length === 0) return;
+  const payloads: string[] = [];
+  let batch: string[] = [];
+  let bytes = 2;
+  for (const event of events) {
+    const encoded = JSON.stringify(event);
+    const size = Buffer.byteLength(encoded) + 1;
+    if (bytes + size > MAX_NOTIFY_BYTES && batch.length > 0) {
+      payloads.push(`[${batch.join(',')}]`);
+      batch = [];
+      bytes = 2;
+    }
+    batch.push(encoded);
+    bytes += size;
+  }
+  payloads.push(`[${batch.join(',')}]`);
+  try {
+    await pool.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS batch(payload, position) ORDER BY position`, [
+      CHANNEL,
+      payloads,
+    ]);
+  } catch (error) {
+    console.error('[events] could not publish', events.length, 'event(s):', (error as Error).message);
+  }
+}
+
+function deliver(payload: string): void {
+  let events: WireEvent[];
+  try {
+    events = JSON.parse(payload) as WireEvent[];
+  } catch {
+    return;
+  }
+  for (const [topic, detail] of events) {
+    const listeners = listenersByTopic.get(topic);
+    if (!listeners) continue;
+    const event = new CustomEvent(topic, { detail });
+    for (const listener of listeners) {
+      if (typeof listener === 'function') listener(event);
+      else listener.handleEvent(event);
+    }
+  }
+}
+
+/** Opens the LISTEN connection (API processes); reconnects on its own when it drops. */
+export async function startEventListener(): Promise<void> {
+  stopped = false;
+  const client = new pg.Client({ connectionString: config.databaseUrl, application_name: 'sms-platform-events' });
+  client.on('notification', (message) => {
+    if (message.channel === CHANNEL && message.payload) deliver(message.payload);
+  });
+  client.on('error', (error) => {
+    console.error('[events] listener connection lost:', error.message);
+    reconnectLater(client);
+  });
+  client.on('end', () => reconnectLater(client));
+  await client.connect();
+  await client.query(`LISTEN ${CHANNEL}`);
+  listenClient = client;
+  listening = true;
+}
+
+function reconnectLater(client: pg.Client): void {
+  if (listenClient !== client) return;
+  listenClient = null;
+  listening = false;
+  scheduleReconnect();
+}
+
+function scheduleReconnect(): void {
+  if (stopped) return;
+  setTimeout(() => {
+    if (stopped) return;
+    startEventListener().catch((error: unknown) => {
+      console.error('[events] reconnect failed:', (error as Error).message);
+      scheduleReconnect();
+    });
+  }, RECONNECT_DELAY_MS);
+}
+
+export function isEventListenerUp(): boolean {
+  return listening;
+}
+
+/** Sends what is queued, then closes the LISTEN connection. */
+export async function stopEventBus(): Promise<void> {
+  stopped = true;
+  await new Promise((resolve) => setImmediate(resolve));
+  await flushing;
+  await flush();
+  const client = listenClient;
+  listenClient = null;
+  listening = false;
+  await client?.end().catch(() => undefined);
+}

@@ -1,0 +1,122 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { config } from '../config.js';
+import type { Actor } from '../domain/auth/actor.js';
+import { authenticateRequest, GRAPHQL_PATH, yoga } from './yoga.js';
+
+/**
+ * One port for everything: GraphQL over HTTP (and SSE) through Yoga, GraphQL over WebSocket
+ * (graphql-ws) on the same path.
+ */
+export interface HttpServer {
+  server: Server;
+  url: string;
+  /** Stops accepting, closes sockets, waits for in-flight requests (bounded), then returns. */
+  close(): Promise<void>;
+}
+
+type Envelope = ReturnType<typeof yoga.getEnveloped>;
+type SocketExtra = {
+  request: IncomingMessage;
+  actor?: Actor | null;
+};
+
+export async function startHttpServer(): Promise<HttpServer> {
+  const server = createServer((request, response) => {
+    if (!withinSizeLimit(request, response)) return;
+    void yoga(request, response);
+  });
+
+  const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.graphql.maxRequestBytes });
+  const wsServer = useServer<Record<string, unknown>, SocketExtra>(
+    {
+      // Authentication once per connection, from connection_init's payload.
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        if (typeof authorization !== 'string' || !authorization) return false;
+        try {
+          ctx.extra.actor = await authenticateRequest(authorization);
+        } catch {
+          return false;
+        }
+        return ctx.extra.actor !== null;
+      },
+      execute: (args: ExecutionArgs) => (args.rootValue as Envelope).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as Envelope).subscribe(args),
+      // Through Yoga's envelope, so validation, armor limits and the context apply as over HTTP.
+      onSubscribe: async (ctx, _id, params) => {
+        const envelope = yoga.getEnveloped({
+          req: ctx.extra.request,
+          request: undefined as never,
+          params,
+          socketActor: ctx.extra.actor ?? null,
+        });
+        const args = {
+          schema: envelope.schema,
+          operationName: params.operationName,
+          document: envelope.parse(params.query),
+          variableValues: params.variables,
+          contextValue: await envelope.contextFactory(),
+          rootValue: envelope,
+        };
+        const errors = envelope.validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args as ExecutionArgs;
+      },
+    },
+    sockets,
+  );
+
+  const openSockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    openSockets.add(socket);
+    socket.on('close', () => openSockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+
+  return {
+    server,
+    url: config.publicUrl ?? `http://${host}:${port}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Subscribers are told the server is going away (1001) so clients reconnect elsewhere.
+      await wsServer.dispose();
+      server.closeIdleConnections();
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
+      await Promise.race([closed, timeout]);
+      for (const socket of openSockets) socket.destroy();
+      await yoga.dispose();
+    },
+  };
+}
+
+/** Refuses bodies over MAX_REQUEST_BYTES before reading them. */
+function withinSizeLimit(request: IncomingMessage, response: ServerResponse): boolean {
+  if (request.method !== 'POST') return true;
+  const length = Number(request.headers['content-length']);
+  if (!request.headers['content-length'] || Number.isNaN(length)) {
+    response.writeHead(411, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ errors: [{ message: 'A Content-Length header is required.', extensions: { code: 'LENGTH_REQUIRED' } }] }),
+    );
+    return false;
+  }
+  if (length > config.graphql.maxRequestBytes) {
+    response.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(
+      JSON.stringify({
+        errors: [{ message: `Request body over ${config.graphql.maxRequestBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+      }),
+    );
+    return false;
+  }
+  return true;
+}

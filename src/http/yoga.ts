@@ -1,0 +1,75 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError as maskUnexpectedError, type YogaInitialContext } from 'graphql-yoga';
+import { config } from '../config.js';
+import type { Actor } from '../domain/auth/actor.js';
+import { authenticate } from '../domain/auth/authenticate.js';
+import { DomainError } from '../domain/errors.js';
+import type { Context } from '../schema/context.js';
+import { schema } from '../schema/index.js';
+
+/** Set by the WebSocket server after it authenticated `connection_init`. */
+interface SocketContext {
+  socketActor?: Actor | null;
+}
+
+export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * One authenticated context for HTTP (including SSE) and WebSocket: credentials are checked
+ * once, when the context is built. Bad credentials fail the request; none leaves it anonymous
+ * (public fields such as `logIn` work, guarded ones answer NOT_AUTHENTICATED).
+ */
+async function buildContext(initial: YogaInitialContext & SocketContext): Promise<Context> {
+  if (initial.socketActor !== undefined) return { actor: initial.socketActor };
+  return { actor: await authenticateRequest(initial.request.headers.get('authorization')) };
+}
+
+export async function authenticateRequest(authorization: string | null | undefined): Promise<Actor | null> {
+  try {
+    return await authenticate(authorization);
+  } catch (error) {
+    if (error instanceof DomainError) {
+      throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+    }
+    throw error;
+  }
+}
+
+/** Domain errors keep their message and code; anything else is masked (and logged). */
+function maskError(error: unknown, message: string, isDev?: boolean): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof DomainError && error instanceof GraphQLError) {
+    return new GraphQLError(original.message, {
+      nodes: error.nodes,
+      path: error.path,
+      extensions: { code: original.code },
+    });
+  }
+  if (error instanceof GraphQLError && !error.originalError) return error;
+  console.error('[graphql] unexpected error', original);
+  return maskUnexpectedError(error, message, isDev);
+}
+
+export const yoga = createYoga<SocketContext, Context>({
+  schema,
+  graphqlEndpoint: GRAPHQL_PATH,
+  context: buildContext,
+  graphiql: config.graphql.graphiql ? { subscriptionsProtocol: 'WS' } : false,
+  landingPage: false,
+  maskedErrors: { maskError, isDev: false },
+  batching: false,
+  plugins: [
+    // Browsers cannot send this header cross-site without a preflight.
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type', 'authorization'] }),
+    EnvelopArmorPlugin({
+      maxDepth: { n: config.graphql.maxDepth },
+      costLimit: { maxCost: config.graphql.maxCost },
+      maxAliases: { n: config.graphql.maxAliases },
+      maxTokens: { n: config.graphql.maxTokens },
+      maxDirectives: { n: 20 },
+      blockFieldSuggestion: { enabled: config.production },
+    }),
+  ],
+});

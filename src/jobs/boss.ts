@@ -1,0 +1,55 @@
+import { PgBoss } from 'pg-boss';
+import { config } from '../config.js';
+import { purgeExpiredAuth } from './purge-expired-auth.js';
+import { QUEUES, type JobPayloads, type QueueName } from './queues.js';
+
+/**
+ * pg-boss in the platform's database (schema `pgboss`). Every process can enqueue; only
+ * worker processes run handlers, maintenance and schedules.
+ */
+export const boss = new PgBoss({
+  connectionString: config.databaseUrl,
+  schema: config.jobsSchema,
+  application_name: `sms-platform-jobs-${config.role}`,
+  max: 4,
+  supervise: config.runsWorkers,
+  schedule: config.runsWorkers,
+});
+boss.on('error', (error: Error) => console.error('[jobs]', error.message));
+
+type Handlers = { [Name in QueueName]?: (data: JobPayloads[Name]) => Promise<unknown> };
+
+const HANDLERS: Handlers = {
+  'purge-expired-auth': async () => {
+    const purged = await purgeExpiredAuth();
+    if (purged.refreshTokens + purged.signUps > 0) console.info('[jobs] purged', purged);
+    return purged;
+  },
+};
+
+export async function startJobs(): Promise<void> {
+  await boss.start();
+  for (const [name, definition] of Object.entries(QUEUES)) {
+    await boss.createQueue(name, definition.options);
+  }
+  if (!config.runsWorkers) return;
+  for (const [name, definition] of Object.entries(QUEUES)) {
+    if (definition.cron) await boss.schedule(name, definition.cron);
+    const handler = HANDLERS[name as QueueName] as ((data: unknown) => Promise<unknown>) | undefined;
+    if (handler) {
+      await boss.work(name, async (jobs) => {
+        for (const job of jobs) await handler(job.data);
+      });
+    }
+  }
+}
+
+/** Enqueues a job; pass `db` (a transaction) to make it part of the write that needs it. */
+export function enqueue<Name extends QueueName>(name: Name, data: JobPayloads[Name], options?: Parameters<PgBoss['send']>[2]): Promise<string | null> {
+  return boss.send(name, data, options ?? undefined);
+}
+
+/** Waits for running handlers to finish (bounded), then closes pg-boss' pool. */
+export async function stopJobs(): Promise<void> {
+  await boss.stop({ graceful: true, timeout: config.shutdownTimeoutMs });
+}

@@ -1,0 +1,39 @@
+import type { Queue } from 'pg-boss';
+
+/**
+ * Every queue, with its payload type and its delivery policy, created at start-up. Retry,
+ * expiry and dead letter are set here once, so no caller can forget them. Every handler is
+ * safe to run twice.
+ */
+export interface JobPayloads {
+  'purge-expired-auth': Record<string, never>;
+  'dead-letters': { queue?: string };
+}
+
+export type QueueName = keyof JobPayloads;
+
+interface QueueDefinition {
+  options: Omit<Queue, 'name'>;
+  /** Cron schedule (UTC) for recurring jobs. */
+  cron?: string;
+}
+
+export const DEAD_LETTER_QUEUE = 'dead-letters' satisfies QueueName;
+
+export const QUEUES: Record<QueueName, QueueDefinition> = {
+  'dead-letters': {
+    // Failed jobs land here for inspection; kept 30 days, never retried automatically.
+    options: { retryLimit: 0, expireInSeconds: 60, deleteAfterSeconds: 30 * 24 * 3600 },
+  },
+  'purge-expired-auth': {
+    options: {
+      policy: 'singleton',
+      retryLimit: 3,
+      retryDelay: 30,
+      retryBackoff: true,
+      expireInSeconds: 300,
+      deadLetter: DEAD_LETTER_QUEUE,
+    },
+    cron: '17 * * * *',
+  },
+};

@@ -1,0 +1,66 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { config } from '../config.js';
+import { prisma } from '../db/client.js';
+import { NotAuthenticatedError, PermissionDeniedError } from '../domain/errors.js';
+import { can, type Permission } from '../domain/permissions.js';
+import type PrismaTypes from '../generated/pothos-prisma-types.js';
+import { getDatamodel } from '../generated/pothos-prisma-types.js';
+import type { Context } from './context.js';
+
+/**
+ * Plugin order (each wraps the ones after it):
+ * 1. scope-auth first, so no other plugin's resolver wrapper runs before authorisation;
+ * 2. errors next, so domain errors thrown by resolvers become typed results;
+ * 3. prisma, then relay, which builds nodes and connections on the prisma types.
+ */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { authenticated: boolean; permission: Permission; user: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    Email: { Input: string; Output: string };
+    Phone: { Input: string; Output: string };
+    Decimal: { Input: string; Output: string | { toFixed(): string } };
+  };
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (context) => ({
+      authenticated: context.actor !== null,
+      user: context.actor?.kind === 'USER',
+      permission: (permission: Permission) => context.actor !== null && can(context.actor.role, permission),
+    }),
+    unauthorizedError: (_parent, context, _info, result) =>
+      context.actor ? new PermissionDeniedError(describeFailure(result.failure), context.actor.role) : new NotAuthenticatedError(),
+  },
+  errors: { defaultTypes: [] },
+  prisma: {
+    client: prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: true,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: config.env === 'development' ? 'warn' : null,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
+});
+
+function describeFailure(failure: { kind: string; scope?: string; parameter?: unknown }): string {
+  if (failure.kind === 'Scope' && failure.scope === 'permission') return String(failure.parameter);
+  if (failure.kind === 'Scope' && failure.scope === 'user') return 'a logged-in user (not an API key)';
+  return 'a permission this role lacks';
+}
