@@ -6,15 +6,11 @@ import { PrismaClient } from '../generated/prisma/client.js';
 /**
  * The process' single pool and Prisma client. Prisma and the hot-path SQL share the pool, so one
  * setting bounds the connections a process opens. The URL is known before this module loads:
- * `main.ts` starts the embedded PostgreSQL first when no DATABASE_URL is given.
+ * `main.ts` starts the embedded PostgreSQL first when no DATABASE_URL is given. Nothing
+ * connects until first used, so tools that only build the schema need no database.
  */
-function databaseUrl(): string {
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is not set: start the platform through src/main.ts');
-  return config.databaseUrl;
-}
-
 export const pool = new pg.Pool({
-  connectionString: databaseUrl(),
+  connectionString: config.databaseUrl,
   max: config.databasePoolSize,
   application_name: `sms-platform-${config.role}`,
 });

@@ -1,7 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { GraphQLError } from 'graphql';
-import { createYoga, maskError as maskUnexpectedError, type YogaInitialContext } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError, createYoga, maskError as maskUnexpectedError, type YogaInitialContext } from 'graphql-yoga';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
 import { authenticate } from '../domain/auth/authenticate.js';
@@ -31,23 +31,28 @@ export async function authenticateRequest(authorization: string | null | undefin
     return await authenticate(authorization);
   } catch (error) {
     if (error instanceof DomainError) {
-      throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+      throw createGraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
     }
     throw error;
   }
 }
 
-/** Domain errors keep their message and code; anything else is masked (and logged). */
+/**
+ * Domain errors keep their message and code; errors GraphQL itself raised (validation, limits)
+ * pass; anything else is masked (and logged). Checked by shape, not class: under some loaders
+ * `graphql` is instantiated twice and `instanceof GraphQLError` would lie.
+ */
 function maskError(error: unknown, message: string, isDev?: boolean): Error {
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof DomainError && error instanceof GraphQLError) {
-    return new GraphQLError(original.message, {
-      nodes: error.nodes,
-      path: error.path,
+  const located = error as Partial<GraphQLError>;
+  const original = located.originalError ?? error;
+  if (original instanceof DomainError) {
+    return createGraphQLError(original.message, {
+      nodes: located.nodes ?? null,
+      path: located.path,
       extensions: { code: original.code },
     });
   }
-  if (error instanceof GraphQLError && !error.originalError) return error;
+  if (error instanceof Error && 'extensions' in error && !located.originalError) return error;
   console.error('[graphql] unexpected error', original);
   return maskUnexpectedError(error, message, isDev);
 }

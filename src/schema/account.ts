@@ -47,19 +47,22 @@ export const AccountType = builder.prismaNode('Account', {
     plan: t.relation('plan', { type: PlanType }),
     creditBalance: t.expose('creditBalance', {
       type: 'Decimal',
+      nullable: true,
       authScopes: { permission: 'billing:read' },
-      description: 'Prepaid credit in euros.',
+      description: 'Prepaid credit in euros (null, with an error, for roles without billing rights).',
     }),
     services: t.relation('services', { description: 'Additional services switched on.' }),
     parent: t.relation('parent', { nullable: true }),
     members: t.relatedConnection('memberships', {
       cursor: 'id',
       query: { orderBy: { createdAt: 'asc' } },
+      nullable: true,
       authScopes: { permission: 'account:read' },
     }),
     apiKeys: t.relatedConnection('apiKeys', {
       cursor: 'id',
       query: { orderBy: { createdAt: 'desc' } },
+      nullable: true,
       authScopes: { permission: 'apiKeys:manage' },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -41,7 +41,7 @@ export const builder = new SchemaBuilder<{
       permission: (permission: Permission) => context.actor !== null && can(context.actor.role, permission),
     }),
     unauthorizedError: (_parent, context, _info, result) =>
-      context.actor ? new PermissionDeniedError(describeFailure(result.failure), context.actor.role) : new NotAuthenticatedError(),
+      context.actor ? new PermissionDeniedError(describeFailure(result.failure) || 'a permission this role lacks', context.actor.role) : new NotAuthenticatedError(),
   },
   errors: { defaultTypes: [] },
   prisma: {
@@ -59,8 +59,20 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-function describeFailure(failure: { kind: string; scope?: string; parameter?: unknown }): string {
-  if (failure.kind === 'Scope' && failure.scope === 'permission') return String(failure.parameter);
-  if (failure.kind === 'Scope' && failure.scope === 'user') return 'a logged-in user (not an API key)';
-  return 'a permission this role lacks';
+interface ScopeFailure {
+  kind: string;
+  scope?: string;
+  parameter?: unknown;
+  failures?: ScopeFailure[];
+}
+
+/** Names what was missing: the first failed scope, searched through any/all combinations. */
+function describeFailure(failure: ScopeFailure): string {
+  if (failure.kind === 'AuthScope' && failure.scope === 'permission') return String(failure.parameter);
+  if (failure.kind === 'AuthScope' && failure.scope === 'user') return 'a logged-in user (not an API key)';
+  for (const inner of failure.failures ?? []) {
+    const described = describeFailure(inner);
+    if (described) return described;
+  }
+  return '';
 }

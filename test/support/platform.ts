@@ -1,0 +1,146 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { ClientError, GraphQLClient } from 'graphql-request';
+import { createClient, type Client } from 'graphql-ws';
+import { print } from 'graphql';
+import WebSocket from 'ws';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface TestPlatform {
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  database: TestDatabase;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real platform (API and workers in this process) on a fresh copy of the migrated
+ * database, listening on a free port. One per test file: configuration and the Prisma client
+ * are per-process singletons, and vitest runs each file in its own process.
+ */
+export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const database = await createTestDatabase();
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ROLE: 'all',
+    DATA_DIR: path.join(projectRoot, '.data', 'test-shared'),
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_TIMEOUT_SECONDS: '5',
+    ...env,
+  });
+  const { startPlatform } = await import('../../src/app.js');
+  const platform = await startPlatform();
+  if (!platform.url) throw new Error('platform did not start its API');
+  return {
+    url: platform.url,
+    graphqlUrl: `${platform.url}/graphql`,
+    wsUrl: `${platform.url.replace(/^http/, 'ws')}/graphql`,
+    database,
+    async stop() {
+      await platform.stop();
+      await database.drop();
+    },
+  };
+}
+
+export interface ApiClient {
+  /** Runs an operation; an unexpected GraphQL error fails with the whole response. */
+  request<Result, Variables extends object>(document: TypedDocumentNode<Result, Variables>, variables?: Variables): Promise<Result>;
+  /** Runs an operation expected to fail at the GraphQL level; returns its errors. */
+  errors<Result, Variables extends object>(
+    document: TypedDocumentNode<Result, Variables>,
+    variables?: Variables,
+  ): Promise<{ message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[]>;
+}
+
+export function apiClient(graphqlUrl: string, authorization?: string): ApiClient {
+  const client = new GraphQLClient(graphqlUrl, { headers: authorization ? { authorization } : {} });
+  return {
+    async request(document, variables) {
+      try {
+        return (await client.request(document as never, variables as never)) as never;
+      } catch (error) {
+        if (error instanceof ClientError) {
+          throw new Error(`Unexpected GraphQL error:\n${JSON.stringify(error.response, null, 2)}`);
+        }
+        throw error;
+      }
+    },
+    async errors(document, variables) {
+      try {
+        const data: unknown = await client.request(document as never, variables as never);
+        throw new Error(`Expected GraphQL errors, got data:\n${JSON.stringify(data, null, 2)}`);
+      } catch (error) {
+        if (error instanceof ClientError) return (error.response.errors ?? []) as never;
+        throw error;
+      }
+    },
+  };
+}
+
+/** A real graphql-ws client; `authorization` goes in connection_init. */
+export function wsClient(wsUrl: string, authorization?: string): Client {
+  return createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: authorization ? { authorization } : {},
+    retryAttempts: 0,
+    lazy: true,
+  });
+}
+
+/** Subscribes and collects payloads; `next(n)` waits for the n-th one. */
+export function collect<Result, Variables extends object>(
+  client: Client,
+  document: TypedDocumentNode<Result, Variables>,
+  variables?: Variables,
+) {
+  const received: Result[] = [];
+  const errors: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  const notify = () => waiters.splice(0).forEach((wake) => wake());
+  const unsubscribe = client.subscribe<Result>(
+    { query: print(document), variables: variables as Record<string, unknown> },
+    {
+      next: (value) => {
+        if (value.errors) errors.push(...value.errors);
+        if (value.data) received.push(value.data as Result);
+        notify();
+      },
+      error: (error) => {
+        errors.push(error);
+        notify();
+      },
+      complete: notify,
+    },
+  );
+  return {
+    received,
+    errors,
+    unsubscribe,
+    async next(count: number, timeoutMs = 10_000): Promise<Result[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (errors.length > 0) throw new Error(`Subscription failed: ${JSON.stringify(errors)}`);
+        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${count} event(s); got ${received.length}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return received;
+    },
+    async failure(timeoutMs = 10_000): Promise<unknown[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (errors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      return errors;
+    },
+  };
+}
