@@ -62,10 +62,13 @@ export interface ApiClient {
 
 export function apiClient(graphqlUrl: string, authorization?: string): ApiClient {
   const client = new GraphQLClient(graphqlUrl, { headers: authorization ? { authorization } : {} });
+  // graphql-request's overloads do not accept a generic TypedDocumentNode; the types are ours.
+  const send = (document: unknown, variables: unknown): Promise<unknown> =>
+    client.request({ document: document as string, variables: variables as Record<string, unknown> });
   return {
     async request(document, variables) {
       try {
-        return (await client.request(document as never, variables as never)) as never;
+        return (await send(document, variables)) as never;
       } catch (error) {
         if (error instanceof ClientError) {
           throw new Error(`Unexpected GraphQL error:\n${JSON.stringify(error.response, null, 2)}`);
@@ -75,7 +78,7 @@ export function apiClient(graphqlUrl: string, authorization?: string): ApiClient
     },
     async errors(document, variables) {
       try {
-        const data: unknown = await client.request(document as never, variables as never);
+        const data = await send(document, variables);
         throw new Error(`Expected GraphQL errors, got data:\n${JSON.stringify(data, null, 2)}`);
       } catch (error) {
         if (error instanceof ClientError) return (error.response.errors ?? []) as never;
