@@ -118,7 +118,9 @@ export function collect<Result, Variables extends object>(
         notify();
       },
       error: (error) => {
-        errors.push(error);
+        // A refused connection arrives as a CloseEvent, whose fields JSON.stringify skips.
+        const close = error as { code?: number; reason?: string };
+        errors.push(typeof close.code === 'number' ? { code: close.code, reason: close.reason } : error);
         notify();
       },
       complete: notify,
