@@ -52,8 +52,16 @@ export interface Tenant {
   password: string;
   accessToken: string;
   refreshToken: string;
+  /** Relay global ids, as the API returns them. */
   accountId: string;
   userId: string;
+  /** Database ids, for tests that call the domain directly. */
+  accountUuid: string;
+  userUuid: string;
+}
+
+export function databaseId(globalId: string): string {
+  return Buffer.from(globalId, 'base64').toString('utf8').split(':')[1] ?? '';
 }
 
 /** Signs up, confirms the mobile and returns a logged-in owner of a fresh account. */
@@ -77,5 +85,7 @@ export async function createTenant(platform: TestPlatform, overrides: Partial<Si
     refreshToken: session.refreshToken,
     accountId: session.account.id,
     userId: session.user.id,
+    accountUuid: databaseId(session.account.id),
+    userUuid: databaseId(session.user.id),
   };
 }
