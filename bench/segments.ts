@@ -101,7 +101,7 @@ interface PreparedCampaign {
   withMention: CompiledTemplate;
 }
 function prepare(campaign: Campaign): PreparedCampaign {
-  const options = { dynamicFields: ['ville', 'points'] };
+  const options = { dynamicFields };
   return {
     plain: compileTemplate(campaign.source, options),
     withMention: compileTemplate(templateWithOptOutMention(campaign.source, campaign.type, 'FR', DEFAULT_SENDING_RULES), options),

@@ -105,7 +105,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   } catch (error) {
     // The package rejects without a reason when postgres exits early: the output says why.
     const reason = error instanceof Error ? error.message : recentOutput.join('\n');
-    throw new Error(`Embedded PostgreSQL did not start on port ${options.port} (data in ${dataDir}):\n${reason}`);
+    throw new Error(`Embedded PostgreSQL did not start on port ${options.port} (data in ${dataDir}):\n${reason}`, { cause: error });
   }
 
   const urls = databaseUrls(options.port, databaseName);

@@ -1,6 +1,6 @@
 import {
   ConfirmationCodeError,
-  DomainError,
+  type DomainError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidSessionError,

@@ -52,7 +52,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       });
     } catch (error) {
       await fs.rm(dataDir, { recursive: true, force: true });
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${output.slice(-20).join('\n')}`);
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${output.slice(-20).join('\n')}`, { cause: error });
     }
     adminUrl = embedded.adminUrl;
   }

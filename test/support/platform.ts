@@ -71,7 +71,7 @@ export function apiClient(graphqlUrl: string, authorization?: string): ApiClient
         return (await send(document, variables)) as never;
       } catch (error) {
         if (error instanceof ClientError) {
-          throw new Error(`Unexpected GraphQL error:\n${JSON.stringify(error.response, null, 2)}`);
+          throw new Error(`Unexpected GraphQL error:\n${JSON.stringify(error.response, null, 2)}`, { cause: error });
         }
         throw error;
       }
