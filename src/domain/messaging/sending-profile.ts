@@ -1,0 +1,41 @@
+/**
+ * What an account sends with: the senders it may use besides an alphanumeric id, the dynamic
+ * fields its contacts carry, and the prices and sending rules that apply to it. Every send and
+ * every preview reads it through `loadSendingProfile`, so that the rules come from one place.
+ */
+import { DEFAULT_PRICE_LIST } from './default-price-list.js';
+import { DEFAULT_SENDING_RULES } from './default-sending-rules.js';
+import type { PriceList } from './prices.js';
+import type { SendingRules } from './sending-windows.js';
+
+export interface SendingProfile {
+  /** 5-digit short codes the account may send from (the platform's shared ones and its own). */
+  shortCodes: string[];
+  /** The account's virtual numbers, in E.164. */
+  virtualNumbers: string[];
+  /** Names of the account's contact dynamic fields, usable as `{name}` placeholders. */
+  dynamicFields: string[];
+  priceList: PriceList;
+  sendingRules: SendingRules;
+}
+
+/**
+ * Today every account sends with the platform defaults and nothing of its own. Later issues
+ * plug in here, and only here:
+ * - short codes: the platform's shared short code(s) from configuration, plus the account's own;
+ * - virtual numbers: the numbers the account rents (SPEC section 9);
+ * - dynamic fields: the account's contact field names (SPEC section 12);
+ * - price list and sending rules: the account's negotiated prices and any operator overrides,
+ *   falling back to the defaults below.
+ * It is already async and keyed by account so that callers need not change when it reads the
+ * database.
+ */
+export async function loadSendingProfile(_accountId: string): Promise<SendingProfile> {
+  return {
+    shortCodes: [],
+    virtualNumbers: [],
+    dynamicFields: [],
+    priceList: DEFAULT_PRICE_LIST,
+    sendingRules: DEFAULT_SENDING_RULES,
+  };
+}
