@@ -171,6 +171,15 @@ describe('messagePreview: what a user sees before sending', () => {
     expect(atLimit.totals).toMatchObject({ numbers: 1000, accepted: 1000, cost: '45' });
   });
 
+  it("reads national numbers in the account's country when no default country is given", async () => {
+    const { defaultCountry: _given, ...withoutCountry } = transactional;
+    const result = await preview({ ...withoutCountry, numbers: ['06 12 34 56 78', '+32 470 12 34 56'] });
+    expect(result.recipients.map((recipient) => [recipient.e164, recipient.country])).toEqual([
+      ['+33612345678', 'FR'],
+      ['+32470123456', 'BE'],
+    ]);
+  });
+
   it('asks for authentication', async () => {
     const errors = await apiClient(platform.graphqlUrl).errors(MessagePreviewDocument, { input: transactional });
     expect(errors).toEqual([expect.objectContaining({ path: ['messagePreview'], extensions: { code: 'NOT_AUTHENTICATED' } })]);

@@ -19,7 +19,7 @@ export interface AccountMessagePreviewInput {
   sender: string;
   /** As typed or pasted, national or international format. */
   numbers: readonly string[];
-  /** ISO 3166 alpha-2 country for numbers written in national format. */
+  /** ISO 3166 alpha-2 country for numbers written in national format; default: the account's. */
   defaultCountry?: string | null;
   options?: {
     twoWay?: boolean | null;
@@ -48,7 +48,7 @@ export async function previewMessageForAccount(actor: Actor, input: AccountMessa
     },
     account: { shortCodes: profile.shortCodes, virtualNumbers: profile.virtualNumbers, dynamicFields: profile.dynamicFields },
     recipients: input.numbers,
-    defaultCountry,
+    defaultCountry: defaultCountry ?? profile.country,
     priceList: profile.priceList,
     rules: profile.sendingRules,
     now,

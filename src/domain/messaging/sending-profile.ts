@@ -3,12 +3,15 @@
  * fields its contacts carry, and the prices and sending rules that apply to it. Every send and
  * every preview reads it through `loadSendingProfile`, so that the rules come from one place.
  */
+import { prisma } from '../../db/client.js';
 import { DEFAULT_PRICE_LIST } from './default-price-list.js';
 import { DEFAULT_SENDING_RULES } from './default-sending-rules.js';
 import type { PriceList } from './prices.js';
 import type { SendingRules } from './sending-windows.js';
 
 export interface SendingProfile {
+  /** The account's country (ISO alpha-2): numbers typed in national format are read in it. */
+  country: string;
   /** 5-digit short codes the account may send from (the platform's shared ones and its own). */
   shortCodes: string[];
   /** The account's virtual numbers, in E.164. */
@@ -30,8 +33,10 @@ export interface SendingProfile {
  * It is already async and keyed by account so that callers need not change when it reads the
  * database.
  */
-export async function loadSendingProfile(_accountId: string): Promise<SendingProfile> {
+export async function loadSendingProfile(accountId: string): Promise<SendingProfile> {
+  const account = await prisma.account.findUniqueOrThrow({ where: { id: accountId }, select: { country: true } });
   return {
+    country: account.country,
     shortCodes: [],
     virtualNumbers: [],
     dynamicFields: [],
