@@ -63,6 +63,7 @@ export const yoga = createYoga<SocketContext, Context>({
   context: buildContext,
   graphiql: config.graphql.graphiql ? { subscriptionsProtocol: 'WS' } : false,
   landingPage: false,
+  logging: config.logLevel,
   maskedErrors: { maskError, isDev: false },
   batching: false,
   plugins: [
