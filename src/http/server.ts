@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
+import { persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
 import { authenticateRequest, GRAPHQL_PATH, yoga } from './yoga.js';
 
 /**
@@ -48,6 +49,15 @@ export async function startHttpServer(): Promise<HttpServer> {
       subscribe: (args: ExecutionArgs) => (args.rootValue as Envelope).subscribe(args),
       // Through Yoga's envelope, so validation, armor limits and the context apply as over HTTP.
       onSubscribe: async (ctx, _id, params) => {
+        // The same allow-list rule as over HTTP: API keys run persisted operations only.
+        const persistedId = persistedOperationId(params.extensions);
+        if (persistedId) {
+          const query = persistedOperation(persistedId);
+          if (!query) return [persistedNotFoundError()];
+          params = { ...params, query };
+        } else if (ctx.extra.actor?.kind === 'API_KEY') {
+          return [persistedOnlyError()];
+        }
         const envelope = yoga.getEnveloped({
           req: ctx.extra.request,
           request: undefined as never,

@@ -1,5 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, maskError as maskUnexpectedError, type YogaInitialContext } from 'graphql-yoga';
 import { config } from '../config.js';
@@ -8,6 +9,7 @@ import { authenticate } from '../domain/auth/authenticate.js';
 import { DomainError } from '../domain/errors.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
+import { isApiKeyAuthorization, persistedNotFoundError, persistedOnlyError, persistedOperation } from './persisted-operations.js';
 
 /** Set by the WebSocket server after it authenticated `connection_init`. */
 interface SocketContext {
@@ -67,6 +69,11 @@ export const yoga = createYoga<SocketContext, Context>({
   maskedErrors: { maskError, isDev: false },
   batching: false,
   plugins: [
+    usePersistedOperations({
+      getPersistedOperation: (id) => persistedOperation(id),
+      allowArbitraryOperations: (request) => !isApiKeyAuthorization(request.headers.get('authorization')),
+      customErrors: { persistedQueryOnly: persistedOnlyError, notFound: persistedNotFoundError },
+    }),
     // Browsers cannot send this header cross-site without a preflight.
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type', 'authorization'] }),
     EnvelopArmorPlugin({

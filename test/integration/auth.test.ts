@@ -259,6 +259,29 @@ describe('bad credentials are refused', () => {
     expect(revokeErrors[0]?.extensions).toMatchObject({ code: 'PERMISSION_DENIED' });
   });
 
+  it('lets an API key run persisted operations only', async () => {
+    const owner = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
+    const created = await owner.request(CreateApiKeyDocument, { input: { name: 'Partner', role: 'MANAGER' } });
+    if (created.createApiKey.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(created));
+    const secret = created.createApiKey.data.secret;
+    const post = async (body: unknown) =>
+      (await fetch(platform.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+        body: JSON.stringify(body),
+      }).then((response) => response.json())) as { data?: { me?: { role: string } }; errors?: { extensions?: { code?: string } }[] };
+
+    const arbitrary = await post({ query: '{ me { role } }' });
+    expect(arbitrary.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    const unknown = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const { operationId } = await import('../../codegen/persisted-operations.js');
+    const persisted = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: operationId(MeDocument) } } });
+    expect(persisted.data?.me?.role).toBe('MANAGER');
+    // A logged-in user (the dashboard) may still send documents.
+    expect((await owner.request(MeDocument)).me.role).toBe('OWNER');
+  });
+
   it('asks for authentication on guarded fields', async () => {
     const errors = await apiClient(platform.graphqlUrl).errors(MeDocument);
     expect(errors[0]?.extensions).toMatchObject({ code: 'NOT_AUTHENTICATED' });

@@ -94,6 +94,36 @@ describe('live events', () => {
     await forged.dispose();
   });
 
+  it('lets an API key subscribe with a persisted operation only', async () => {
+    const { CreateApiKeyDocument } = await import('../../codegen/generated/operations.js');
+    const { operationId } = await import('../../codegen/persisted-operations.js');
+    const owner = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
+    const created = await owner.request(CreateApiKeyDocument, { input: { name: 'Listener', role: 'AGENT' } });
+    if (created.createApiKey.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(created));
+    const partner = wsClient(platform.wsUrl, `Bearer ${created.createApiKey.data.secret}`);
+
+    const outcome = (payload: { query: string; extensions?: Record<string, unknown> }) =>
+      new Promise<string>((resolve) => {
+        const stop = partner.subscribe(payload, {
+          next: (value) => {
+            stop();
+            resolve(value.errors ? JSON.stringify(value.errors) : 'data');
+          },
+          error: (error) => resolve(JSON.stringify(error)),
+          complete: () => resolve('complete'),
+        });
+        // An accepted subscription stays open without events: that is the success case here.
+        setTimeout(() => {
+          stop();
+          resolve('open');
+        }, 1500);
+      });
+
+    expect(await outcome({ query: 'subscription { accountUpdated { id } }' })).toMatch(/PERSISTED_QUERY_ONLY|persisted/);
+    expect(await outcome({ query: '', extensions: { persistedQuery: { version: 1, sha256Hash: operationId(AccountUpdatedDocument) } } })).toBe('open');
+    await partner.dispose();
+  });
+
   it('refuses an SSE subscription without authentication', async () => {
     const response = await fetch(platform.graphqlUrl, {
       method: 'POST',

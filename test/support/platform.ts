@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { ClientError, GraphQLClient } from 'graphql-request';
 import { createClient, type Client } from 'graphql-ws';
-import { print } from 'graphql';
+import { print, type DocumentNode } from 'graphql';
+import { operationId } from '../../codegen/persisted-operations.js';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -60,32 +61,56 @@ export interface ApiClient {
   ): Promise<{ message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[]>;
 }
 
+/**
+ * An HTTP client as partners and dashboards use it: graphql-request with the document for
+ * users; for an API key (`sk_...`), only the persisted-operation id of the document, since API
+ * keys may run nothing else (`codegen/persisted-operations.json`).
+ */
 export function apiClient(graphqlUrl: string, authorization?: string): ApiClient {
   const client = new GraphQLClient(graphqlUrl, { headers: authorization ? { authorization } : {} });
+  const persisted = /^(Bearer\s+)?sk_/.test(authorization ?? '');
   // graphql-request's overloads do not accept a generic TypedDocumentNode; the types are ours.
-  const send = (document: unknown, variables: unknown): Promise<unknown> =>
-    client.request({ document: document as string, variables: variables as Record<string, unknown> });
+  const send = async (document: unknown, variables: unknown): Promise<unknown> => {
+    if (!persisted) return client.request({ document: document as string, variables: variables as Record<string, unknown> });
+    const response = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: authorization ?? '' },
+      body: JSON.stringify({ variables, extensions: { persistedQuery: { version: 1, sha256Hash: operationId(document as DocumentNode) } } }),
+    });
+    const body = (await response.json()) as { data?: unknown; errors?: unknown[] };
+    if (body.errors?.length) throw new GraphQLResponseError({ ...body, status: response.status });
+    return body.data;
+  };
+  const responseOf = (error: unknown) =>
+    error instanceof ClientError ? error.response : error instanceof GraphQLResponseError ? error.response : null;
   return {
     async request(document, variables) {
       try {
         return (await send(document, variables)) as never;
       } catch (error) {
-        if (error instanceof ClientError) {
-          throw new Error(`Unexpected GraphQL error:\n${JSON.stringify(error.response, null, 2)}`, { cause: error });
-        }
+        const response = responseOf(error);
+        if (response) throw new Error(`Unexpected GraphQL error:\n${JSON.stringify(response, null, 2)}`, { cause: error });
         throw error;
       }
     },
     async errors(document, variables) {
+      let data: unknown;
       try {
-        const data = await send(document, variables);
-        throw new Error(`Expected GraphQL errors, got data:\n${JSON.stringify(data, null, 2)}`);
+        data = await send(document, variables);
       } catch (error) {
-        if (error instanceof ClientError) return (error.response.errors ?? []) as never;
+        const response = responseOf(error);
+        if (response) return (response.errors ?? []) as never;
         throw error;
       }
+      throw new Error(`Expected GraphQL errors, got data:\n${JSON.stringify(data, null, 2)}`);
     },
   };
+}
+
+class GraphQLResponseError extends Error {
+  constructor(readonly response: { data?: unknown; errors?: unknown[]; status: number }) {
+    super('GraphQL errors');
+  }
 }
 
 /** A real graphql-ws client; `authorization` goes in connection_init. */
