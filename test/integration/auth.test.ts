@@ -287,3 +287,22 @@ describe('bad credentials are refused', () => {
     expect(errors[0]?.extensions).toMatchObject({ code: 'NOT_AUTHENTICATED' });
   });
 });
+
+describe('Relay node lookups', () => {
+  it("return the caller's own objects and never another account's", async () => {
+    const { NodeDocument } = await import('../../codegen/generated/operations.js');
+    const alice = await createTenant(platform);
+    const bob = await createTenant(platform);
+    const asAlice = apiClient(platform.graphqlUrl, `Bearer ${alice.accessToken}`);
+    const own = await asAlice.request(NodeDocument, { id: alice.accountId });
+    expect(own.node).toMatchObject({ __typename: 'Account', id: alice.accountId });
+    const created = await apiClient(platform.graphqlUrl, `Bearer ${bob.accessToken}`).request(CreateApiKeyDocument, {
+      input: { name: 'Bob key', role: 'ADMIN' },
+    });
+    if (created.createApiKey.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(created));
+    for (const foreignId of [bob.accountId, bob.userId, created.createApiKey.data.apiKey.id]) {
+      const foreign = await asAlice.request(NodeDocument, { id: foreignId });
+      expect(foreign.node).toBeNull();
+    }
+  });
+});
