@@ -52,9 +52,10 @@ describe('query limits', () => {
     expect(json.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
-  it('masks unexpected errors and keeps typed ones', async () => {
-    const { json } = await post({ query: '{ me { role } }' }, { authorization: 'Bearer sk_short' });
-    expect(json.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_AUTHENTICATED' } });
+  it('answers bad credentials with a typed error code, not a masked one', async () => {
+    const { status, json } = await post({ query: '{ me { role } }' }, { authorization: 'Bearer not.a.token' });
+    expect(status).toBe(401);
+    expect(json.errors?.[0]).toMatchObject({ message: 'Access token is not valid.', extensions: { code: 'NOT_AUTHENTICATED' } });
   });
 
   it('refuses a GET mutation and a simple cross-site request (CSRF prevention)', async () => {
