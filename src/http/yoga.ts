@@ -1,14 +1,14 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import type { GraphQLError } from 'graphql';
-import { createGraphQLError, createYoga, maskError as maskUnexpectedError, type YogaInitialContext } from 'graphql-yoga';
+import { createGraphQLError, createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
 import { authenticate } from '../domain/auth/authenticate.js';
 import { DomainError } from '../domain/errors.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
+import { maskError } from './errors.js';
 import { isApiKeyAuthorization, persistedNotFoundError, persistedOnlyError, persistedOperation } from './persisted-operations.js';
 
 /** Set by the WebSocket server after it authenticated `connection_init`. */
@@ -37,26 +37,6 @@ export async function authenticateRequest(authorization: string | null | undefin
     }
     throw error;
   }
-}
-
-/**
- * Domain errors keep their message and code; errors GraphQL itself raised (validation, limits)
- * pass; anything else is masked (and logged). Checked by shape, not class: under some loaders
- * `graphql` is instantiated twice and `instanceof GraphQLError` would lie.
- */
-function maskError(error: unknown, message: string, isDev?: boolean): Error {
-  const located = error as Partial<GraphQLError>;
-  const original = located.originalError ?? error;
-  if (original instanceof DomainError) {
-    return createGraphQLError(original.message, {
-      nodes: located.nodes ?? null,
-      path: located.path,
-      extensions: { code: original.code },
-    });
-  }
-  if (error instanceof Error && 'extensions' in error && !located.originalError) return error;
-  console.error('[graphql] unexpected error', original);
-  return maskUnexpectedError(error, message, isDev);
 }
 
 export const yoga = createYoga<SocketContext, Context>({
