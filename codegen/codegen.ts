@@ -14,7 +14,7 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         avoidOptionals: { field: true, inputValue: false, object: true },
-        scalars: { DateTime: 'string', Email: 'string', Phone: 'string', Decimal: 'string', ID: 'string' },
+        scalars: { DateTime: 'string', Email: 'string', Phone: 'string', Decimal: 'string', ID: 'string', File: 'File' },
       },
     },
   },

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { carriersVariableSchema, simulatorCarrier } from './gateways/carriers/carrier-settings.js';
+import { parseOutcomeMix } from './simulator/outcomes.js';
 
 /**
  * Every setting of the platform, with its default, read once from the environment at start-up
@@ -9,6 +11,14 @@ const duration = z.coerce.number().int().positive();
 const flag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
+const outcomeMixVariable = z.string().transform((text, ctx) => {
+  try {
+    return parseOutcomeMix(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -51,8 +61,39 @@ const schema = z.object({
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(15),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(2000),
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+  /** Largest multipart (file upload) request, e.g. a contact CSV of a million rows (~50 MB). */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(200_000_000),
   /** GraphiQL is served in development only, whatever this says in production. */
   GRAPHIQL: flag.optional(),
+
+  /** Money (issue 4). VAT rate applied to top-up invoices, as a decimal fraction (0.20 = 20 %). */
+  VAT_RATE: z.string().regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, 'a fraction between 0 and 1, up to 4 decimals, e.g. 0.20').default('0.20'),
+  /** Largest single top-up, in euros (excluding VAT). */
+  TOP_UP_MAXIMUM_EUROS: z.coerce.number().int().min(1).default(10_000),
+  /** `simulator`: approves every amount except those whose cents are 13 (e.g. 50.13), which it declines. */
+  PAYMENT_PROVIDER: z.enum(['simulator']).default('simulator'),
+  /** Idempotency keys of money mutations are kept at least this long (SPEC section 3: 24 h minimum). */
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(24).default(24),
+  /** Team invitations expire after this long. */
+  INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(7 * 24),
+  /** Largest support-ticket attachment, in bytes. */
+  SUPPORT_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
+
+  /** Carriers (issue 6). JSON array of SMPP connections with their routes (see README "Carriers" and
+   *  src/gateways/carriers/carrier-settings.ts for every field and default). Unset: one connection
+   *  to the built-in simulator at CARRIER_SIMULATOR_HOST:CARRIER_SIMULATOR_PORT for every number. */
+  CARRIERS: carriersVariableSchema.optional(),
+  /** Start the built-in carrier simulator (an SMPP server) with the platform. */
+  CARRIER_SIMULATOR: flag.default(true),
+  CARRIER_SIMULATOR_HOST: z.string().default('127.0.0.1'),
+  CARRIER_SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(2775),
+  /** HTTP control of the simulator (stats, inbound injection) on the same host; 0 turns it off. */
+  CARRIER_SIMULATOR_CONTROL_PORT: z.coerce.number().int().min(0).max(65535).default(2776),
+  CARRIER_SIMULATOR_RECEIPT_DELAY_MS: z.coerce.number().int().min(0).default(200),
+  /** Receipt outcomes of numbers outside the test patterns, as weights: DELIVRD, UNDELIV, EXPIRED, NONE (no receipt). */
+  CARRIER_SIMULATOR_OUTCOMES: outcomeMixVariable.prefault('DELIVRD=96,UNDELIV=3,EXPIRED=1'),
+  /** submit_sm beyond this many per second are answered ESME_RTHROTTLED; unset: no limit. */
+  CARRIER_SIMULATOR_MAX_SUBMITS_PER_SECOND: z.coerce.number().int().min(1).optional(),
 
   SHUTDOWN_TIMEOUT_SECONDS: duration.default(20),
   JOBS_SCHEMA: z.string().default('pgboss'),
@@ -111,7 +152,28 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       maxAliases: raw.GRAPHQL_MAX_ALIASES,
       maxTokens: raw.GRAPHQL_MAX_TOKENS,
       maxRequestBytes: raw.MAX_REQUEST_BYTES,
+      maxUploadBytes: raw.MAX_UPLOAD_BYTES,
       graphiql: !production && (raw.GRAPHIQL ?? true),
+    },
+    money: {
+      vatRate: raw.VAT_RATE,
+      topUpMaximumEuros: raw.TOP_UP_MAXIMUM_EUROS,
+      paymentProvider: raw.PAYMENT_PROVIDER,
+      idempotencyKeyTtlHours: raw.IDEMPOTENCY_KEY_TTL_HOURS,
+    },
+    team: { invitationTtlHours: raw.INVITATION_TTL_HOURS },
+    support: { attachmentMaxBytes: raw.SUPPORT_ATTACHMENT_MAX_BYTES, attachmentsDir: path.join(dataDir, 'support-attachments') },
+    carriers: {
+      connections: raw.CARRIERS ?? [simulatorCarrier(raw.CARRIER_SIMULATOR_HOST, raw.CARRIER_SIMULATOR_PORT)],
+      simulator: {
+        enabled: raw.CARRIER_SIMULATOR,
+        host: raw.CARRIER_SIMULATOR_HOST,
+        port: raw.CARRIER_SIMULATOR_PORT,
+        controlPort: raw.CARRIER_SIMULATOR_CONTROL_PORT,
+        receiptDelayMs: raw.CARRIER_SIMULATOR_RECEIPT_DELAY_MS,
+        outcomeMix: raw.CARRIER_SIMULATOR_OUTCOMES,
+        maxSubmitsPerSecond: raw.CARRIER_SIMULATOR_MAX_SUBMITS_PER_SECOND ?? null,
+      },
     },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     jobsSchema: raw.JOBS_SCHEMA,

@@ -141,3 +141,65 @@ const LIMIT_LABELS: Record<string, string> = {
 function limitLabel(limit: string): string {
   return LIMIT_LABELS[limit] ?? limit;
 }
+
+// ---- Money and organisation (issue 4) ----
+
+/** The balance cannot cover a debit; says how much is missing (SPEC section 3). */
+export class InsufficientCreditError extends DomainError {
+  readonly code = 'INSUFFICIENT_CREDIT';
+  constructor(
+    /** Decimal strings in euros. */
+    readonly required: string,
+    readonly available: string,
+    readonly missing: string,
+  ) {
+    super(`Insufficient credit: ${required} € needed, ${available} € available; ${missing} € missing.`);
+  }
+}
+
+/** An idempotency key already used with another operation or another input. */
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(readonly key: string, readonly firstOperation: string) {
+    super(`The idempotency key "${key}" was already used for a different request (${firstOperation}); use a new key for a new request.`);
+  }
+}
+
+/** The payment provider refused a top-up; nothing was credited. */
+export class PaymentDeclinedError extends DomainError {
+  readonly code = 'PAYMENT_DECLINED';
+  constructor(readonly reason: string) {
+    super(`The payment was declined: ${reason}. Nothing was credited.`);
+  }
+}
+
+/** A change that would leave the account without an owner. */
+export class LastOwnerError extends DomainError {
+  readonly code = 'LAST_OWNER';
+  constructor() {
+    super('An account keeps at least one owner: make another member owner first.');
+  }
+}
+
+/** An invitation token that is unknown, expired, revoked or already used. */
+export class InvitationInvalidError extends DomainError {
+  readonly code = 'INVITATION_INVALID';
+  constructor(readonly reason: 'NOT_FOUND' | 'EXPIRED' | 'REVOKED' | 'ALREADY_ACCEPTED') {
+    super(
+      {
+        NOT_FOUND: 'This invitation does not exist.',
+        EXPIRED: 'This invitation has expired; ask for a new one.',
+        REVOKED: 'This invitation was withdrawn.',
+        ALREADY_ACCEPTED: 'This invitation was already accepted.',
+      }[reason],
+    );
+  }
+}
+
+/** A number is stored once per account: creating it again names the existing contact. */
+export class DuplicateContactError extends DomainError {
+  readonly code = 'DUPLICATE_CONTACT';
+  constructor(readonly number: string, readonly existingContactId: string) {
+    super(`A contact with the number ${number} already exists in this account.`);
+  }
+}

@@ -5,6 +5,8 @@
  * account's events.
  */
 export interface EventPayloads {
+  /** A batch of a contact import committed, or the import finished. */
+  contactImportProgress: { accountId: string; importId: string };
   accountUpdated: { accountId: string; change: 'SERVICE_ACTIVATED' | 'PLAN_CHANGED' | 'PROFILE_CHANGED' };
 }
 

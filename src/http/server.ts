@@ -120,10 +120,12 @@ function withinSizeLimit(request: IncomingMessage, response: ServerResponse): bo
     );
     return false;
   }
-  if (length > config.graphql.maxRequestBytes) {
+  // File uploads (GraphQL multipart requests) have their own, larger limit.
+  const limit = request.headers['content-type']?.startsWith('multipart/form-data') ? config.graphql.maxUploadBytes : config.graphql.maxRequestBytes;
+  if (length > limit) {
     response.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(
       JSON.stringify({
-        errors: [{ message: `Request body over ${config.graphql.maxRequestBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+        errors: [{ message: `Request body over ${limit} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
       }),
     );
     return false;

@@ -1,5 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import { config } from '../config.js';
+import { runContactImport } from '../domain/contacts/contact-import.js';
+import { purgeExpiredIdempotencyKeys } from '../domain/idempotency.js';
 import { purgeExpiredAuth } from './purge-expired-auth.js';
 import { QUEUES, type JobPayloads, type QueueName } from './queues.js';
 
@@ -20,9 +22,15 @@ boss.on('error', (error: Error) => console.error('[jobs]', error.message));
 type Handlers = { [Name in QueueName]?: (data: JobPayloads[Name]) => Promise<unknown> };
 
 const HANDLERS: Handlers = {
+  'import-contacts': ({ importId }) => runContactImport(importId),
   'purge-expired-auth': async () => {
     const purged = await purgeExpiredAuth();
     if (purged.refreshTokens + purged.signUps > 0) console.info('[jobs] purged', purged);
+    return purged;
+  },
+  'purge-idempotency-keys': async () => {
+    const purged = await purgeExpiredIdempotencyKeys();
+    if (purged > 0) console.info('[jobs] purged idempotency keys', purged);
     return purged;
   },
 };

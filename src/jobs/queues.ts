@@ -7,7 +7,9 @@ import type { Queue } from 'pg-boss';
  */
 export interface JobPayloads {
   'purge-expired-auth': Record<string, never>;
+  'purge-idempotency-keys': Record<string, never>;
   'dead-letters': { queue?: string };
+  'import-contacts': { importId: string };
 }
 
 export type QueueName = keyof JobPayloads;
@@ -35,5 +37,20 @@ export const QUEUES: Record<QueueName, QueueDefinition> = {
       deadLetter: DEAD_LETTER_QUEUE,
     },
     cron: '17 * * * *',
+  },
+  'purge-idempotency-keys': {
+    options: {
+      policy: 'singleton',
+      retryLimit: 3,
+      retryDelay: 30,
+      retryBackoff: true,
+      expireInSeconds: 300,
+      deadLetter: DEAD_LETTER_QUEUE,
+    },
+    cron: '23 * * * *',
+  },
+  'import-contacts': {
+    // A retry resumes after the last committed batch (see runContactImport).
+    options: { retryLimit: 5, retryDelay: 10, retryBackoff: true, expireInSeconds: 3600, deadLetter: DEAD_LETTER_QUEUE },
   },
 };

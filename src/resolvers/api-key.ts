@@ -7,7 +7,7 @@ import { requireActor } from './actor.js';
 builder.mutationField('createApiKey', (t) =>
   t.field({
     type: CreateApiKeyPayload,
-    authScopes: { permission: 'apiKeys:manage', user: true },
+    authScopes: { $all: { permission: 'apiKeys:manage', user: true } },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     errors: { types: [ValidationError] },
     resolve: (_root, { input }, context) => createApiKey(requireActor(context), input),

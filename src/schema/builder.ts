@@ -26,6 +26,8 @@ export const builder = new SchemaBuilder<{
     Email: { Input: string; Output: string };
     Phone: { Input: string; Output: string };
     Decimal: { Input: string; Output: string | { toFixed(): string } };
+    /** GraphQL multipart request upload (Yoga parses it natively); input only. */
+    File: { Input: File; Output: never };
   };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;

@@ -1,6 +1,7 @@
 import {
   ConfirmationCodeError,
   type DomainError,
+  DuplicateContactError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidSessionError,
@@ -12,7 +13,13 @@ import {
   PlanLimitError,
   ServiceNotActiveError,
   ValidationError,
+  InsufficientCreditError,
+  IdempotencyKeyReusedError,
+  PaymentDeclinedError,
+  LastOwnerError,
+  InvitationInvalidError,
 } from '../domain/errors.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from './builder.js';
 
 /** The one interface of every error a user can act on: query `... on Error { code message }`. */
@@ -92,5 +99,42 @@ builder.objectType(LegalNoticeRequiredError, {
 })
 });
 
+builder.objectType(DuplicateContactError, {
+  name: 'DuplicateContactError',
+  ...asError,
+  fields: (t) => ({
+    number: t.exposeString('number', { description: 'The number, in E.164.' }),
+    existingContactId: t.id({ description: 'Global id of the contact that has it.', resolve: (error) => encodeGlobalID('Contact', error.existingContactId) }),
+  }),
+});
+
 /** Errors any authenticated mutation may return. */
 export const COMMON_ERRORS = [ValidationError, PermissionDeniedError, NotFoundError];
+
+// ---- Money and organisation (issue 4) ----
+builder.objectType(InsufficientCreditError, {
+  name: 'InsufficientCreditError',
+  ...asError,
+  fields: (t) => ({
+    required: t.expose('required', { type: 'Decimal', description: 'Euros needed.' }),
+    available: t.expose('available', { type: 'Decimal', description: 'Euros available.' }),
+    missing: t.expose('missing', { type: 'Decimal', description: 'Euros missing: top up at least this much.' }),
+  }),
+});
+builder.objectType(IdempotencyKeyReusedError, {
+  name: 'IdempotencyKeyReusedError',
+  ...asError,
+  fields: (t) => ({ key: t.exposeString('key') }),
+});
+builder.objectType(PaymentDeclinedError, {
+  name: 'PaymentDeclinedError',
+  ...asError,
+  fields: (t) => ({ reason: t.exposeString('reason') }),
+});
+builder.objectType(LastOwnerError, { name: 'LastOwnerError', ...asError });
+const InvitationFailure = builder.enumType('InvitationFailure', { values: ['NOT_FOUND', 'EXPIRED', 'REVOKED', 'ALREADY_ACCEPTED'] as const });
+builder.objectType(InvitationInvalidError, {
+  name: 'InvitationInvalidError',
+  ...asError,
+  fields: (t) => ({ reason: t.field({ type: InvitationFailure, resolve: (error) => error.reason }) }),
+});

@@ -69,7 +69,7 @@ export async function signUp(input: SignUpInput): Promise<SignUpResult> {
   }
 }
 
-function confirmationText(code: string): string {
+export function confirmationText(code: string): string {
   return `${code} is your confirmation code. It expires in ${Math.round(config.auth.mobileCodeTtlSeconds / 60)} minutes. Never share it.`;
 }
 
@@ -80,7 +80,8 @@ function confirmationText(code: string): string {
 export async function confirmMobile(confirmationId: string, code: string): Promise<Session> {
   const confirmation = await prisma.mobileConfirmation.findUnique({
     where: { id: confirmationId },
-    include: { user: { include: { memberships: { where: { role: 'OWNER' } } } } },
+    // The first membership: the account opened at sign-up, or the one an invitation joined.
+    include: { user: { include: { memberships: { orderBy: { createdAt: 'asc' }, take: 1 } } } },
   });
   if (!confirmation) throw new ConfirmationCodeError('NOT_FOUND', null);
   if (confirmation.confirmedAt || confirmation.user.mobileConfirmedAt) throw new ConfirmationCodeError('ALREADY_CONFIRMED', null);

@@ -4,6 +4,7 @@ import { prisma, type Db } from '../../db/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { InvalidCredentialsError, InvalidSessionError, MobileNotConfirmedError } from '../errors.js';
 import { normaliseEmail } from '../accounts/sign-up-rules.js';
+import { effectiveRole } from './account-access.js';
 import { issueAccessToken } from './access-tokens.js';
 import { verifyAgainstNothing, verifyPassword } from './passwords.js';
 import { randomToken, sha256 } from './secrets.js';
@@ -82,12 +83,10 @@ export async function refreshSession(refreshToken: string): Promise<Session> {
       data: { rotatedAt: new Date() },
     });
     if (rotated.count === 0) throw new InvalidSessionError('This refresh token was already used.');
-    const membership = await tx.membership.findUnique({
-      where: { userId_accountId: { userId: stored.userId, accountId: stored.accountId } },
-      include: { account: { select: { status: true } } },
-    });
-    if (!membership || membership.account.status !== 'ACTIVE') throw new InvalidSessionError('You no longer have access to this account.');
-    return openSession(tx, stored.userId, stored.accountId, membership.role, stored.familyId);
+    // A member of the account, or of its main account when it is a sub-account.
+    const role = await effectiveRole(tx, stored.userId, stored.accountId);
+    if (!role) throw new InvalidSessionError('You no longer have access to this account.');
+    return openSession(tx, stored.userId, stored.accountId, role, stored.familyId);
   });
 }
 

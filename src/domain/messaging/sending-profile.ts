@@ -4,6 +4,7 @@
  * every preview reads it through `loadSendingProfile`, so that the rules come from one place.
  */
 import { prisma } from '../../db/client.js';
+import { loadContactFields } from '../contacts/contact-fields.js';
 import { DEFAULT_PRICE_LIST } from './default-price-list.js';
 import { DEFAULT_SENDING_RULES } from './default-sending-rules.js';
 import type { PriceList } from './prices.js';
@@ -39,7 +40,7 @@ export async function loadSendingProfile(accountId: string): Promise<SendingProf
     country: account.country,
     shortCodes: [],
     virtualNumbers: [],
-    dynamicFields: [],
+    dynamicFields: (await loadContactFields(prisma, accountId)).map((field) => field.name),
     priceList: DEFAULT_PRICE_LIST,
     sendingRules: DEFAULT_SENDING_RULES,
   };

@@ -1,0 +1,263 @@
+import type { Db, Transaction } from '../../db/client.js';
+import { uuid7 } from '../../db/uuid7.js';
+import type { LedgerEntryKind } from '../../generated/prisma/enums.js';
+import type { Actor } from '../auth/actor.js';
+import { InsufficientCreditError, NotFoundError, ValidationError } from '../errors.js';
+import { formatEuros, parseEuros, type Micros } from '../messaging/prices.js';
+
+/**
+ * The credit ledger (SPEC section 3). `account.credit_balance` is the sum of the account's
+ * ledger entries: each change of balance and its entry are written by ONE statement (a
+ * data-modifying CTE), so they commit together or not at all, with or without a surrounding
+ * transaction. Debits are conditional (`WHERE credit_balance >= amount`): concurrent debits
+ * queue on the account row and each re-checks the balance it finds, so the balance never goes
+ * below zero and nothing is read, computed in JavaScript and written back. The CHECK
+ * constraint `credit_balance >= 0` is the last line of defence.
+ *
+ * Amounts are integer micro-euros in JavaScript and exact NUMERIC in SQL; they cross as decimal
+ * strings.
+ */
+
+/** Who caused an entry: a user, an API key, or the platform itself (both null). */
+export interface LedgerAuthor {
+  userId: string | null;
+  apiKeyId: string | null;
+}
+
+export const PLATFORM: LedgerAuthor = { userId: null, apiKeyId: null };
+
+export function authorOf(actor: Actor): LedgerAuthor {
+  return { userId: actor.userId, apiKeyId: actor.apiKeyId };
+}
+
+export interface EntryDetails {
+  reason: string;
+  referenceType?: string | null;
+  referenceId?: string | null;
+  author?: LedgerAuthor;
+}
+
+export interface WrittenEntry {
+  id: string;
+  accountId: string;
+  kind: LedgerEntryKind;
+  /** Signed decimal string. */
+  amount: string;
+  balanceAfter: string;
+}
+
+const DEBITS: ReadonlySet<LedgerEntryKind> = new Set(['CHARGE', 'RESERVATION', 'TRANSFER_OUT', 'SUBSCRIPTION_FEE']);
+
+function ensurePositive(amount: Micros): void {
+  if (!Number.isSafeInteger(amount) || amount <= 0) throw ValidationError.single('amount', 'must be a positive amount');
+}
+
+/**
+ * Takes `amount` from the balance if it covers it, and writes the entry; otherwise throws
+ * InsufficientCreditError with the amount missing. Safe under any concurrency.
+ */
+export async function debit(db: Db, accountId: string, kind: LedgerEntryKind, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+  if (!DEBITS.has(kind)) throw new Error(`${kind} is not a debit`);
+  ensurePositive(amount);
+  const value = formatEuros(amount);
+  const author = details.author ?? PLATFORM;
+  const rows = await db.$queryRaw<WrittenEntry[]>`
+    WITH debited AS (
+      UPDATE account SET credit_balance = credit_balance - ${value}::numeric
+       WHERE id = ${accountId}::uuid AND credit_balance >= ${value}::numeric
+      RETURNING id, credit_balance
+    )
+    INSERT INTO ledger_entry (id, account_id, kind, amount, balance_after, reason, reference_type, reference_id, user_id, api_key_id, created_at)
+    SELECT ${uuid7()}::uuid, id, ${kind}::"LedgerEntryKind", -${value}::numeric, credit_balance, ${details.reason},
+           ${details.referenceType ?? null}, ${details.referenceId ?? null}, ${author.userId}::uuid, ${author.apiKeyId}::uuid, clock_timestamp()
+      FROM debited
+    RETURNING id::text AS "id", account_id::text AS "accountId", kind::text AS "kind", amount::text AS "amount", balance_after::text AS "balanceAfter"`;
+  const entry = rows[0];
+  if (entry) return entry;
+  const account = await db.account.findUnique({ where: { id: accountId }, select: { creditBalance: true } });
+  if (!account) throw new NotFoundError('Account');
+  const available = parseEuros(account.creditBalance.toFixed());
+  throw new InsufficientCreditError(
+    formatEuros(amount, { trim: true }),
+    formatEuros(available, { trim: true }),
+    formatEuros(Math.max(amount - available, 0), { trim: true }),
+  );
+}
+
+/** Adds `amount` to the balance and writes the entry (top-up, refund, release, transfer in). */
+export async function credit(db: Db, accountId: string, kind: LedgerEntryKind, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+  if (DEBITS.has(kind)) throw new Error(`${kind} is not a credit`);
+  ensurePositive(amount);
+  const value = formatEuros(amount);
+  const author = details.author ?? PLATFORM;
+  const rows = await db.$queryRaw<WrittenEntry[]>`
+    WITH credited AS (
+      UPDATE account SET credit_balance = credit_balance + ${value}::numeric
+       WHERE id = ${accountId}::uuid
+      RETURNING id, credit_balance
+    )
+    INSERT INTO ledger_entry (id, account_id, kind, amount, balance_after, reason, reference_type, reference_id, user_id, api_key_id, created_at)
+    SELECT ${uuid7()}::uuid, id, ${kind}::"LedgerEntryKind", ${value}::numeric, credit_balance, ${details.reason},
+           ${details.referenceType ?? null}, ${details.referenceId ?? null}, ${author.userId}::uuid, ${author.apiKeyId}::uuid, clock_timestamp()
+      FROM credited
+    RETURNING id::text AS "id", account_id::text AS "accountId", kind::text AS "kind", amount::text AS "amount", balance_after::text AS "balanceAfter"`;
+  const entry = rows[0];
+  if (!entry) throw new NotFoundError('Account');
+  return entry;
+}
+
+/** Charges a message, a lookup, a fee...: refused with the amount missing when the balance cannot cover it. */
+export function chargeCredit(db: Db, accountId: string, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+  return debit(db, accountId, 'CHARGE', amount, details);
+}
+
+/**
+ * Gives back a charge (message refused at submission...). With a reference, the refunds of that
+ * reference never exceed what was charged for it: the account row is locked while checking.
+ */
+export async function refundCredit(db: Db, accountId: string, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+  ensurePositive(amount);
+  return inTransaction(db, async (tx) => {
+    if (details.referenceType && details.referenceId) {
+      await tx.$queryRaw`SELECT 1 FROM account WHERE id = ${accountId}::uuid FOR UPDATE`;
+      const rows = await tx.$queryRaw<{ net: string }[]>`
+        SELECT COALESCE(-SUM(amount), 0)::text AS net FROM ledger_entry
+         WHERE account_id = ${accountId}::uuid AND reference_type = ${details.referenceType} AND reference_id = ${details.referenceId}
+           AND kind IN ('CHARGE', 'REFUND')`;
+      const refundable = parseEuros(rows[0]?.net ?? '0');
+      if (amount > refundable) {
+        throw ValidationError.single('amount', `only ${formatEuros(Math.max(refundable, 0), { trim: true })} € of this charge can still be refunded`);
+      }
+    }
+    return credit(tx, accountId, 'REFUND', amount, details);
+  });
+}
+
+export interface Reservation {
+  id: string;
+  accountId: string;
+  held: Micros;
+  settled: Micros;
+  released: Micros;
+  state: 'OPEN' | 'CLOSED';
+}
+
+/** Holds an estimated amount (a campaign's cost) out of the balance until settled or released. */
+export async function reserveCredit(db: Db, accountId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
+  ensurePositive(amount);
+  const id = uuid7();
+  return inTransaction(db, async (tx) => {
+    await debit(tx, accountId, 'RESERVATION', amount, { ...details, referenceType: 'CreditReservation', referenceId: id });
+    await tx.creditReservation.create({
+      data: {
+        id,
+        accountId,
+        amountHeld: formatEuros(amount),
+        reason: details.reason,
+        referenceType: details.referenceType ?? null,
+        referenceId: details.referenceId ?? null,
+      },
+    });
+    return { id, accountId, held: amount, settled: 0, released: 0, state: 'OPEN' };
+  });
+}
+
+async function lockReservation(tx: Transaction, reservationId: string): Promise<Reservation> {
+  const rows = await tx.$queryRaw<{ id: string; accountId: string; held: string; settled: string; released: string; state: 'OPEN' | 'CLOSED' }[]>`
+    SELECT id::text, account_id::text AS "accountId", amount_held::text AS held, amount_settled::text AS settled,
+           amount_released::text AS released, state::text AS state
+      FROM credit_reservation WHERE id = ${reservationId}::uuid FOR UPDATE`;
+  const row = rows[0];
+  if (!row) throw new NotFoundError('Credit reservation');
+  return { ...row, held: parseEuros(row.held), settled: parseEuros(row.settled), released: parseEuros(row.released) };
+}
+
+function remainingOf(reservation: Reservation): Micros {
+  return reservation.held - reservation.settled - reservation.released;
+}
+
+/**
+ * Charges `amount` against a reservation as messages go out. What the hold still covers moves
+ * from the hold to a CHARGE (a RELEASE and a CHARGE entry of the same amount, so the ledger
+ * shows each charge while the balance, already reduced by the hold, does not move); anything
+ * beyond the hold is charged from the balance, conditionally like any debit.
+ */
+export async function settleReservation(db: Db, reservationId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
+  ensurePositive(amount);
+  return inTransaction(db, async (tx) => {
+    const reservation = await lockReservation(tx, reservationId);
+    if (reservation.state !== 'OPEN') throw ValidationError.single('reservation', 'this reservation is closed; nothing more can be settled on it');
+    const fromHold = Math.min(amount, remainingOf(reservation));
+    if (fromHold > 0) {
+      await credit(tx, reservation.accountId, 'RELEASE', fromHold, {
+        ...details,
+        reason: `Settled from reservation: ${details.reason}`,
+        referenceType: 'CreditReservation',
+        referenceId: reservation.id,
+      });
+    }
+    await debit(tx, reservation.accountId, 'CHARGE', amount, details);
+    const settled = reservation.settled + fromHold;
+    await tx.creditReservation.update({ where: { id: reservation.id }, data: { amountSettled: formatEuros(settled) } });
+    return { ...reservation, settled };
+  });
+}
+
+/** Gives back what a reservation still holds and closes it. Closing twice changes nothing. */
+export async function releaseReservation(db: Db, reservationId: string, details: EntryDetails): Promise<Reservation> {
+  return inTransaction(db, async (tx) => {
+    const reservation = await lockReservation(tx, reservationId);
+    if (reservation.state === 'CLOSED') return reservation;
+    const remaining = remainingOf(reservation);
+    if (remaining > 0) {
+      await credit(tx, reservation.accountId, 'RELEASE', remaining, {
+        ...details,
+        referenceType: 'CreditReservation',
+        referenceId: reservation.id,
+      });
+    }
+    const released = reservation.released + remaining;
+    await tx.creditReservation.update({
+      where: { id: reservation.id },
+      data: { amountReleased: formatEuros(released), state: 'CLOSED', closedAt: new Date() },
+    });
+    return { ...reservation, released, state: 'CLOSED' };
+  });
+}
+
+export interface BalanceSummary {
+  /** What can be spent now. */
+  available: Micros;
+  /** Held by open reservations (already out of `available`). */
+  reserved: Micros;
+}
+
+export async function creditBalanceOf(db: Db, accountId: string): Promise<BalanceSummary> {
+  const rows = await db.$queryRaw<{ available: string; reserved: string }[]>`
+    SELECT a.credit_balance::text AS available,
+           COALESCE((SELECT SUM(r.amount_held - r.amount_settled - r.amount_released) FROM credit_reservation r
+                      WHERE r.account_id = a.id AND r.state = 'OPEN'), 0)::text AS reserved
+      FROM account a WHERE a.id = ${accountId}::uuid`;
+  const row = rows[0];
+  if (!row) throw new NotFoundError('Account');
+  return { available: parseEuros(row.available), reserved: parseEuros(row.reserved) };
+}
+
+/**
+ * Accounts whose balance differs from the sum of their ledger. Always empty unless someone
+ * wrote to `credit_balance` outside this module; tests and operators run it to prove it.
+ */
+export async function ledgerMismatches(db: Db, accountIds?: string[]): Promise<{ accountId: string; balance: string; ledgerSum: string }[]> {
+  return db.$queryRaw`
+    SELECT a.id::text AS "accountId", a.credit_balance::text AS balance, COALESCE(SUM(e.amount), 0)::text AS "ledgerSum"
+      FROM account a LEFT JOIN ledger_entry e ON e.account_id = a.id
+     WHERE ${accountIds ?? null}::uuid[] IS NULL OR a.id = ANY(${accountIds ?? null}::uuid[])
+     GROUP BY a.id, a.credit_balance
+    HAVING a.credit_balance <> COALESCE(SUM(e.amount), 0)`;
+}
+
+/** Runs `work` in the caller's transaction, or in a new one when given the client itself. */
+export async function inTransaction<T>(db: Db, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  if ('$transaction' in db) return db.$transaction(work, { maxWait: 10_000, timeout: 20_000 });
+  return work(db);
+}

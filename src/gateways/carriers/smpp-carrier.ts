@@ -1,0 +1,390 @@
+/**
+ * The SMPP 3.4 carrier gateway: every configured connection, the route table between them, and
+ * the batching of what carriers send back.
+ *
+ * Submitting: the message is encoded once (GSM-7 or UCS-2, UDH-concatenated parts), its
+ * candidate connections are found from the routes, and it is queued on the least busy bound bind
+ * of the best available connection. When none is up it waits, in order, up to `routeWaitMs` for
+ * one to come up (start-up, a short outage), then fails as BIND_DOWN. Messages queued on a bind
+ * that drops before any of their parts left are routed again (another bind, or failover).
+ *
+ * Receiving: receipts and inbound messages (reassembled) are buffered and handed to the one event
+ * handler as arrays every `eventFlushMs` or `eventBatchSize` events, one batch at a time; the
+ * carrier's deliver_sm are acknowledged after the handler resolves (ESME_RX_T_APPN when it
+ * throws, so the carrier delivers them again).
+ */
+import type smpp from 'smpp';
+import { parsePhone } from '../../domain/phone.js';
+import {
+  CarrierSubmitError,
+  type CarrierEventBatch,
+  type CarrierEventHandler,
+  type CarrierGateway,
+  type CarrierGatewayStats,
+  type ConnectionStateChange,
+  type ConnectionStatus,
+  type DeliveryReceipt,
+  type InboundSms,
+  type OutboundSms,
+  type SubmitAccepted,
+  type UnreadableReceipt,
+} from './carrier.js';
+import type { CarrierConnectionSettings } from './carrier-settings.js';
+import { ESME_ROK, ESME_RX_T_APPN } from './command-status.js';
+import { readDeliverSm, type IncomingDeliverSm } from './deliver-sm.js';
+import { InboundAssembler, type AssembledMessage, type PendingSet } from './inbound-assembler.js';
+import { consoleCarrierLogger, type CarrierLogger } from './logger.js';
+import { destinationAddress, encodeMessage, sourceAddress, type EncodedMessage, type SmppAddress } from './pdu-encoding.js';
+import { PendingMessage } from './pending-message.js';
+import { buildRouteTable, chooseConnection, routeTiers, type RouteTable } from './router.js';
+import { SmppConnection } from './smpp-connection.js';
+
+export interface SmppCarrierGatewayOptions {
+  /** How long a message waits for a connection to come up before failing as BIND_DOWN. Default 10 s. */
+  routeWaitMs?: number;
+  /** Receipts and inbound messages are handed over at least this often. Default 10 ms. */
+  eventFlushMs?: number;
+  /** ...and at once when this many are waiting. Default 1000. (A batch is also bounded by the carriers'
+   *  deliver_sm windows, since they are acknowledged only after the handler.) */
+  eventBatchSize?: number;
+  /** An inbound message whose parts do not all arrive within this time is handed over incomplete. Default 60 s. */
+  inboundPartsTimeoutMs?: number;
+  /** `stop` waits at most this long for in-flight submissions. Default 10 s. */
+  drainTimeoutMs?: number;
+  logger?: CarrierLogger;
+}
+
+interface WaitingMessage {
+  message: PendingMessage;
+  deadline: number;
+}
+
+interface BufferedEvents {
+  receipts: DeliveryReceipt[];
+  inbound: InboundSms[];
+  unreadableReceipts: UnreadableReceipt[];
+  acknowledgements: Array<(commandStatus: number) => void>;
+  /** Inbound sets to put back for reassembly if the handler fails. */
+  sets: PendingSet[];
+}
+
+function emptyEvents(): BufferedEvents {
+  return { receipts: [], inbound: [], unreadableReceipts: [], acknowledgements: [], sets: [] };
+}
+
+export class SmppCarrierGateway implements CarrierGateway {
+  private readonly connections: SmppConnection[];
+  private readonly byName = new Map<string, SmppConnection>();
+  private readonly routes: RouteTable;
+  private readonly log: CarrierLogger;
+  private readonly routeWaitMs: number;
+  private readonly eventFlushMs: number;
+  private readonly eventBatchSize: number;
+  private readonly drainTimeoutMs: number;
+  private readonly assembler: InboundAssembler;
+  private readonly stateListeners = new Set<(change: ConnectionStateChange) => void>();
+  private waiting: WaitingMessage[] = [];
+  private waitTimer: NodeJS.Timeout | null = null;
+  private handler: CarrierEventHandler | null = null;
+  private buffered = emptyEvents();
+  private bufferedCount = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private handling: Promise<void> | null = null;
+  private assemblyTimer: NodeJS.Timeout | null = null;
+  private concatenationReference = Math.floor(Math.random() * 256);
+  private started = false;
+  private stopping = false;
+  private readonly counters = { submitted: 0, accepted: 0, failed: 0, throttleAnswers: 0, receipts: 0, inbound: 0 };
+
+  constructor(settings: readonly CarrierConnectionSettings[], options: SmppCarrierGatewayOptions = {}) {
+    if (settings.length === 0) throw new Error('at least one carrier connection is required');
+    this.log = options.logger ?? consoleCarrierLogger();
+    this.routeWaitMs = options.routeWaitMs ?? 10_000;
+    this.eventFlushMs = options.eventFlushMs ?? 10;
+    this.eventBatchSize = options.eventBatchSize ?? 1000;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+    this.assembler = new InboundAssembler(options.inboundPartsTimeoutMs ?? 60_000);
+    this.routes = buildRouteTable(settings);
+    this.connections = settings.map(
+      (connection) =>
+        new SmppConnection(
+          connection,
+          {
+            stateChanged: (changed, reason) => this.connectionStateChanged(changed, reason),
+            deliverSm: (from, pdu, acknowledge) => this.receiveDeliverSm(from, pdu, acknowledge),
+            orphaned: (messages) => this.routeAgain(messages),
+            throttleAnswer: () => this.counters.throttleAnswers++,
+          },
+          this.log,
+        ),
+    );
+    for (const connection of this.connections) this.byName.set(connection.name, connection);
+  }
+
+  /** Opens every bind (asynchronously: use `waitUntilReady` to wait for them). */
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    for (const connection of this.connections) connection.start();
+    this.assemblyTimer = setInterval(() => this.expireInboundSets(), 1000);
+    this.assemblyTimer.unref();
+    return this;
+  }
+
+  submit(sms: OutboundSms): Promise<SubmitAccepted> {
+    this.counters.submitted++;
+    if (this.stopping || !this.started) {
+      this.counters.failed++;
+      return Promise.reject(new CarrierSubmitError(sms.id, 'STOPPING', this.stopping ? 'the carrier gateway is stopping' : 'the carrier gateway is not started'));
+    }
+    let encoded: EncodedMessage;
+    let source: SmppAddress;
+    let destination: SmppAddress;
+    try {
+      destination = destinationAddress(sms.to);
+      source = sourceAddress(sms.from);
+      encoded = encodeMessage(sms.text, sms.encoding, this.nextReference());
+    } catch (error) {
+      this.counters.failed++;
+      return Promise.reject(new CarrierSubmitError(sms.id, 'INVALID_MESSAGE', (error as Error).message));
+    }
+    const country = this.routes.needsCountry ? (sms.country ?? countryOf(sms.to)) : null;
+    const tiers = routeTiers(this.routes, sms.to, country);
+    if (tiers.length === 0) {
+      this.counters.failed++;
+      return Promise.reject(new CarrierSubmitError(sms.id, 'NO_ROUTE', `no carrier route matches ${sms.to}${country ? ` (${country})` : ''}`));
+    }
+    return new Promise<SubmitAccepted>((resolve, reject) => {
+      const message = new PendingMessage(sms, encoded, source, destination, tiers, (_settled, outcome) => {
+        if (outcome instanceof CarrierSubmitError) {
+          this.counters.failed++;
+          reject(outcome);
+        } else {
+          this.counters.accepted++;
+          resolve(outcome);
+        }
+      });
+      this.route(message);
+    });
+  }
+
+  setEventHandler(handler: CarrierEventHandler | null): void {
+    this.handler = handler;
+  }
+
+  onConnectionStateChange(listener: (change: ConnectionStateChange) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  connectionStates(): ConnectionStatus[] {
+    return this.connections.map((connection) => connection.status());
+  }
+
+  async waitUntilReady(timeoutMs: number): Promise<boolean> {
+    const ready = () => this.connections.every((connection) => connection.state === 'up');
+    if (ready()) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        resolve(ready());
+      }, timeoutMs);
+      const unsubscribe = this.onConnectionStateChange(() => {
+        if (!ready()) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(true);
+      });
+    });
+  }
+
+  stats(): CarrierGatewayStats {
+    return {
+      ...this.counters,
+      waitingForRoute: this.waiting.length,
+      connections: this.connections.map((connection) => ({ ...connection.status(), bindRates: connection.binds.map((bind) => bind.currentRate) })),
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    if (this.assemblyTimer) clearInterval(this.assemblyTimer);
+    for (const { message } of this.waiting.splice(0)) message.fail('STOPPING', 'the carrier gateway is stopping; not sent');
+    await Promise.all(this.connections.map((connection) => connection.drain(this.drainTimeoutMs)));
+    await this.flushEvents();
+    await Promise.all(this.connections.map((connection) => connection.close()));
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+  }
+
+  private nextReference(): number {
+    this.concatenationReference = (this.concatenationReference + 1) & 0xff;
+    return this.concatenationReference;
+  }
+
+  private route(message: PendingMessage): void {
+    const choice = chooseConnection(message.tiers, (name) => this.byName.get(name)?.load());
+    if (choice.ok && this.byName.get(choice.connection)?.enqueue(message)) return;
+    this.waiting.push({ message, deadline: Date.now() + this.routeWaitMs });
+    this.scheduleWaitExpiry();
+  }
+
+  private routeAgain(messages: PendingMessage[]): void {
+    for (const message of messages) {
+      if (!message.abandoned) this.route(message);
+    }
+  }
+
+  private connectionStateChanged(connection: SmppConnection, reason: string | null): void {
+    const change: ConnectionStateChange = { connection: connection.name, state: connection.state, boundBinds: connection.boundBinds, reason, at: new Date() };
+    if (connection.state === 'up') this.log.info(`connection ${connection.name} is up (${connection.boundBinds}/${connection.binds.length} binds)`);
+    else if (!this.stopping) this.log.warn(`connection ${connection.name} is down${reason ? `: ${reason}` : ''}`);
+    for (const listener of this.stateListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.log.error('a connection state listener threw', error);
+      }
+    }
+    if (connection.state === 'up' && this.waiting.length > 0) {
+      // Hand the waiting messages over in their order; those still without a route wait on.
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const entry of waiting) {
+        if (entry.message.abandoned) continue;
+        const choice = chooseConnection(entry.message.tiers, (name) => this.byName.get(name)?.load());
+        if (!(choice.ok && this.byName.get(choice.connection)?.enqueue(entry.message))) this.waiting.push(entry);
+      }
+    }
+  }
+
+  private scheduleWaitExpiry(): void {
+    if (this.waitTimer || this.waiting.length === 0) return;
+    const first = this.waiting[0];
+    if (!first) return;
+    this.waitTimer = setTimeout(
+      () => {
+        this.waitTimer = null;
+        const now = Date.now();
+        while (this.waiting.length > 0 && (this.waiting[0]?.deadline ?? Infinity) <= now) {
+          const entry = this.waiting.shift();
+          entry?.message.fail('BIND_DOWN', `no carrier connection for ${entry.message.sms.to} came up within ${this.routeWaitMs} ms; not sent`);
+        }
+        this.scheduleWaitExpiry();
+      },
+      Math.max(1, first.deadline - Date.now()),
+    );
+  }
+
+  private receiveDeliverSm(connection: SmppConnection, pdu: smpp.PDU, acknowledge: (commandStatus: number) => void): void {
+    const receivedAt = new Date();
+    let incoming: IncomingDeliverSm;
+    try {
+      incoming = readDeliverSm(pdu);
+    } catch (error) {
+      this.log.error(`${connection.name}: unreadable deliver_sm; acknowledged and dropped`, error);
+      acknowledge(ESME_ROK);
+      return;
+    }
+    if (incoming.kind === 'receipt') {
+      if (incoming.reading.ok) {
+        this.counters.receipts++;
+        this.buffered.receipts.push({ connection: connection.name, ...incoming.reading.receipt, receivedAt, recipient: incoming.recipient });
+      } else {
+        this.log.warn(`${connection.name}: unreadable delivery receipt (${incoming.reading.problem}): ${JSON.stringify(incoming.text)}`);
+        this.buffered.unreadableReceipts.push({ connection: connection.name, text: incoming.text, problem: incoming.reading.problem, receivedAt });
+      }
+      this.bufferEvent(acknowledge);
+      return;
+    }
+    const { from, to, text, concatenation } = incoming;
+    if (!concatenation || concatenation.total === 1) {
+      this.bufferInbound({ connection: connection.name, from, to, text, parts: 1, complete: true, receivedAt }, acknowledge, null);
+      return;
+    }
+    const key = [connection.name, from, to, concatenation.reference, concatenation.total].join('\u0000');
+    const assembled = this.assembler.add(key, concatenation, text, receivedAt.getTime());
+    if (!assembled) {
+      // Kept in memory until its set completes; the part that completes it is acknowledged only once handled.
+      acknowledge(ESME_ROK);
+      return;
+    }
+    this.bufferInbound(inboundOf(connection.name, from, to, assembled, receivedAt), acknowledge, assembled.set);
+  }
+
+  private expireInboundSets(): void {
+    const now = Date.now();
+    for (const assembled of this.assembler.expire(now)) {
+      const [connection = '', from = '', to = ''] = assembled.key.split('\u0000');
+      this.log.warn(`${connection}: inbound message from ${from} incomplete after waiting for its parts; handed over as it is`);
+      this.bufferInbound(inboundOf(connection, from, to, assembled, new Date(now)), null, assembled.set);
+    }
+  }
+
+  private bufferInbound(inbound: InboundSms, acknowledge: ((commandStatus: number) => void) | null, set: PendingSet | null): void {
+    this.counters.inbound++;
+    this.buffered.inbound.push(inbound);
+    if (set) this.buffered.sets.push(set);
+    this.bufferEvent(acknowledge);
+  }
+
+  private bufferEvent(acknowledge: ((commandStatus: number) => void) | null): void {
+    if (acknowledge) this.buffered.acknowledgements.push(acknowledge);
+    this.bufferedCount++;
+    if (this.bufferedCount >= this.eventBatchSize) {
+      void this.flushEvents();
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        void this.flushEvents();
+      }, this.eventFlushMs);
+    }
+  }
+
+  /** Hands every buffered event to the handler, one batch at a time; resolves when the buffer is empty. */
+  private flushEvents(): Promise<void> {
+    this.handling ??= this.deliverBatches().finally(() => {
+      this.handling = null;
+    });
+    return this.handling;
+  }
+
+  private async deliverBatches(): Promise<void> {
+    while (this.bufferedCount > 0) {
+      const events = this.buffered;
+      this.buffered = emptyEvents();
+      this.bufferedCount = 0;
+      const batch: CarrierEventBatch = { receipts: events.receipts, inbound: events.inbound, unreadableReceipts: events.unreadableReceipts };
+      let status = ESME_ROK;
+      const handler = this.handler;
+      if (!handler) {
+        this.log.warn(`no carrier event handler: ${batch.receipts.length + batch.inbound.length} event(s) refused for redelivery`);
+        status = ESME_RX_T_APPN;
+      } else {
+        try {
+          await handler(batch);
+        } catch (error) {
+          this.log.error(`the carrier event handler failed on ${batch.receipts.length} receipt(s) and ${batch.inbound.length} inbound message(s); the carrier will deliver them again`, error);
+          status = ESME_RX_T_APPN;
+        }
+      }
+      if (status !== ESME_ROK) for (const set of events.sets) this.assembler.restore(set);
+      for (const acknowledge of events.acknowledgements) acknowledge(status);
+    }
+  }
+}
+
+function inboundOf(connection: string, from: string, to: string, assembled: AssembledMessage, receivedAt: Date): InboundSms {
+  return { connection, from, to, text: assembled.text, parts: assembled.parts, complete: assembled.complete, receivedAt };
+}
+
+function countryOf(e164: string): string | null {
+  const parsed = parsePhone(e164);
+  return parsed.ok ? parsed.phone.country : null;
+}
+
+/** Builds the gateway from the CARRIERS setting and opens its binds. */
+export function startSmppCarrierGateway(settings: readonly CarrierConnectionSettings[], options?: SmppCarrierGatewayOptions): SmppCarrierGateway {
+  return new SmppCarrierGateway(settings, options).start();
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { config } from '../config.js';
+import { formatEuros, type Micros } from '../domain/messaging/prices.js';
+
+/**
+ * The card/SEPA payment provider behind top-ups. A real provider plugs in here; the default is
+ * a deterministic simulator so that tests and development cover approvals and declines.
+ */
+export interface PaymentRequest {
+  accountId: string;
+  /** What the customer pays, VAT included, in micro-euros. */
+  amount: Micros;
+  /** The credit bought (the top-up amount, VAT excluded). */
+  amountExcludingVat: Micros;
+  currency: 'EUR';
+  description: string;
+  /** Unique per top-up attempt, passed to the provider so it never charges twice. */
+  requestId: string;
+}
+
+export type PaymentResult = { status: 'APPROVED'; reference: string } | { status: 'DECLINED'; reason: string };
+
+export interface PaymentProvider {
+  readonly name: string;
+  collect(request: PaymentRequest): Promise<PaymentResult>;
+}
+
+/**
+ * Simulator rule (documented in the README): a top-up whose amount excluding VAT has 13 cents
+ * (e.g. 50.13 €) is declined as "card declined"; every other amount is approved. It decides on
+ * the amount the customer typed, so the rule does not depend on the VAT rate.
+ */
+export class SimulatedPaymentProvider implements PaymentProvider {
+  readonly name = 'simulator';
+
+  collect(request: PaymentRequest): Promise<PaymentResult> {
+    const decided = request.amountExcludingVat;
+    const cents = Math.floor(decided / 10_000) % 100;
+    if (cents === 13) {
+      return Promise.resolve({ status: 'DECLINED', reason: `card declined (simulator: amounts ending in .13, here ${formatEuros(decided, { trim: true })} €)` });
+    }
+    const reference = `sim_${createHash('sha256').update(request.requestId).digest('hex').slice(0, 24)}`;
+    return Promise.resolve({ status: 'APPROVED', reference });
+  }
+}
+
+let provider: PaymentProvider | undefined;
+
+export function paymentProvider(): PaymentProvider {
+  provider ??= createProvider();
+  return provider;
+}
+
+function createProvider(): PaymentProvider {
+  switch (config.money.paymentProvider) {
+    case 'simulator':
+      return new SimulatedPaymentProvider();
+  }
+}

@@ -1,0 +1,346 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateApiKeyDocument,
+  CreditBalanceDocument,
+  LedgerEntriesDocument,
+  TopUpCreditDocument,
+  type LedgerEntriesQuery,
+} from '../../codegen/generated/operations.js';
+import type * as ClientModule from '../../src/db/client.js';
+import type * as LedgerModule from '../../src/domain/credit/ledger.js';
+import type * as ErrorsModule from '../../src/domain/errors.js';
+import { createTenant, type Tenant } from '../support/fixtures.js';
+import { apiClient, startTestPlatform, type ApiClient, type TestPlatform } from '../support/platform.js';
+
+let platform: TestPlatform;
+// Type-only imports: the modules themselves load after startTestPlatform() set the environment.
+let ledger: typeof LedgerModule;
+let errors: typeof ErrorsModule;
+let prisma: typeof ClientModule.prisma;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  ledger = await import('../../src/domain/credit/ledger.js');
+  errors = await import('../../src/domain/errors.js');
+  prisma = (await import('../../src/db/client.js')).prisma;
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function sql<Row extends object>(text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: platform.database.url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as Row[];
+  } finally {
+    await client.end();
+  }
+}
+
+function ownerOf(tenant: Tenant): ApiClient {
+  return apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
+}
+
+async function topUp(client: ApiClient, amount: string, idempotencyKey?: string) {
+  const { topUpCredit } = await client.request(TopUpCreditDocument, { input: { amount, idempotencyKey } });
+  return topUpCredit;
+}
+
+async function balanceOf(client: ApiClient): Promise<string> {
+  return (await client.request(CreditBalanceDocument)).creditBalance.available;
+}
+
+describe('top-ups and invoices', () => {
+  it('credits the amount excluding VAT, writes a TOP_UP entry and issues a numbered invoice with the company details', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    expect(await owner.request(CreditBalanceDocument)).toEqual({ creditBalance: { available: '0.00', reserved: '0.00', currency: 'EUR' } });
+
+    const first = await topUp(owner, '100');
+    const second = await topUp(owner, '12.34');
+    if (first.__typename !== 'MutationTopUpCreditSuccess' || second.__typename !== 'MutationTopUpCreditSuccess') throw new Error(JSON.stringify([first, second]));
+    expect(first.data).toMatchObject({ amount: '100', provider: 'simulator' });
+    expect(first.data.invoice).toMatchObject({
+      amountExcludingVat: '100',
+      vatRate: '0.2',
+      vatAmount: '20',
+      amountIncludingVat: '120',
+      currency: 'EUR',
+      customerCompanyNumber: '73282932000074',
+      customerAddress: '1 rue de la Paix, 75002 Paris, FR',
+    });
+    // VAT of 12.34 € at 20 % is 2.468 €, rounded half up to the cent.
+    expect(second.data.invoice).toMatchObject({ vatAmount: '2.47', amountIncludingVat: '14.81' });
+    expect(second.data.invoice?.number).toBe((first.data.invoice?.number ?? 0) + 1);
+    expect(await balanceOf(owner)).toBe('112.34');
+
+    const { ledgerEntries } = await owner.request(LedgerEntriesDocument, { first: 10 });
+    expect(ledgerEntries.edges.map(({ node }) => [node.kind, node.amount, node.balanceAfter, node.referenceType, node.authorKind])).toEqual([
+      ['TOP_UP', '12.34', '112.34', 'TopUp', 'USER'],
+      ['TOP_UP', '100', '100', 'TopUp', 'USER'],
+    ]);
+  });
+
+  it('keeps invoices immutable in the database', async () => {
+    const tenant = await createTenant(platform);
+    await topUp(ownerOf(tenant), '40');
+    await expect(sql(`UPDATE invoice SET amount_excluding_vat = 1 WHERE account_id = $1`, [tenant.accountUuid])).rejects.toThrow(/immutable/);
+    await expect(sql(`DELETE FROM invoice WHERE account_id = $1`, [tenant.accountUuid])).rejects.toThrow(/immutable/);
+  });
+
+  it('declines amounts ending in .13 (simulator rule) and changes nothing', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    const declined = await topUp(owner, '50.13');
+    expect(declined).toMatchObject({ __typename: 'PaymentDeclinedError', code: 'PAYMENT_DECLINED' });
+    expect(await balanceOf(owner)).toBe('0.00');
+    expect(await sql(`SELECT id FROM top_up WHERE account_id = $1`, [tenant.accountUuid])).toEqual([]);
+    expect((await owner.request(LedgerEntriesDocument, {})).ledgerEntries.edges).toEqual([]);
+  });
+
+  it.each([
+    ['0', /more than 0/],
+    ['0.00', /more than 0/],
+    ['-5', /more than 0/],
+    ['10.001', /at most 2 decimals/],
+    ['10.5000', /at most 2 decimals/],
+    ['10001', /at most 10000(\.00)? €/],
+  ])('refuses the amount %s with a validation error naming the field', async (amount, message) => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    const refused = await topUp(owner, amount);
+    if (refused.__typename !== 'ValidationError') throw new Error(JSON.stringify(refused));
+    expect(refused.problems).toEqual([{ field: 'amount', message: expect.stringMatching(message) }]);
+    expect(await balanceOf(owner)).toBe('0.00');
+  });
+
+  it('refuses an amount that is not a decimal string at the GraphQL level', async () => {
+    const tenant = await createTenant(platform);
+    const failures = await ownerOf(tenant).errors(TopUpCreditDocument, { input: { amount: '1e3' } });
+    expect(failures[0]?.message).toMatch(/Decimal/);
+  });
+
+  it('lets only roles with billing rights top up or read the balance', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    const created = await owner.request(CreateApiKeyDocument, { input: { name: 'analytics', role: 'ANALYST' } });
+    if (created.createApiKey.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(created));
+    const analyst = apiClient(platform.graphqlUrl, `Bearer ${created.createApiKey.data.secret}`);
+    const denied = await analyst.errors(TopUpCreditDocument, { input: { amount: '10' } });
+    expect(denied[0]?.extensions).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((await analyst.errors(CreditBalanceDocument))[0]?.extensions).toMatchObject({ code: 'PERMISSION_DENIED' });
+
+    const billingKey = await owner.request(CreateApiKeyDocument, { input: { name: 'billing', role: 'BILLING' } });
+    if (billingKey.createApiKey.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(billingKey));
+    const billing = apiClient(platform.graphqlUrl, `Bearer ${billingKey.createApiKey.data.secret}`);
+    expect((await topUp(billing, '10')).__typename).toBe('MutationTopUpCreditSuccess');
+    const entries = (await billing.request(LedgerEntriesDocument, {})).ledgerEntries.edges;
+    expect(entries.map(({ node }) => node.authorKind)).toEqual(['API_KEY']);
+  });
+});
+
+describe('idempotency keys', () => {
+  it('replays the first result for the same key and input, without paying twice', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    const first = await topUp(owner, '30', 'top-up-key-0001');
+    const replay = await topUp(owner, '30.00', 'top-up-key-0001');
+    if (first.__typename !== 'MutationTopUpCreditSuccess' || replay.__typename !== 'MutationTopUpCreditSuccess') throw new Error('top-up failed');
+    expect(replay.data.id).toBe(first.data.id);
+    expect(replay.data.invoice?.number).toBe(first.data.invoice?.number);
+    expect(await balanceOf(owner)).toBe('30.00');
+  });
+
+  it('refuses the same key with another input, and another account may use the same key', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '30', 'top-up-key-0002');
+    const conflict = await topUp(owner, '31', 'top-up-key-0002');
+    expect(conflict).toMatchObject({ __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(await balanceOf(owner)).toBe('30.00');
+
+    const other = ownerOf(await createTenant(platform));
+    expect((await topUp(other, '31', 'top-up-key-0002')).__typename).toBe('MutationTopUpCreditSuccess');
+    expect(await balanceOf(other)).toBe('31.00');
+  });
+
+  it('executes concurrent duplicates once: every response carries the same top-up', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    const results = await Promise.all(Array.from({ length: 8 }, () => topUp(owner, '45', 'top-up-key-concurrent')));
+    const ids = results.map((result) => (result.__typename === 'MutationTopUpCreditSuccess' ? result.data.id : result.__typename));
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^[A-Za-z0-9+/=]+$/);
+    expect(await balanceOf(owner)).toBe('45.00');
+    expect(await sql(`SELECT count(*)::int AS n FROM top_up WHERE account_id = $1`, [tenant.accountUuid])).toEqual([{ n: 1 }]);
+    expect(await sql(`SELECT count(*)::int AS n FROM invoice WHERE account_id = $1`, [tenant.accountUuid])).toEqual([{ n: 1 }]);
+  });
+
+  it('does not keep the key of a declined payment, so a corrected retry with the same key runs', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    expect((await topUp(owner, '20.13', 'top-up-key-declined')).__typename).toBe('PaymentDeclinedError');
+    // Same key, same input: declined again (a decline is not a stored result).
+    expect((await topUp(owner, '20.13', 'top-up-key-declined')).__typename).toBe('PaymentDeclinedError');
+    expect(await balanceOf(owner)).toBe('0.00');
+  });
+
+  it('keeps keys at least 24 hours and lets the purge job remove only expired ones', async () => {
+    const tenant = await createTenant(platform);
+    await topUp(ownerOf(tenant), '30', 'top-up-key-expiry');
+    const [row] = await sql<{ hours: number }>(
+      `SELECT extract(epoch FROM expires_at - created_at)::int / 3600 AS hours FROM idempotency_key WHERE account_id = $1`,
+      [tenant.accountUuid],
+    );
+    expect(row?.hours).toBe(24);
+    const { purgeExpiredIdempotencyKeys } = await import('../../src/domain/idempotency.js');
+    expect(await purgeExpiredIdempotencyKeys(new Date(Date.now() + 23 * 3600 * 1000))).toBe(0);
+    expect(await purgeExpiredIdempotencyKeys(new Date(Date.now() + 25 * 3600 * 1000))).toBeGreaterThanOrEqual(1);
+    expect(await sql(`SELECT key FROM idempotency_key WHERE account_id = $1`, [tenant.accountUuid])).toEqual([]);
+  });
+
+  it('refuses a malformed key', async () => {
+    const tenant = await createTenant(platform);
+    const refused = await topUp(ownerOf(tenant), '30', 'short');
+    expect(refused).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'idempotencyKey' }] });
+  });
+});
+
+describe('charges under concurrency', () => {
+  it('100 concurrent charges against a balance covering 50: exactly 50 succeed, balance 0, ledger sums to it', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    // 50 × 0.045 € = 2.25 €
+    await topUp(owner, '2.25');
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, index) =>
+        ledger.chargeCredit(prisma, tenant.accountUuid, 45_000, { reason: `SMS ${index}`, referenceType: 'Test', referenceId: String(index) }),
+      ),
+    );
+    const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+    expect(succeeded).toHaveLength(50);
+    expect(refused).toHaveLength(50);
+    for (const reason of refused) {
+      expect(reason).toBeInstanceOf(errors.InsufficientCreditError);
+      expect(reason).toMatchObject({ required: '0.045', available: '0.00', missing: '0.045' });
+    }
+
+    expect(await balanceOf(owner)).toBe('0.00');
+    expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
+    const [sum] = await sql<{ sum: string }>(`SELECT sum(amount)::text AS sum FROM ledger_entry WHERE account_id = $1`, [tenant.accountUuid]);
+    expect(Number(sum?.sum)).toBe(0);
+
+    // Read through the API exactly as a customer would: 50 charges, newest first, then the top-up.
+    const nodes = [];
+    let after: string | null = null;
+    do {
+      const page: LedgerEntriesQuery = await owner.request(LedgerEntriesDocument, { first: 20, after });
+      nodes.push(...page.ledgerEntries.edges.map((edge) => edge.node));
+      after = page.ledgerEntries.pageInfo.hasNextPage ? page.ledgerEntries.pageInfo.endCursor : null;
+    } while (after);
+    expect(nodes).toHaveLength(51);
+    expect(nodes.map((node) => [node.kind, node.amount, node.balanceAfter])).toEqual([
+      ...Array.from({ length: 50 }, (_, index) => ['CHARGE', '-0.045', (index * 0.045).toFixed(3).replace(/\.?0+$/, '') || '0']),
+      ['TOP_UP', '2.25', '2.25'],
+    ]);
+    const charges = await owner.request(LedgerEntriesDocument, { first: 100, kinds: ['CHARGE'] });
+    expect(charges.ledgerEntries.edges).toHaveLength(50);
+    expect(new Set(charges.ledgerEntries.edges.map((edge) => edge.node.referenceId)).size).toBe(50);
+  });
+
+  it('filters entries by period', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '10');
+    const middle = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await topUp(owner, '20');
+    const before = await owner.request(LedgerEntriesDocument, { to: middle.toISOString() });
+    const after = await owner.request(LedgerEntriesDocument, { from: middle.toISOString() });
+    expect(before.ledgerEntries.edges.map((edge) => edge.node.amount)).toEqual(['10']);
+    expect(after.ledgerEntries.edges.map((edge) => edge.node.amount)).toEqual(['20']);
+    const reversed = await owner.errors(LedgerEntriesDocument, { from: middle.toISOString(), to: middle.toISOString() });
+    expect(reversed[0]).toMatchObject({ extensions: { code: 'VALIDATION_FAILED' } });
+  });
+});
+
+describe('reservations and refunds', () => {
+  it('holds, settles as messages go out and releases the rest; the ledger always sums to the balance', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '100');
+    const reservation = await ledger.reserveCredit(prisma, tenant.accountUuid, 60_000_000, { reason: 'Campaign spring' });
+    expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '40.00', reserved: '60.00' } });
+
+    await ledger.settleReservation(prisma, reservation.id, 20_000_000, { reason: 'Campaign spring: batch 1' });
+    await ledger.settleReservation(prisma, reservation.id, 15_500_000, { reason: 'Campaign spring: batch 2' });
+    expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '40.00', reserved: '24.50' } });
+
+    const released = await ledger.releaseReservation(prisma, reservation.id, { reason: 'Campaign spring finished' });
+    expect(released).toMatchObject({ settled: 35_500_000, released: 24_500_000, state: 'CLOSED' });
+    expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '64.50', reserved: '0.00' } });
+    // Releasing twice gives nothing back twice.
+    await ledger.releaseReservation(prisma, reservation.id, { reason: 'again' });
+    expect(await balanceOf(owner)).toBe('64.50');
+    await expect(ledger.settleReservation(prisma, reservation.id, 1, { reason: 'late' })).rejects.toBeInstanceOf(errors.ValidationError);
+
+    const kinds = (await owner.request(LedgerEntriesDocument, { first: 20 })).ledgerEntries.edges.map((edge) => [edge.node.kind, edge.node.amount]);
+    expect(kinds).toEqual([
+      ['RELEASE', '24.5'],
+      ['CHARGE', '-15.5'],
+      ['RELEASE', '15.5'],
+      ['CHARGE', '-20'],
+      ['RELEASE', '20'],
+      ['RESERVATION', '-60'],
+      ['TOP_UP', '100'],
+    ]);
+    expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
+  });
+
+  it('refuses a reservation the balance cannot cover, with the amount missing', async () => {
+    const tenant = await createTenant(platform);
+    await topUp(ownerOf(tenant), '10');
+    await expect(ledger.reserveCredit(prisma, tenant.accountUuid, 12_500_000, { reason: 'too big' })).rejects.toMatchObject({
+      code: 'INSUFFICIENT_CREDIT',
+      missing: '2.50',
+    });
+    expect(await sql(`SELECT id FROM credit_reservation WHERE account_id = $1`, [tenant.accountUuid])).toEqual([]);
+  });
+
+  it('charges beyond the hold from the balance when a settlement exceeds the estimate', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '10');
+    const reservation = await ledger.reserveCredit(prisma, tenant.accountUuid, 5_000_000, { reason: 'estimate' });
+    await ledger.settleReservation(prisma, reservation.id, 6_000_000, { reason: 'longer messages than estimated' });
+    expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '4.00', reserved: '0.00' } });
+    await expect(ledger.settleReservation(prisma, reservation.id, 4_000_001, { reason: 'too much' })).rejects.toBeInstanceOf(
+      errors.InsufficientCreditError,
+    );
+    expect(await balanceOf(owner)).toBe('4.00');
+  });
+
+  it('refunds a charge at most once its amount', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '1');
+    const details = { reason: 'SMS', referenceType: 'Message', referenceId: 'message-1' };
+    await ledger.chargeCredit(prisma, tenant.accountUuid, 90_000, details);
+    await ledger.refundCredit(prisma, tenant.accountUuid, 45_000, { ...details, reason: 'segment not sent' });
+    await expect(ledger.refundCredit(prisma, tenant.accountUuid, 45_001, { ...details, reason: 'too much' })).rejects.toBeInstanceOf(
+      errors.ValidationError,
+    );
+    await ledger.refundCredit(prisma, tenant.accountUuid, 45_000, { ...details, reason: 'rest' });
+    expect(await balanceOf(owner)).toBe('1.00');
+  });
+
+  it('the database refuses a negative balance even to a direct write', async () => {
+    const tenant = await createTenant(platform);
+    await expect(sql(`UPDATE account SET credit_balance = -0.000001 WHERE id = $1`, [tenant.accountUuid])).rejects.toThrow(/credit_balance_not_negative/);
+  });
+});
