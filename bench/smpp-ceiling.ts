@@ -17,6 +17,7 @@ import { carrierConnectionSchema } from '../src/gateways/carriers/carrier-settin
 import { silentCarrierLogger } from '../src/gateways/carriers/logger.js';
 import { encodeGsm7 } from '../src/gateways/carriers/pdu-encoding.js';
 import { SmppCarrierGateway } from '../src/gateways/carriers/smpp-carrier.js';
+import { batchWritesThisTick } from '../src/gateways/carriers/socket-batching.js';
 import { spawnCarrierSimulator } from '../src/simulator/child-process.js';
 
 export interface CeilingResult {
@@ -66,6 +67,8 @@ export async function measureBareSmppCeiling(options: { host: string; port: numb
     void submitsFinished.then(() => (submitsDone = performance.now()));
     for (const session of sessions) {
       session.on('pdu', (pdu: smpp.PDU) => {
+        // Answers and new submissions triggered by one read leave in one write.
+        batchWritesThisTick(session.socket);
         if (pdu.command !== 'deliver_sm') return;
         session.send(pdu.response());
         if (++receipts === options.messages - refused) resolveReceipts(performance.now());
@@ -89,9 +92,8 @@ export async function measureBareSmppCeiling(options: { host: string; port: numb
           sendOne();
         });
       };
-      session.socket.cork();
+      batchWritesThisTick(session.socket);
       for (let w = 0; w < options.window; w++) sendOne();
-      session.socket.uncork();
     }
   });
   const receiptsDone = await finished;

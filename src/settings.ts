@@ -57,7 +57,7 @@ const schema = z.object({
   API_KEY_LAST_USED_RESOLUTION_SECONDS: duration.default(60),
 
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5000),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(20000),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(15),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(2000),
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
@@ -78,6 +78,8 @@ const schema = z.object({
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).default(7 * 24),
   /** Largest support-ticket attachment, in bytes. */
   SUPPORT_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
+  /** Contact exports (issue 5): a finished export can be downloaded for this long, then its file is deleted. */
+  EXPORT_LINK_TTL_HOURS: z.coerce.number().int().min(1).default(24),
 
   /** Carriers (issue 6). JSON array of SMPP connections with their routes (see README "Carriers" and
    *  src/gateways/carriers/carrier-settings.ts for every field and default). Unset: one connection
@@ -86,7 +88,7 @@ const schema = z.object({
   /** Start the built-in carrier simulator (an SMPP server) with the platform. */
   CARRIER_SIMULATOR: flag.default(true),
   CARRIER_SIMULATOR_HOST: z.string().default('127.0.0.1'),
-  CARRIER_SIMULATOR_PORT: z.coerce.number().int().min(1).max(65535).default(2775),
+  CARRIER_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(2775),
   /** HTTP control of the simulator (stats, inbound injection) on the same host; 0 turns it off. */
   CARRIER_SIMULATOR_CONTROL_PORT: z.coerce.number().int().min(0).max(65535).default(2776),
   CARRIER_SIMULATOR_RECEIPT_DELAY_MS: z.coerce.number().int().min(0).default(200),
@@ -162,9 +164,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       idempotencyKeyTtlHours: raw.IDEMPOTENCY_KEY_TTL_HOURS,
     },
     team: { invitationTtlHours: raw.INVITATION_TTL_HOURS },
+    exports: { linkTtlHours: raw.EXPORT_LINK_TTL_HOURS, directory: path.join(dataDir, 'exports') },
     support: { attachmentMaxBytes: raw.SUPPORT_ATTACHMENT_MAX_BYTES, attachmentsDir: path.join(dataDir, 'support-attachments') },
     carriers: {
-      connections: raw.CARRIERS ?? [simulatorCarrier(raw.CARRIER_SIMULATOR_HOST, raw.CARRIER_SIMULATOR_PORT)],
+      // Port 0 (a free port, in tests): the connection is made once the simulator has one.
+      connections: raw.CARRIERS ?? (raw.CARRIER_SIMULATOR_PORT > 0 ? [simulatorCarrier(raw.CARRIER_SIMULATOR_HOST, raw.CARRIER_SIMULATOR_PORT)] : []),
+      /** False when the connections are the default one to the built-in simulator. */
+      configured: raw.CARRIERS !== undefined,
       simulator: {
         enabled: raw.CARRIER_SIMULATOR,
         host: raw.CARRIER_SIMULATOR_HOST,

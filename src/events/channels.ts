@@ -7,6 +7,12 @@
 export interface EventPayloads {
   /** A batch of a contact import committed, or the import finished. */
   contactImportProgress: { accountId: string; importId: string };
+  /** An export started, wrote a page of rows, became ready or failed. */
+  dataExportUpdated: { accountId: string; exportId: string };
+  /** A message changed status (queued, handed to the carrier, final receipt). */
+  messageStatusChanged: { accountId: string; messageId: string; status: string; campaignId: string | null };
+  /** Platform-internal, topic `platform`: messages are waiting; dispatchers claim them now. */
+  dispatchRequested: { accountId: 'platform' };
   accountUpdated: { accountId: string; change: 'SERVICE_ACTIVATED' | 'PLAN_CHANGED' | 'PROFILE_CHANGED' };
 }
 

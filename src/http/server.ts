@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
+import { isExportDownload, serveExportDownload, setExportsBaseUrl } from './exports.js';
 import { persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
 import { authenticateRequest, GRAPHQL_PATH, yoga } from './yoga.js';
 
@@ -27,6 +28,7 @@ type SocketExtra = {
 
 export async function startHttpServer(): Promise<HttpServer> {
   const server = createServer((request, response) => {
+    if (isExportDownload(request)) return void serveExportDownload(request, response);
     if (!withinSizeLimit(request, response)) return;
     void yoga(request, response);
   });
@@ -93,10 +95,12 @@ export async function startHttpServer(): Promise<HttpServer> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = config.publicUrl ?? `http://${host}:${port}`;
+  setExportsBaseUrl(url);
 
   return {
     server,
-    url: config.publicUrl ?? `http://${host}:${port}`,
+    url,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Subscribers are told the server is going away (1001) so clients reconnect elsewhere.

@@ -1,8 +1,12 @@
 import { PgBoss } from 'pg-boss';
 import { config } from '../config.js';
+import { runContactExport } from '../domain/contacts/contact-export.js';
 import { runContactImport } from '../domain/contacts/contact-import.js';
+import { purgeExpiredExports } from '../domain/exports/data-exports.js';
 import { purgeExpiredIdempotencyKeys } from '../domain/idempotency.js';
 import { purgeExpiredAuth } from './purge-expired-auth.js';
+import { RECEIPT_DEADLINE_HOURS } from '../domain/messages/delivery-status.js';
+import { expireStaleMessages } from './carrier-events.js';
 import { QUEUES, type JobPayloads, type QueueName } from './queues.js';
 
 /**
@@ -22,7 +26,14 @@ boss.on('error', (error: Error) => console.error('[jobs]', error.message));
 type Handlers = { [Name in QueueName]?: (data: JobPayloads[Name]) => Promise<unknown> };
 
 const HANDLERS: Handlers = {
+  'expire-stale-messages': () => expireStaleMessages(RECEIPT_DEADLINE_HOURS),
   'import-contacts': ({ importId }) => runContactImport(importId),
+  'export-contacts': ({ exportId }) => runContactExport(exportId),
+  'purge-expired-exports': async () => {
+    const purged = await purgeExpiredExports();
+    if (purged > 0) console.info('[jobs] purged expired exports', purged);
+    return purged;
+  },
   'purge-expired-auth': async () => {
     const purged = await purgeExpiredAuth();
     if (purged.refreshTokens + purged.signUps > 0) console.info('[jobs] purged', purged);

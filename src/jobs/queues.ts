@@ -10,6 +10,9 @@ export interface JobPayloads {
   'purge-idempotency-keys': Record<string, never>;
   'dead-letters': { queue?: string };
   'import-contacts': { importId: string };
+  'export-contacts': { exportId: string };
+  'purge-expired-exports': Record<string, never>;
+  'expire-stale-messages': Record<string, never>;
 }
 
 export type QueueName = keyof JobPayloads;
@@ -49,8 +52,28 @@ export const QUEUES: Record<QueueName, QueueDefinition> = {
     },
     cron: '23 * * * *',
   },
+  'expire-stale-messages': {
+    // Messages without a final receipt 48 h after submission become EXPIRED (SPEC section 5).
+    options: { policy: 'singleton', retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, deadLetter: DEAD_LETTER_QUEUE },
+    cron: '*/10 * * * *',
+  },
   'import-contacts': {
     // A retry resumes after the last committed batch (see runContactImport).
     options: { retryLimit: 5, retryDelay: 10, retryBackoff: true, expireInSeconds: 3600, deadLetter: DEAD_LETTER_QUEUE },
+  },
+  'export-contacts': {
+    // A retry writes the whole file again (see runContactExport).
+    options: { retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 3600, deadLetter: DEAD_LETTER_QUEUE },
+  },
+  'purge-expired-exports': {
+    options: {
+      policy: 'singleton',
+      retryLimit: 3,
+      retryDelay: 30,
+      retryBackoff: true,
+      expireInSeconds: 300,
+      deadLetter: DEAD_LETTER_QUEUE,
+    },
+    cron: '41 * * * *',
   },
 };

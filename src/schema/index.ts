@@ -27,6 +27,13 @@ import '../resolvers/contact.js';
 import '../resolvers/contact-list.js';
 import '../resolvers/blacklist.js';
 import '../resolvers/contact-import.js';
+import './template.js';
+import '../resolvers/template.js';
+import './data-export.js';
+import '../resolvers/data-export.js';
+
+import './message.js';
+import '../resolvers/message.js';
 
 builder.queryType({});
 builder.mutationType({});

@@ -35,10 +35,11 @@ import { describeCommandStatus } from '../gateways/carriers/command-status-names
 import { messageContent } from '../gateways/carriers/deliver-sm.js';
 import { ESM_CLASS_DELIVERY_RECEIPT, formatReceiptText, RECEIPT_STAT, type ReceiptStat } from '../gateways/carriers/delivery-receipt.js';
 import { consoleCarrierLogger, type CarrierLogger } from '../gateways/carriers/logger.js';
-import { encodeMessage, readAddress, sourceAddress, type SmppAddress } from '../gateways/carriers/pdu-encoding.js';
+import { encodeGsm7, encodeMessage, readAddress, sourceAddress, type SmppAddress } from '../gateways/carriers/pdu-encoding.js';
+import { batchWritesThisTick } from '../gateways/carriers/socket-batching.js';
 import { TokenBucket } from '../gateways/carriers/token-bucket.js';
 import { readConcatenation } from '../gateways/carriers/udh.js';
-import type { SmsEncoding } from '../domain/messaging/encoding.js';
+import { GSM_SEPTETS, type SmsEncoding } from '../domain/messaging/encoding.js';
 import { decideOutcome, DEFAULT_OUTCOME_MIX, type OutcomeMix } from './outcomes.js';
 
 export interface CarrierSimulatorOptions {
@@ -111,7 +112,7 @@ export interface CarrierSimulatorStats {
 }
 
 export interface InjectInboundOptions {
-  /** Order in which the parts are sent: 1-based indexes, or `reverse`. Default in order. */
+  /** Order in which the parts are sent: 1-based indexes (leaving one out simulates a lost part), or `reverse`. Default in order. */
   partOrder?: 'in-order' | 'reverse' | readonly number[];
   encoding?: SmsEncoding;
   /** Deliver to sessions bound with this system_id. Default: any session that can receive. */
@@ -136,7 +137,7 @@ export interface CarrierSimulator {
   submissionCounts(): ReadonlyMap<string, number>;
   /** The most recent reassembled submissions, oldest first. */
   messages(): SimulatedMessage[];
-  /** Sends an inbound SMS to bound clients; resolves when every part has been acknowledged. */
+  /** Sends an inbound SMS to bound clients; resolves when every part sent has been acknowledged. */
   injectInbound(from: string, to: string, text: string, options?: InjectInboundOptions): Promise<{ parts: number }>;
   /** Sends a receipt for any id (known or not); resolves once acknowledged. */
   injectReceipt(input: InjectReceiptInput): Promise<void>;
@@ -235,6 +236,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   let nextMessageId = 1;
   let nextSequence = 1;
   let inboundReference = 0;
+  let roundRobin = 0;
   const attempts = new Map<string, number>();
   const counts = new Map<string, number>();
   const partials = new Map<string, PartialSet>();
@@ -279,6 +281,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   function receive(state: SessionState, pdu: smpp.PDU): void {
     if (pdu.isResponse()) return; // deliver_sm_resp and enquire_link_resp go to their callbacks
     const { session } = state;
+    batchWritesThisTick(session.socket);
     switch (pdu.command) {
       case 'bind_transceiver':
       case 'bind_transmitter':
@@ -369,7 +372,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     record(state, { from, to, text: content.text, dataCoding, carrierMessageId, concatenation, acceptedAt: new Date(now) });
     const source: SmppAddress = { ton: Number(pdu.source_addr_ton ?? 0), npi: Number(pdu.source_addr_npi ?? 0), address: String(pdu.source_addr ?? '') };
     outcome.receipts.forEach((stat, i) => {
-      scheduleReceipt(state, { carrierMessageId, stat, recipient: to, source, submittedAt: new Date(now), text: dataCoding === 0 ? content.text : '' }, now + receiptDelayMs + i);
+      scheduleReceipt(state, { carrierMessageId, stat, recipient: to, source, submittedAt: new Date(now), text: receiptEcho(content.text, dataCoding) }, now + receiptDelayMs + i);
     });
     respond(state, pdu, { message_id: carrierMessageId });
   }
@@ -392,6 +395,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     state.pendingResponses++;
     setTimeout(() => {
       state.pendingResponses--;
+      batchWritesThisTick(state.session.socket);
       state.session.send(pdu.response(fields));
     }, submitResponseDelayMs);
   }
@@ -452,14 +456,17 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       destination_addr: receipt.source.address,
       esm_class: ESM_CLASS_DELIVERY_RECEIPT,
       data_coding: 0,
-      short_message: formatReceiptText({
-        id: receipt.carrierMessageId,
-        stat: receipt.stat,
-        err: receipt.stat === 'DELIVRD' ? '000' : '001',
-        submitDate: receipt.submittedAt,
-        doneDate: new Date(dueAt),
-        text: receipt.text,
-      }),
+      // Encoded here rather than by the package, whose GSM encoder rebuilds its tables per call.
+      short_message: encodeGsm7(
+        formatReceiptText({
+          id: receipt.carrierMessageId,
+          stat: receipt.stat,
+          err: receipt.stat === 'DELIVRD' ? '000' : '001',
+          submitDate: receipt.submittedAt,
+          doneDate: new Date(dueAt),
+          text: receipt.text,
+        }),
+      ),
       receipted_message_id: receipt.carrierMessageId,
       message_state: RECEIPT_STAT[receipt.stat],
     };
@@ -502,29 +509,26 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   function receiverFor(delivery: Delivery): SessionState | null {
     const preferred = delivery.preferredSession === null ? undefined : sessions.get(delivery.preferredSession);
     if (preferred?.bound && preferred.canReceive && preferred.deliveriesInFlight.size < deliverWindow) return preferred;
-    for (const state of sessions.values()) {
+    // Otherwise round robin over the sessions that can take it, as SMSCs spread deliveries over binds.
+    const candidates = [...sessions.values()];
+    for (let i = 0; i < candidates.length; i++) {
+      const state = candidates[(roundRobin + i) % candidates.length] as SessionState;
       if (!state.bound || !state.canReceive || state.deliveriesInFlight.size >= deliverWindow) continue;
-      if (delivery.systemId === null || state.systemId === delivery.systemId) return state;
+      if (delivery.systemId !== null && state.systemId !== delivery.systemId) continue;
+      roundRobin = (roundRobin + i + 1) % candidates.length;
+      return state;
     }
     return null;
   }
 
   /** Sends ready deliveries in order while some session can take them. */
   function dispatch(): void {
-    const corked = new Set<SessionState>();
-    try {
-      for (let delivery = ready.peek(); delivery; delivery = ready.peek()) {
-        const state = receiverFor(delivery);
-        if (!state) break; // waits for a bind or for acknowledgements
-        ready.shift();
-        if (!corked.has(state)) {
-          state.session.socket.cork();
-          corked.add(state);
-        }
-        send(state, delivery);
-      }
-    } finally {
-      for (const state of corked) state.session.socket.uncork();
+    for (let delivery = ready.peek(); delivery; delivery = ready.peek()) {
+      const state = receiverFor(delivery);
+      if (!state) break; // waits for a bind or for acknowledgements
+      ready.shift();
+      batchWritesThisTick(state.session.socket);
+      send(state, delivery);
     }
   }
 
@@ -582,6 +586,14 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     dispatchSoon();
   }
 
+  /** The beginning of the message that receipts echo: basic GSM characters only, as many carriers do. */
+  function receiptEcho(text: string, dataCoding: number): string {
+    if (dataCoding !== 0) return '';
+    let echo = '';
+    for (let i = 0; i < text.length && echo.length < 20; i++) echo += GSM_SEPTETS[text.charCodeAt(i)] === 1 ? text.charAt(i) : ' ';
+    return echo;
+  }
+
   function receiptAddress(number: string): SmppAddress {
     return /^\+\d+$/.test(number) ? { ton: 1, npi: 1, address: number.slice(1) } : { ton: 0, npi: 1, address: number };
   }
@@ -622,11 +634,11 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
           : Array.isArray(inject.partOrder)
             ? [...inject.partOrder]
             : encoded.parts.map((_, i) => i + 1);
-      if (order.length !== total || new Set(order).size !== total || order.some((index) => index < 1 || index > total)) {
-        return Promise.reject(new RangeError(`partOrder must list each of the ${total} part(s) once, 1-based`));
+      if (order.length === 0 || new Set(order).size !== order.length || order.some((index) => !Number.isInteger(index) || index < 1 || index > total)) {
+        return Promise.reject(new RangeError(`partOrder must list parts among 1..${total}, each at most once`));
       }
       return new Promise((resolve) => {
-        let remaining = total;
+        let remaining = order.length;
         for (const index of order) {
           const part = encoded.parts[index - 1];
           if (!part) continue;
@@ -673,7 +685,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
             source_addr: recipient.address,
             esm_class: ESM_CLASS_DELIVERY_RECEIPT,
             data_coding: 0,
-            short_message: formatReceiptText({ id: input.carrierMessageId, stat: input.stat, submitDate: now, doneDate: now }),
+            short_message: encodeGsm7(formatReceiptText({ id: input.carrierMessageId, stat: input.stat, submitDate: now, doneDate: now })),
             receipted_message_id: input.carrierMessageId,
             message_state: RECEIPT_STAT[input.stat],
           },

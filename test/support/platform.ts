@@ -6,12 +6,15 @@ import { createClient, type Client } from 'graphql-ws';
 import { print, type DocumentNode } from 'graphql';
 import { operationId } from '../../codegen/persisted-operations.js';
 import WebSocket from 'ws';
+import type { CarrierSimulator } from '../../src/simulator/carrier-simulator.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface TestPlatform {
   url: string;
+  /** The built-in carrier simulator of this platform (SMPP on loopback); null with ROLE=api. */
+  simulator: CarrierSimulator | null;
   graphqlUrl: string;
   wsUrl: string;
   database: TestDatabase;
@@ -34,13 +37,19 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     DATA_DIR: path.join(projectRoot, '.data', 'test-shared'),
     LOG_LEVEL: 'warn',
     SHUTDOWN_TIMEOUT_SECONDS: '5',
+    // Each test platform runs its own carrier simulator on a free port.
+    CARRIER_SIMULATOR_PORT: '0',
+    CARRIER_SIMULATOR_CONTROL_PORT: '0',
+    CARRIER_SIMULATOR_RECEIPT_DELAY_MS: '50',
     ...env,
   });
   const { startPlatform } = await import('../../src/app.js');
   const platform = await startPlatform();
   if (!platform.url) throw new Error('platform did not start its API');
+  const simulator = platform.simulator;
   return {
     url: platform.url,
+    simulator,
     graphqlUrl: `${platform.url}/graphql`,
     wsUrl: `${platform.url.replace(/^http/, 'ws')}/graphql`,
     database,

@@ -28,6 +28,10 @@ export async function startPlatformProcess(env: Record<string, string>, timeoutM
       HOST: '127.0.0.1',
       DATA_DIR: path.join(projectRoot, '.data', 'test-shared'),
       SHUTDOWN_TIMEOUT_SECONDS: '5',
+    // Each test platform runs its own carrier simulator on a free port.
+    CARRIER_SIMULATOR_PORT: '0',
+    CARRIER_SIMULATOR_CONTROL_PORT: '0',
+    CARRIER_SIMULATOR_RECEIPT_DELAY_MS: '50',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

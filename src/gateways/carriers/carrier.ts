@@ -217,7 +217,7 @@ export interface CarrierGateway {
   /** Returns a function that removes the listener. */
   onConnectionStateChange(listener: (change: ConnectionStateChange) => void): () => void;
   connectionStates(): ConnectionStatus[];
-  /** Resolves true as soon as every configured connection has a bound bind, false after `timeoutMs`. */
+  /** Resolves true as soon as every bind of every connection is bound, false if that has not happened after `timeoutMs`. */
   waitUntilReady(timeoutMs: number): Promise<boolean>;
   stats(): CarrierGatewayStats;
   /** Stops taking messages, waits for in-flight submissions and pending receipts, unbinds. */

@@ -18,6 +18,7 @@ import type { CarrierConnectionSettings } from './carrier-settings.js';
 import { describeCommandStatus } from './command-status-names.js';
 import { classifySubmitStatus, ESME_RINVBNDSTS, ESME_RINVCMDID, ESME_RTHROTTLED } from './command-status.js';
 import { LaneQueue } from './lane-queue.js';
+import { batchWritesThisTick } from './socket-batching.js';
 import type { CarrierLogger } from './logger.js';
 import type { PendingMessage, QueuedPart } from './pending-message.js';
 import { TokenBucket } from './token-bucket.js';
@@ -283,6 +284,7 @@ export class SmppBind {
 
   private receive(session: smpp.Session, pdu: smpp.PDU): void {
     if (this.session !== session || pdu.isResponse()) return; // responses go to their send callbacks
+    batchWritesThisTick(session.socket);
     switch (pdu.command) {
       case 'deliver_sm':
         if (this.state !== 'bound' && this.state !== 'unbinding') {
@@ -290,7 +292,9 @@ export class SmppBind {
           return;
         }
         this.events.deliverSm(this, pdu, (commandStatus) => {
-          if (this.session === session) session.send(pdu.response({ command_status: commandStatus }));
+          if (this.session !== session) return;
+          batchWritesThisTick(session.socket);
+          session.send(pdu.response({ command_status: commandStatus }));
         });
         return;
       case 'enquire_link':
@@ -348,37 +352,29 @@ export class SmppBind {
       this.pumpAt(this.pausedUntil - now);
       return;
     }
-    let corked = false;
-    try {
-      while (this.inFlight.size < this.settings.windowSize) {
-        let lane: LaneQueue;
-        let transactional: boolean;
-        if (this.nextLivePart(this.transactional)) {
-          if (!this.bucket.tryTake(true, now)) {
-            this.pumpAt(this.bucket.waitMs(true, now));
-            break;
-          }
-          lane = this.transactional;
-          transactional = true;
-        } else {
-          if (!this.nextLivePart(this.bulk) || this.bulkInFlight >= this.bulkWindow) break;
-          if (!this.bucket.tryTake(false, now)) {
-            this.pumpAt(this.bucket.waitMs(false, now));
-            break;
-          }
-          lane = this.bulk;
-          transactional = false;
+    batchWritesThisTick(session.socket);
+    while (this.inFlight.size < this.settings.windowSize) {
+      let lane: LaneQueue;
+      let transactional: boolean;
+      if (this.nextLivePart(this.transactional)) {
+        if (!this.bucket.tryTake(true, now)) {
+          this.pumpAt(this.bucket.waitMs(true, now));
+          break;
         }
-        const part = lane.shift();
-        if (!part) break;
-        if (!corked) {
-          session.socket.cork();
-          corked = true;
+        lane = this.transactional;
+        transactional = true;
+      } else {
+        if (!this.nextLivePart(this.bulk) || this.bulkInFlight >= this.bulkWindow) break;
+        if (!this.bucket.tryTake(false, now)) {
+          this.pumpAt(this.bucket.waitMs(false, now));
+          break;
         }
-        if (!this.send(session, part, lane, transactional, now)) break;
+        lane = this.bulk;
+        transactional = false;
       }
-    } finally {
-      if (corked) session.socket.uncork();
+      const part = lane.shift();
+      if (!part) break;
+      if (!this.send(session, part, lane, transactional, now)) break;
     }
   }
 

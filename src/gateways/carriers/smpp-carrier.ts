@@ -182,20 +182,11 @@ export class SmppCarrierGateway implements CarrierGateway {
   }
 
   async waitUntilReady(timeoutMs: number): Promise<boolean> {
-    const ready = () => this.connections.every((connection) => connection.state === 'up');
-    if (ready()) return true;
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        unsubscribe();
-        resolve(ready());
-      }, timeoutMs);
-      const unsubscribe = this.onConnectionStateChange(() => {
-        if (!ready()) return;
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(true);
-      });
-    });
+    const ready = () => this.connections.every((connection) => connection.boundBinds === connection.binds.length);
+    const deadline = Date.now() + timeoutMs;
+    // Bind-level changes are not events of their own (only connection up/down are): poll briefly.
+    while (!ready() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    return ready();
   }
 
   stats(): CarrierGatewayStats {

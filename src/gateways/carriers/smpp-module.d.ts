@@ -10,6 +10,8 @@ declare module 'smpp' {
   namespace smpp {
     class PDU {
       constructor(command: string, options?: Record<string, unknown>);
+      /** Decodes a PDU from its bytes (as received). */
+      constructor(buffer: Buffer);
       command: string;
       command_id: number;
       command_status: number;

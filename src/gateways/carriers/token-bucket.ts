@@ -7,6 +7,9 @@
  * Throttling answers halve the rate; it doubles back towards the configured rate after each
  * quiet `recoveryMs`. Time is passed in (milliseconds) so that the rules are testable without a clock.
  */
+/** Refills add fractions of a token: 0.2 five times may sum to 0.9999999999999999. */
+const EPSILON = 1e-9;
+
 export interface TokenBucketOptions {
   ratePerSecond: number;
   /** Fraction (0..0.9) of the burst reserved for transactional traffic. */
@@ -72,7 +75,7 @@ export class TokenBucket {
   tryTake(transactional: boolean, now: number): boolean {
     this.refill(now);
     const needed = transactional ? 1 : 1 + this.reserve();
-    if (this.tokens < needed) return false;
+    if (this.tokens + EPSILON < needed) return false;
     this.tokens -= 1;
     return true;
   }
@@ -81,7 +84,7 @@ export class TokenBucket {
   waitMs(transactional: boolean, now: number): number {
     this.refill(now);
     const needed = transactional ? 1 : 1 + this.reserve();
-    if (this.tokens >= needed) return 0;
+    if (this.tokens + EPSILON >= needed) return 0;
     return Math.ceil(((needed - this.tokens) * 1000) / this.rate);
   }
 

@@ -1,0 +1,129 @@
+import { prisma } from '../../db/client.js';
+import { requirePermission, type Actor } from '../auth/actor.js';
+import { authorOf, reserveCredit } from '../credit/ledger.js';
+import { ValidationError, type FieldProblem } from '../errors.js';
+import { withIdempotency } from '../idempotency.js';
+import { publishEvent } from '../../events/bus.js';
+import { formatEuros } from '../messaging/prices.js';
+import { previewMessage } from '../messaging/message-preview.js';
+import { loadSendingProfile } from '../messaging/sending-profile.js';
+import type { MessageType } from '../messaging/sending-windows.js';
+
+/** "One message to one or a few numbers": beyond this, a campaign is the tool. */
+export const MAX_SEND_MESSAGE_NUMBERS = 100;
+
+export interface SendMessageInput {
+  to: readonly string[];
+  text: string;
+  sender: string;
+  /** Transactional by default (SPEC section 21). */
+  type?: MessageType | null;
+  defaultCountry?: string | null;
+  smartEncoding?: boolean | null;
+  /** Refuse rather than hold a marketing message outside the sending window. */
+  strictTiming?: boolean | null;
+  idempotencyKey?: string | null;
+}
+
+export interface SentMessages {
+  /** Database ids of the messages, in the order of `to`. */
+  messageIds: string[];
+  /** Decimal euros reserved now and charged as each message is handed to the carrier. */
+  reserved: string;
+}
+
+/**
+ * Validates and prices the messages exactly as `messagePreview` does, reserves their cost
+ * (refused with the amount missing when the balance cannot cover it), and queues them on the
+ * transactional lane; the dispatcher hands them to the carrier at once. Everything is written
+ * in one transaction with the idempotency key, or nothing is. A marketing message to a
+ * blacklisted number is recorded as BLACKLISTED and never sent or charged.
+ */
+export async function sendMessage(actor: Actor, input: SendMessageInput, now = new Date()): Promise<SentMessages> {
+  requirePermission(actor, 'messages:send');
+  const type = input.type ?? 'TRANSACTIONAL';
+  const problems: FieldProblem[] = [];
+  if (input.to.length === 0) problems.push({ field: 'to', message: 'give at least one number' });
+  if (input.to.length > MAX_SEND_MESSAGE_NUMBERS) {
+    problems.push({ field: 'to', message: `at most ${MAX_SEND_MESSAGE_NUMBERS} numbers per call (${input.to.length} given); use a campaign` });
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+
+  const profile = await loadSendingProfile(actor.accountId);
+  const preview = previewMessage({
+    text: input.text,
+    type,
+    sender: input.sender,
+    options: { smartEncoding: input.smartEncoding === true, strictTiming: input.strictTiming === true },
+    account: profile,
+    recipients: input.to,
+    defaultCountry: input.defaultCountry?.trim().toUpperCase() || profile.country,
+    priceList: profile.priceList,
+    rules: profile.sendingRules,
+    now,
+  });
+  // Unlike a preview, a send refuses the whole request when anything is wrong.
+  const refused = preview.problems.filter((problem) => problem.code !== 'OUTSIDE_SENDING_WINDOW' || input.strictTiming === true);
+  if (refused.length > 0) {
+    throw new ValidationError(
+      refused.map((problem) => ({
+        field: problem.field === 'recipients' ? 'to' : (problem.field ?? 'text'),
+        message: problem.number ? `${problem.number}: ${problem.message}` : problem.message,
+      })),
+    );
+  }
+
+  const numbers = preview.recipients.map((recipient) => recipient.e164 as string);
+  const blacklisted =
+    type === 'MARKETING'
+      ? new Set(
+          (await prisma.blacklistEntry.findMany({ where: { accountId: actor.accountId, number: { in: numbers } }, select: { number: true } })).map(
+            (entry) => entry.number,
+          ),
+        )
+      : new Set<string>();
+  const rows = preview.recipients.map((recipient) => ({
+    recipient: recipient.e164 as string,
+    country: recipient.country,
+    text: recipient.text as string,
+    segments: recipient.segments,
+    price: recipient.cost,
+    sendAfter: recipient.sendAt ?? now,
+    blacklisted: blacklisted.has(recipient.e164 as string),
+  }));
+  const toReserve = rows.reduce((sum, row) => sum + (row.blacklisted ? 0 : row.price), 0);
+
+  const sent = await withIdempotency(
+    {
+      accountId: actor.accountId,
+      key: input.idempotencyKey,
+      operation: 'sendMessage',
+      input: { to: [...input.to], text: input.text, sender: input.sender, type, defaultCountry: input.defaultCountry ?? null },
+    },
+    async (tx) => {
+      const reservation =
+        toReserve > 0
+          ? await reserveCredit(tx, actor.accountId, toReserve, { reason: `SMS to ${rows.length} number(s)`, referenceType: 'Message', author: authorOf(actor) })
+          : null;
+      const inserted = await tx.$queryRaw<{ id: bigint }[]>`
+        INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, status, send_after, final_at)
+        SELECT ${actor.accountId}::uuid, ${type}::"MessageKind", ${type === 'TRANSACTIONAL' ? 0 : 1}::smallint, ${preview.sender?.value ?? input.sender},
+               r.recipient, r.country, r.text, r.segments, r.price::numeric, ${reservation?.id ?? null}::uuid,
+               CASE WHEN r.blacklisted THEN 'BLACKLISTED' ELSE 'ON_HOLD' END::"MessageStatus", r.send_after,
+               CASE WHEN r.blacklisted THEN now() END
+          FROM unnest(${rows.map((row) => row.recipient)}::text[], ${rows.map((row) => row.country)}::text[], ${rows.map((row) => row.text)}::text[],
+                      ${rows.map((row) => row.segments)}::int[], ${rows.map((row) => formatEuros(row.price))}::text[],
+                      ${rows.map((row) => row.sendAfter)}::timestamptz[], ${rows.map((row) => row.blacklisted)}::boolean[])
+               WITH ORDINALITY AS r(recipient, country, text, segments, price, send_after, blacklisted, position)
+         ORDER BY r.position
+        RETURNING id`;
+      // Ids are drawn in insertion order, which follows `to`.
+      const ids = inserted.map((row) => row.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return { messageIds: ids.map((id) => id.toString()), reserved: formatEuros(toReserve, { trim: true, minDecimals: 0 }) };
+    },
+  );
+  // After commit: every dispatcher, in whichever process, claims the new messages now.
+  publishEvent('dispatchRequested', 'platform', { accountId: 'platform' });
+  return sent;
+}
+

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BlacklistNumberDocument,
+  CreditBalanceDocument,
+  MessageStatusChangedDocument,
+  MessagesDocument,
+  SendMessageDocument,
+  TopUpCreditDocument,
+  type SendMessageInput,
+} from '../../codegen/generated/operations.js';
+import { createTenant, type Tenant } from '../support/fixtures.js';
+import { apiClient, collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
+
+/**
+ * sendMessage end to end: priced and reserved, handed to the built-in carrier simulator over
+ * real SMPP on loopback, receipts applied, statuses pushed live, charged once handed over.
+ * The simulator's numbers ending in 0001/0002/0003/0005 always give Delivered / Not issued /
+ * Expired / rejected at submission.
+ */
+let platform: TestPlatform;
+let tenant: Tenant;
+let owner: ApiClient;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  tenant = await createTenant(platform);
+  owner = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
+  const topUp = await owner.request(TopUpCreditDocument, { input: { amount: '10.00' } });
+  expect(topUp.topUpCredit.__typename).toBe('MutationTopUpCreditSuccess');
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const base: Omit<SendMessageInput, 'to'> = { text: 'Votre code de retrait est 4521.', sender: 'BOUTIQUE' };
+
+async function send(input: SendMessageInput) {
+  const result = await owner.request(SendMessageDocument, { input });
+  if (result.sendMessage.__typename !== 'MutationSendMessageSuccess') throw new Error(`send refused: ${JSON.stringify(result)}`);
+  return result.sendMessage.data;
+}
+
+async function statusesOf(ids: string[]) {
+  const { messages } = await owner.request(MessagesDocument, {});
+  return ids.map((id) => messages.edges.find((edge) => edge.node.id === id)?.node);
+}
+
+describe('sendMessage', () => {
+  it('sends over SMPP, applies each receipt, pushes every status live and charges what was handed over', async () => {
+    const subscriber = wsClient(platform.wsUrl, `Bearer ${tenant.accessToken}`);
+    const events = collect(subscriber, MessageStatusChangedDocument, {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const sent = await send({ ...base, to: ['+33612340001', '+33612340002', '+33612340003', '+33612340005'] });
+    expect(sent.reserved).toBe('0.18');
+    expect(sent.messages.map((message) => [message.recipient, message.status, message.price, message.kind])).toEqual([
+      ['+33612340001', 'ON_HOLD', '0.045', 'TRANSACTIONAL'],
+      ['+33612340002', 'ON_HOLD', '0.045', 'TRANSACTIONAL'],
+      ['+33612340003', 'ON_HOLD', '0.045', 'TRANSACTIONAL'],
+      ['+33612340005', 'ON_HOLD', '0.045', 'TRANSACTIONAL'],
+    ]);
+    const ids = sent.messages.map((message) => message.id);
+
+    // TRANSMITTED then a final status for the three accepted ones; NOT_ISSUED at submission for the fourth.
+    await events.next(7, 15_000);
+    await expect.poll(async () => (await statusesOf(ids)).map((message) => message?.status), { timeout: 10_000 }).toEqual([
+      'DELIVERED',
+      'NOT_ISSUED',
+      'EXPIRED',
+      'NOT_ISSUED',
+    ]);
+    const final = await statusesOf(ids);
+    expect(final.map((message) => [message?.carrierStatus, message?.charged])).toEqual([
+      ['DELIVRD', true],
+      ['UNDELIV', true],
+      ['EXPIRED', true],
+      ['REJECTED', false],
+    ]);
+    const byMessage = new Map<string, string[]>();
+    for (const event of events.received) {
+      byMessage.set(event.messageStatusChanged.id, [...(byMessage.get(event.messageStatusChanged.id) ?? []), event.messageStatusChanged.status]);
+    }
+    expect(byMessage.get(ids[0]!)).toEqual(['TRANSMITTED', 'DELIVERED']);
+    expect(byMessage.get(ids[3]!)).toEqual(['NOT_ISSUED']);
+
+    // The carrier got each accepted message exactly once; three were charged, the rejected one not.
+    expect(platform.simulator!.submissionsTo('+33612340001')).toBe(1);
+    await expect.poll(async () => (await owner.request(CreditBalanceDocument)).creditBalance, { timeout: 5_000 }).toEqual({
+      available: '9.865',
+      reserved: '0.00',
+      currency: 'EUR',
+    });
+    events.unsubscribe();
+    await subscriber.dispose();
+  });
+
+  it('refuses what the balance cannot cover before anything is sent', async () => {
+    const poor = await createTenant(platform);
+    const client = apiClient(platform.graphqlUrl, `Bearer ${poor.accessToken}`);
+    const result = await client.request(SendMessageDocument, { input: { ...base, to: ['+33612349001'] } });
+    expect(result.sendMessage).toMatchObject({ __typename: 'InsufficientCreditError', code: 'INSUFFICIENT_CREDIT', missing: '0.045' });
+    const { messages } = await client.request(MessagesDocument, {});
+    expect(messages.edges).toHaveLength(0);
+    expect(platform.simulator!.submissionsTo('+33612349001')).toBe(0);
+  });
+
+  it('refuses bad input with every problem named, and sends nothing', async () => {
+    const result = await owner.request(SendMessageDocument, { input: { text: 'Hello {nom}', sender: 'X', to: ['06 12', '+33612349002'] } });
+    expect(result.sendMessage.__typename).toBe('ValidationError');
+    if (result.sendMessage.__typename !== 'ValidationError') return;
+    const fields = result.sendMessage.problems.map((problem) => problem.field);
+    expect(fields).toEqual(expect.arrayContaining(['sender', 'text', 'to']));
+    expect(platform.simulator!.submissionsTo('+33612349002')).toBe(0);
+  });
+
+  it('never sends marketing to a blacklisted number, and does not charge it', async () => {
+    const blacklisted = await owner.request(BlacklistNumberDocument, { input: { number: '+33612349003', reason: 'asked' } });
+    expect(blacklisted.blacklistNumber.__typename).not.toMatch(/Error/);
+    const sent = await send({ ...base, type: 'MARKETING', to: ['+33612349003'] });
+    expect(sent.messages[0]).toMatchObject({ status: 'BLACKLISTED', charged: false });
+    expect(sent.reserved).toBe('0');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(platform.simulator!.submissionsTo('+33612349003')).toBe(0);
+  });
+
+  it('returns the first result for a repeated idempotency key', async () => {
+    const input = { ...base, to: ['+33612349004'], idempotencyKey: 'send-once-4c1f2a' };
+    const first = await send(input);
+    const again = await send(input);
+    expect(again.messages.map((message) => message.id)).toEqual(first.messages.map((message) => message.id));
+    await expect.poll(() => platform.simulator!.submissionsTo('+33612349004'), { timeout: 5_000 }).toBe(1);
+  });
+});
