@@ -1,7 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { createGraphQLError, createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { createGraphQLError, createLogger, createYoga, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
 import { authenticate } from '../domain/auth/authenticate.js';
@@ -39,13 +39,24 @@ export async function authenticateRequest(authorization: string | null | undefin
   }
 }
 
+/** Errors users can act on (bad token, missing right) are answers, not incidents: not logged. */
+function quietAboutDomainErrors(logger: YogaLogger): YogaLogger {
+  return {
+    ...logger,
+    error: (...args: unknown[]) => {
+      if (args.some((arg) => arg instanceof DomainError || (arg as { originalError?: unknown } | null)?.originalError instanceof DomainError)) return;
+      logger.error(...args);
+    },
+  };
+}
+
 export const yoga = createYoga<SocketContext, Context>({
   schema,
   graphqlEndpoint: GRAPHQL_PATH,
   context: buildContext,
   graphiql: config.graphql.graphiql ? { subscriptionsProtocol: 'WS' } : false,
   landingPage: false,
-  logging: config.logLevel,
+  logging: quietAboutDomainErrors(createLogger(config.logLevel)),
   maskedErrors: { maskError, isDev: false },
   batching: false,
   plugins: [
