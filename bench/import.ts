@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     const { prisma, pool, closeDatabase } = await import('../src/db/client.js');
     const { startJobs, stopJobs } = await import('../src/jobs/boss.js');
     const { startContactImport, runContactImport } = await import('../src/domain/contacts/contact-import.js');
-    const { contactSearchWhere } = await import('../src/domain/contacts/contacts.js');
+    const { searchContacts } = await import('../src/domain/contacts/contacts.js');
     const { createContactList } = await import('../src/domain/contacts/contact-lists.js');
     const { setContactFields } = await import('../src/domain/contacts/contact-fields.js');
     const { stopEventBus } = await import('../src/events/bus.js');
@@ -157,8 +157,7 @@ async function main(): Promise<void> {
         : kind === 'field' ? { field: { name: 'ville', value: CITIES[random % CITIES.length]! } }
         : { listId: list.id, numberPrefix: `+337${String(random % 1000).padStart(3, '0')}` };
       const t0 = performance.now();
-      const where = await contactSearchWhere(prisma, account.id, search);
-      await prisma.contact.findMany({ where, orderBy: { id: 'desc' }, take: 21, include: { tags: true } });
+      await searchContacts(prisma, account.id, search, { take: 21, include: { tags: true } });
       const elapsed = performance.now() - t0;
       (timings[kind] ??= []).push(elapsed);
       timings['all']!.push(elapsed);

@@ -5,15 +5,17 @@
  * this figure (`measureBareSmppCeiling` is exported for it, to measure it in the same run).
  *
  * Printed, in the same run against the same simulator process:
- * - bare client: `smpp` sessions, each keeping `window` submit_sm outstanding, receipts acknowledged;
+ * - bare client: `smpp` sessions, each keeping `window` submit_sm outstanding (encoded as the gateway
+ *   encodes them), receipts acknowledged at once, nothing else;
  * - carrier gateway: `SmppCarrierGateway` with the same binds and window and no rate cap, so the
  *   cost of queues, token buckets and receipt batching shows as the ratio between the two.
  *
- *   npm run bench:smpp -- [--messages 100000] [--binds 2] [--window 100]
+ *   npm run bench:smpp -- [--messages 100000] [--binds 2] [--window 250]   (defaults: the simulator connection's)
  */
 import { parseArgs } from 'node:util';
 import smpp from 'smpp';
-import { carrierConnectionSchema } from '../src/gateways/carriers/carrier-settings.js';
+import { carrierConnectionSchema, simulatorCarrier } from '../src/gateways/carriers/carrier-settings.js';
+import { submitSm } from '../src/gateways/carriers/encoded-pdu.js';
 import { silentCarrierLogger } from '../src/gateways/carriers/logger.js';
 import { encodeGsm7 } from '../src/gateways/carriers/pdu-encoding.js';
 import { SmppCarrierGateway } from '../src/gateways/carriers/smpp-carrier.js';
@@ -76,15 +78,18 @@ export async function measureBareSmppCeiling(options: { host: string; port: numb
       const sendOne = (): void => {
         if (next >= options.messages) return;
         const i = next++;
-        const pdu = new smpp.PDU('submit_sm', {
-          source_addr_ton: 5,
-          source_addr: 'BENCH',
-          dest_addr_ton: 1,
-          dest_addr_npi: 1,
-          destination_addr: benchNumber(i).slice(1),
-          registered_delivery: 1,
-          data_coding: 0,
-          short_message: shortMessage,
+        const pdu = submitSm({
+          sourceTon: 5,
+          sourceNpi: 0,
+          source: 'BENCH',
+          destinationTon: 1,
+          destinationNpi: 1,
+          destination: benchNumber(i).slice(1),
+          esmClass: 0,
+          priorityFlag: 0,
+          registeredDelivery: 1,
+          dataCoding: 0,
+          shortMessage,
         });
         session.send(pdu, (response) => {
           if (response.command_status !== 0) refused++;
@@ -120,6 +125,8 @@ async function measureGateway(options: { host: string; port: number; messages: n
         binds: options.binds,
         windowSize: options.window,
         maxSegmentsPerSecond: 1_000_000,
+        // The whole window for bulk, as the bare client has: the transactional reserve would otherwise narrow it.
+        transactionalShare: 0,
       }),
     ],
     { logger: silentCarrierLogger },
@@ -167,11 +174,13 @@ function print(label: string, result: CeilingResult): void {
 }
 
 async function main(): Promise<void> {
+  // The connection the platform uses by default (CARRIERS unset): the same binds and window.
+  const defaults = simulatorCarrier('127.0.0.1', 2775);
   const { values } = parseArgs({
     options: {
       messages: { type: 'string', default: '100000' },
-      binds: { type: 'string', default: '2' },
-      window: { type: 'string', default: '100' },
+      binds: { type: 'string', default: String(defaults.binds) },
+      window: { type: 'string', default: String(defaults.windowSize) },
     },
   });
   const messages = Number(values.messages);

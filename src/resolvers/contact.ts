@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { prisma } from '../db/client.js';
 import { loadContactFields, setContactFields } from '../domain/contacts/contact-fields.js';
-import { contactSearchWhere, createContact, deleteContact, updateContact } from '../domain/contacts/contacts.js';
+import { createContact, searchContacts, deleteContact, updateContact } from '../domain/contacts/contacts.js';
 import { DuplicateContactError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { builder } from '../schema/builder.js';
 import { ContactFieldDefinitionType, ContactFieldsInput, ContactSearchInput, ContactType, CreateContactInput, UpdateContactInput } from '../schema/contact.js';
@@ -16,8 +16,7 @@ builder.queryField('contacts', (t) =>
     args: { search: t.arg({ type: ContactSearchInput }) },
     resolve: async (query, _root, { search }, context) => {
       const accountId = requireActor(context).accountId;
-      const where = await contactSearchWhere(prisma, accountId, search && { ...search, listId: search.listId?.id ?? null });
-      return prisma.contact.findMany({ ...query, where, orderBy: { id: 'desc' } });
+      return searchContacts(prisma, accountId, search && { ...search, listId: search.listId?.id ?? null }, query);
     },
   }),
 );

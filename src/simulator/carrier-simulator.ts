@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import smpp from 'smpp';
+import '../gateways/carriers/smpp-package-tuning.js';
 import {
   ESME_RALYBND,
   ESME_RBINDFAIL,
@@ -34,6 +35,7 @@ import {
 import { describeCommandStatus } from '../gateways/carriers/command-status-names.js';
 import { messageContent } from '../gateways/carriers/deliver-sm.js';
 import { ESM_CLASS_DELIVERY_RECEIPT, formatReceiptText, RECEIPT_STAT, type ReceiptStat } from '../gateways/carriers/delivery-receipt.js';
+import { deliverSm, submitSmError, submitSmResp, type EncodedPdu } from '../gateways/carriers/encoded-pdu.js';
 import { consoleCarrierLogger, type CarrierLogger } from '../gateways/carriers/logger.js';
 import { encodeGsm7, encodeMessage, readAddress, sourceAddress, type SmppAddress } from '../gateways/carriers/pdu-encoding.js';
 import { batchWritesThisTick } from '../gateways/carriers/socket-batching.js';
@@ -163,7 +165,8 @@ interface Delivery {
   kind: 'receipt' | 'inbound';
   systemId: string | null;
   preferredSession: number | null;
-  fields: Record<string, unknown>;
+  /** Encoded once; renumbered by the session at each attempt. */
+  pdu: EncodedPdu;
   attempts: number;
   dueAt: number;
   onAcknowledged?: () => void;
@@ -334,7 +337,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     stats.submitSm++;
     const { session } = state;
     if (!state.bound) {
-      session.send(pdu.response({ command_status: ESME_RINVBNDSTS }));
+      session.send(submitSmError(pdu.sequence_number, ESME_RINVBNDSTS));
       return;
     }
     if (windowSize !== null && state.pendingResponses >= windowSize) {
@@ -353,7 +356,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     const outcome = decideOutcome(to, attempt, mix);
     if (outcome.commandStatus !== ESME_ROK) {
       if (outcome.commandStatus === ESME_RTHROTTLED) stats.throttled++;
-      respond(state, pdu, { command_status: outcome.commandStatus });
+      respond(state, submitSmError(pdu.sequence_number, outcome.commandStatus));
       if (outcome.commandStatus !== ESME_RTHROTTLED) countRefusal(outcome.commandStatus);
       return;
     }
@@ -374,12 +377,12 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     outcome.receipts.forEach((stat, i) => {
       scheduleReceipt(state, { carrierMessageId, stat, recipient: to, source, submittedAt: new Date(now), text: receiptEcho(content.text, dataCoding) }, now + receiptDelayMs + i);
     });
-    respond(state, pdu, { message_id: carrierMessageId });
+    respond(state, submitSmResp(pdu.sequence_number, carrierMessageId));
   }
 
   function refuse(session: smpp.Session, pdu: smpp.PDU, status: number): void {
     if (status !== ESME_RTHROTTLED) countRefusal(status);
-    session.send(pdu.response({ command_status: status }));
+    session.send(submitSmError(pdu.sequence_number, status));
   }
 
   function countRefusal(status: number): void {
@@ -387,16 +390,16 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     stats.refused[name] = (stats.refused[name] ?? 0) + 1;
   }
 
-  function respond(state: SessionState, pdu: smpp.PDU, fields: Record<string, unknown>): void {
+  function respond(state: SessionState, answer: EncodedPdu): void {
     if (submitResponseDelayMs <= 0) {
-      state.session.send(pdu.response(fields));
+      state.session.send(answer);
       return;
     }
     state.pendingResponses++;
     setTimeout(() => {
       state.pendingResponses--;
       batchWritesThisTick(state.session.socket);
-      state.session.send(pdu.response(fields));
+      state.session.send(answer);
     }, submitResponseDelayMs);
   }
 
@@ -446,32 +449,22 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     receipt: { carrierMessageId: string; stat: ReceiptStat; recipient: string; source: SmppAddress; submittedAt: Date; text: string },
     dueAt: number,
   ): void {
-    const recipient = receiptAddress(receipt.recipient);
-    const fields = {
-      source_addr_ton: recipient.ton,
-      source_addr_npi: recipient.npi,
-      source_addr: recipient.address,
-      dest_addr_ton: receipt.source.ton,
-      dest_addr_npi: receipt.source.npi,
-      destination_addr: receipt.source.address,
-      esm_class: ESM_CLASS_DELIVERY_RECEIPT,
-      data_coding: 0,
-      // Encoded here rather than by the package, whose GSM encoder rebuilds its tables per call.
-      short_message: encodeGsm7(
-        formatReceiptText({
-          id: receipt.carrierMessageId,
-          stat: receipt.stat,
-          err: receipt.stat === 'DELIVRD' ? '000' : '001',
-          submitDate: receipt.submittedAt,
-          doneDate: new Date(dueAt),
-          text: receipt.text,
-        }),
-      ),
-      receipted_message_id: receipt.carrierMessageId,
-      message_state: RECEIPT_STAT[receipt.stat],
-    };
+    const pdu = receiptPdu(
+      receiptAddress(receipt.recipient),
+      receipt.source,
+      receipt.carrierMessageId,
+      receipt.stat,
+      formatReceiptText({
+        id: receipt.carrierMessageId,
+        stat: receipt.stat,
+        err: receipt.stat === 'DELIVRD' ? '000' : '001',
+        submitDate: receipt.submittedAt,
+        doneDate: new Date(dueAt),
+        text: receipt.text,
+      }),
+    );
     pendingDeliveries++;
-    scheduled.push({ kind: 'receipt', systemId: state.systemId, preferredSession: state.id, fields, attempts: 0, dueAt });
+    scheduled.push({ kind: 'receipt', systemId: state.systemId, preferredSession: state.id, pdu, attempts: 0, dueAt });
     armScheduleTimer();
   }
 
@@ -534,7 +527,8 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
 
   function send(state: SessionState, delivery: Delivery): void {
     delivery.attempts++;
-    const pdu = new smpp.PDU('deliver_sm', delivery.fields);
+    const pdu = delivery.pdu;
+    pdu.sequence_number = 0;
     const sent = state.session.send(pdu, (response) => {
       if (state.deliveriesInFlight.get(pdu.sequence_number) !== delivery) return;
       state.deliveriesInFlight.delete(pdu.sequence_number);
@@ -549,6 +543,8 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       dispatchSoon();
     });
     if (!sent) {
+      // The socket is closing ('close' will follow): stop choosing this session, keep the delivery first in line.
+      state.bound = false;
       ready.unshift(delivery);
       delivery.attempts--;
       return;
@@ -592,6 +588,26 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     let echo = '';
     for (let i = 0; i < text.length && echo.length < 20; i++) echo += GSM_SEPTETS[text.charCodeAt(i)] === 1 ? text.charAt(i) : ' ';
     return echo;
+  }
+
+  /** A receipt from the handset's number to the sender, with the standard text and the SMPP 3.4 TLVs. */
+  function receiptPdu(handset: SmppAddress, sender: SmppAddress, carrierMessageId: string, stat: ReceiptStat, text: string): EncodedPdu {
+    return deliverSm(
+      {
+        sourceTon: handset.ton,
+        sourceNpi: handset.npi,
+        source: handset.address,
+        destinationTon: sender.ton,
+        destinationNpi: sender.npi,
+        destination: sender.address,
+        esmClass: ESM_CLASS_DELIVERY_RECEIPT,
+        priorityFlag: 0,
+        registeredDelivery: 0,
+        dataCoding: 0,
+        shortMessage: encodeGsm7(text),
+      },
+      { receiptedMessageId: carrierMessageId, messageState: RECEIPT_STAT[stat] },
+    );
   }
 
   function receiptAddress(number: string): SmppAddress {
@@ -649,17 +665,19 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
             preferredSession: null,
             attempts: 0,
             dueAt: Date.now(),
-            fields: {
-              source_addr_ton: sender.ton,
-              source_addr_npi: sender.npi,
-              source_addr: sender.address,
-              dest_addr_ton: recipient.ton,
-              dest_addr_npi: recipient.npi,
-              destination_addr: recipient.address,
-              esm_class: part.esmClass,
-              data_coding: encoded.dataCoding,
-              short_message: part.shortMessage,
-            },
+            pdu: deliverSm({
+              sourceTon: sender.ton,
+              sourceNpi: sender.npi,
+              source: sender.address,
+              destinationTon: recipient.ton,
+              destinationNpi: recipient.npi,
+              destination: recipient.address,
+              esmClass: part.esmClass,
+              priorityFlag: 0,
+              registeredDelivery: 0,
+              dataCoding: encoded.dataCoding,
+              shortMessage: part.shortMessage,
+            }),
             onAcknowledged: () => {
               if (--remaining === 0) resolve({ parts: total });
             },
@@ -670,7 +688,6 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     },
     injectReceipt(input) {
       return new Promise<void>((resolve) => {
-        const recipient = receiptAddress(input.recipient ?? '+33600000000');
         const now = new Date();
         pendingDeliveries++;
         ready.push({
@@ -679,16 +696,13 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
           preferredSession: null,
           attempts: 0,
           dueAt: now.getTime(),
-          fields: {
-            source_addr_ton: recipient.ton,
-            source_addr_npi: recipient.npi,
-            source_addr: recipient.address,
-            esm_class: ESM_CLASS_DELIVERY_RECEIPT,
-            data_coding: 0,
-            short_message: encodeGsm7(formatReceiptText({ id: input.carrierMessageId, stat: input.stat, submitDate: now, doneDate: now })),
-            receipted_message_id: input.carrierMessageId,
-            message_state: RECEIPT_STAT[input.stat],
-          },
+          pdu: receiptPdu(
+            receiptAddress(input.recipient ?? '+33600000000'),
+            { ton: 0, npi: 0, address: '' },
+            input.carrierMessageId,
+            input.stat,
+            formatReceiptText({ id: input.carrierMessageId, stat: input.stat, submitDate: now, doneDate: now }),
+          ),
           onAcknowledged: resolve,
         });
         dispatchSoon();

@@ -4,27 +4,19 @@
  * platform reaches it through CARRIERS (whose default already points at it).
  */
 import { parseConfig } from '../settings.js';
-import { startCarrierSimulator } from './carrier-simulator.js';
-import { startSimulatorControl } from './control-http.js';
+import { startConfiguredSimulator } from './configured-simulator.js';
 import { NUMBER_PATTERNS } from './outcomes.js';
 
 async function main(): Promise<void> {
   const { simulator: settings } = parseConfig().carriers;
-  const simulator = await startCarrierSimulator({
-    host: settings.host,
-    port: settings.port,
-    receiptDelayMs: settings.receiptDelayMs,
-    outcomeMix: settings.outcomeMix,
-    maxSubmitsPerSecond: settings.maxSubmitsPerSecond,
-  });
-  console.info(`[carrier-simulator] SMPP on ${simulator.host}:${simulator.port} (any system_id/password), receipts after ${settings.receiptDelayMs} ms`);
+  const running = await startConfiguredSimulator(settings);
+  const { host, port } = running.simulator;
+  console.info(`[carrier-simulator] SMPP on ${host}:${port} (any system_id/password), receipts after ${settings.receiptDelayMs} ms`);
   console.info(`[carrier-simulator] test numbers end in ${NUMBER_PATTERNS.map((pattern) => pattern.ending).join(', ')} (see src/simulator/outcomes.ts)`);
-  const control = settings.controlPort > 0 ? await startSimulatorControl(simulator, settings.host, settings.controlPort) : null;
-  if (control) console.info(`[carrier-simulator] control: ${control.url}/stats, POST ${control.url}/inbound {"from","to","text"}`);
+  if (running.controlUrl) console.info(`[carrier-simulator] control: ${running.controlUrl}/stats, POST ${running.controlUrl}/inbound {"from","to","text"}`);
 
   const shutdown = async () => {
-    control?.server.close();
-    await simulator.stop();
+    await running.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());

@@ -193,11 +193,16 @@ function copyLines(rows: readonly ContactRow[]): string {
  * `INSERT ... ON CONFLICT DO UPDATE` locked (and so rewrote) every existing row even when nothing
  * changed, and the list and tag inserts looked every number up again. Here the batch is joined
  * once with the account's contacts (unique index on account + number); absent numbers are
- * inserted, present ones updated only when a value changes, and the ids found or returned feed
- * the list memberships and tags in the same statement.
+ * inserted, present ones updated only when a value changes (the comparison is made in the join,
+ * so unchanged rows are not even revisited; the UPDATE checks again against the row it locks),
+ * and the ids found or returned feed the list memberships and tags in the same statement.
  */
 const MERGE_BATCH = `WITH batch AS MATERIALIZED (
-    SELECT s.*, c.id AS contact_id FROM contact_import_staging s
+    SELECT s.*, c.id AS contact_id,
+           (c.first_name, c.last_name, c.field_1, c.field_2, c.field_3, c.field_4, c.field_5) IS DISTINCT FROM
+           (COALESCE(s.first_name, c.first_name), COALESCE(s.last_name, c.last_name), COALESCE(s.field_1, c.field_1),
+            COALESCE(s.field_2, c.field_2), COALESCE(s.field_3, c.field_3), COALESCE(s.field_4, c.field_4), COALESCE(s.field_5, c.field_5)) AS differs
+      FROM contact_import_staging s
       LEFT JOIN contact c ON c.account_id = $1::uuid AND c.number = s.number
   ),
   inserted AS (
@@ -211,7 +216,7 @@ const MERGE_BATCH = `WITH batch AS MATERIALIZED (
       field_1 = COALESCE(b.field_1, c.field_1), field_2 = COALESCE(b.field_2, c.field_2), field_3 = COALESCE(b.field_3, c.field_3),
       field_4 = COALESCE(b.field_4, c.field_4), field_5 = COALESCE(b.field_5, c.field_5), updated_at = now()
       FROM batch b
-     WHERE c.id = b.contact_id
+     WHERE b.differs AND c.id = b.contact_id
        AND (c.first_name, c.last_name, c.field_1, c.field_2, c.field_3, c.field_4, c.field_5) IS DISTINCT FROM
            (COALESCE(b.first_name, c.first_name), COALESCE(b.last_name, c.last_name), COALESCE(b.field_1, c.field_1),
             COALESCE(b.field_2, c.field_2), COALESCE(b.field_3, c.field_3), COALESCE(b.field_4, c.field_4), COALESCE(b.field_5, c.field_5))
@@ -272,6 +277,8 @@ async function writeBatchOnce(client: pg.PoolClient, job: ContactImport, batch: 
     let updated = 0;
     let added = 0;
     if (batch.rows.length > 0) {
+      // The merge sorts and hashes a whole batch: in memory rather than in temporary files.
+      await client.query("SET LOCAL work_mem = '64MB'");
       let started = performance.now();
       await pipeline(Readable.from([copyLines(batch.rows)]), client.query(copyFrom('COPY contact_import_staging FROM STDIN')));
       await client.query('ANALYZE contact_import_staging');

@@ -3,7 +3,7 @@
  * behind the `contacts` connection.
  */
 import { prisma, type Db } from '../../db/client.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { DuplicateContactError, NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
 import { parseCallingCode, parseContactNumber } from './contact-numbers.js';
@@ -162,10 +162,16 @@ export interface ContactSearch {
   field?: { name: string; value: string } | null;
 }
 
+/** The words of a name search (at most four). */
+function nameWords(search: ContactSearch | null | undefined): string[] {
+  return search?.name?.trim().split(/\s+/).filter(Boolean).slice(0, 4) ?? [];
+}
+
 /**
  * The Prisma filter of a contact search, always within the account. Each criterion has an
- * index: number prefix the (account, number) btree (C collation), names the trigram indexes,
- * field values the (account, field_n) btrees, tags and lists their own tables.
+ * index: number prefix the (account, number) btree (C collation), names the trigram index on
+ * "first last" (see `searchContacts`), field values the partial (account, field_n, id) btrees,
+ * tags and lists their own tables.
  */
 export async function contactSearchWhere(db: Db, accountId: string, search: ContactSearch | null | undefined): Promise<Prisma.ContactWhereInput> {
   const where: Prisma.ContactWhereInput[] = [{ accountId }];
@@ -176,7 +182,7 @@ export async function contactSearchWhere(db: Db, accountId: string, search: Cont
     where.push({ number: { startsWith: `+${digits}` } });
   }
   if (search.name) {
-    for (const word of search.name.trim().split(/\s+/).filter(Boolean).slice(0, 4)) {
+    for (const word of nameWords(search)) {
       where.push({ OR: [{ firstName: { contains: word, mode: 'insensitive' } }, { lastName: { contains: word, mode: 'insensitive' } }] });
     }
   }
@@ -189,4 +195,47 @@ export async function contactSearchWhere(db: Db, accountId: string, search: Cont
     where.push({ [columnOf(definition.position)]: search.field.value.trim() });
   }
   return { AND: where };
+}
+
+/** Newest contacts in which a name search looks first. */
+const NAME_SEARCH_WINDOW = 2000;
+/** Beyond this many contacts bearing the words, the candidates are not worth listing. */
+const NAME_SEARCH_MAX_CANDIDATES = 5000;
+
+type ContactPageArgs = Omit<Prisma.ContactFindManyArgs, 'where' | 'orderBy'>;
+
+/**
+ * A page of a contact search, newest first (`args` carries take/cursor/skip and the selection).
+ *
+ * A name fragment can be in 1 contact or in 80,000 of a million, and neither an id-ordered scan
+ * (reads every contact when nothing matches) nor the trigram index (fetches and sorts all 80,000)
+ * is bounded for both, and the planner cannot tell which case it has (words of one search are
+ * correlated). So: the newest NAME_SEARCH_WINDOW contacts first, which settles frequent words in
+ * a few milliseconds; when they do not fill the page the words are rare, and the trigram index
+ * lists the few candidates. Either way the full filter decides, so the answer is the same.
+ */
+export async function searchContacts<T extends ContactPageArgs>(db: Db, accountId: string, search: ContactSearch | null | undefined, args: T) {
+  const where = await contactSearchWhere(db, accountId, search);
+  const words = nameWords(search);
+  const take = args.take ?? 0;
+  const cursorId = args.cursor?.id;
+  if (words.length === 0 || take <= 0 || (args.cursor && !cursorId)) return db.contact.findMany({ ...args, where, orderBy: { id: 'desc' } });
+
+  const beforeCursor = cursorId ? Prisma.sql`AND id <= ${cursorId}::uuid` : Prisma.empty;
+  const edge = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM contact WHERE account_id = ${accountId}::uuid ${beforeCursor} ORDER BY id DESC OFFSET ${NAME_SEARCH_WINDOW - 1} LIMIT 1`;
+  if (edge.length === 0) return db.contact.findMany({ ...args, where, orderBy: { id: 'desc' } });
+  const recent = await db.contact.findMany({ ...args, where: { AND: [where, { id: { gte: edge[0]!.id } }] }, orderBy: { id: 'desc' } });
+  if (recent.length >= take) return recent;
+
+  // Same expression as the index contact_name_search_trgm_idx. Wildcards in a word are left
+  // alone: the candidates are then a superset of the exact answer, which `where` gives.
+  const matches = words.map((word) => Prisma.sql`lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE '%' || lower(${word}) || '%'`);
+  const candidates = await db.$queryRaw<{ id: string }[]>`
+    WITH named AS MATERIALIZED (
+      SELECT id FROM contact WHERE account_id = ${accountId}::uuid ${beforeCursor} AND ${Prisma.join(matches, ' AND ')}
+    )
+    SELECT id FROM named LIMIT ${NAME_SEARCH_MAX_CANDIDATES + 1}`;
+  if (candidates.length > NAME_SEARCH_MAX_CANDIDATES) return db.contact.findMany({ ...args, where, orderBy: { id: 'desc' } });
+  return db.contact.findMany({ ...args, where: { AND: [where, { id: { in: candidates.map((candidate) => candidate.id) } }] }, orderBy: { id: 'desc' } });
 }

@@ -102,7 +102,9 @@ export function simulatorCarrier(host: string, port: number): CarrierConnectionS
     systemId: 'platform',
     password: 'secret',
     binds: 2,
-    windowSize: 100,
+    // On loopback the link is latency-bound: throughput is about window / round trip, so the
+    // simulator gets a wider window than a real carrier would grant.
+    windowSize: 250,
     maxSegmentsPerSecond: 10_000,
     routes: [{ prefix: '+', priority: 1 }],
   });

@@ -14,9 +14,11 @@
  *   queued messages none of whose parts had left are handed back for routing elsewhere.
  */
 import smpp from 'smpp';
+import './smpp-package-tuning.js';
 import type { CarrierConnectionSettings } from './carrier-settings.js';
 import { describeCommandStatus } from './command-status-names.js';
 import { classifySubmitStatus, ESME_RINVBNDSTS, ESME_RINVCMDID, ESME_RTHROTTLED } from './command-status.js';
+import { deliverSmResp, submitSm } from './encoded-pdu.js';
 import { LaneQueue } from './lane-queue.js';
 import { batchWritesThisTick } from './socket-batching.js';
 import type { CarrierLogger } from './logger.js';
@@ -294,7 +296,7 @@ export class SmppBind {
         this.events.deliverSm(this, pdu, (commandStatus) => {
           if (this.session !== session) return;
           batchWritesThisTick(session.socket);
-          session.send(pdu.response({ command_status: commandStatus }));
+          session.send(deliverSmResp(pdu.sequence_number, commandStatus));
         });
         return;
       case 'enquire_link':
@@ -382,18 +384,18 @@ export class SmppBind {
     const message = part.message;
     const encoded = message.encoded.parts[part.index];
     if (!encoded) throw new Error(`part ${part.index} of message ${message.sms.id} does not exist`);
-    const pdu = new smpp.PDU('submit_sm', {
-      source_addr_ton: message.source.ton,
-      source_addr_npi: message.source.npi,
-      source_addr: message.source.address,
-      dest_addr_ton: message.destination.ton,
-      dest_addr_npi: message.destination.npi,
-      destination_addr: message.destination.address,
-      esm_class: encoded.esmClass,
-      priority_flag: transactional ? 1 : 0,
-      registered_delivery: message.sms.requestReceipt ? 1 : 0,
-      data_coding: message.encoded.dataCoding,
-      short_message: encoded.shortMessage,
+    const pdu = submitSm({
+      sourceTon: message.source.ton,
+      sourceNpi: message.source.npi,
+      source: message.source.address,
+      destinationTon: message.destination.ton,
+      destinationNpi: message.destination.npi,
+      destination: message.destination.address,
+      esmClass: encoded.esmClass,
+      priorityFlag: transactional ? 1 : 0,
+      registeredDelivery: message.sms.requestReceipt ? 1 : 0,
+      dataCoding: message.encoded.dataCoding,
+      shortMessage: encoded.shortMessage,
     });
     const sent = session.send(pdu, (response) => this.onSubmitResponse(session, pdu.sequence_number, response));
     if (!sent) {

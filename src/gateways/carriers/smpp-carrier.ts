@@ -76,6 +76,8 @@ export class SmppCarrierGateway implements CarrierGateway {
   private readonly connections: SmppConnection[];
   private readonly byName = new Map<string, SmppConnection>();
   private readonly routes: RouteTable;
+  private readonly longestPrefix: number;
+  private readonly tierCache = new Map<string, string[][]>();
   private readonly log: CarrierLogger;
   private readonly routeWaitMs: number;
   private readonly eventFlushMs: number;
@@ -105,6 +107,7 @@ export class SmppCarrierGateway implements CarrierGateway {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.assembler = new InboundAssembler(options.inboundPartsTimeoutMs ?? 60_000);
     this.routes = buildRouteTable(settings);
+    this.longestPrefix = Math.max(1, ...this.routes.entries.map((entry) => entry.prefix?.length ?? 0));
     this.connections = settings.map(
       (connection) =>
         new SmppConnection(
@@ -149,7 +152,7 @@ export class SmppCarrierGateway implements CarrierGateway {
       return Promise.reject(new CarrierSubmitError(sms.id, 'INVALID_MESSAGE', (error as Error).message));
     }
     const country = this.routes.needsCountry ? (sms.country ?? countryOf(sms.to)) : null;
-    const tiers = routeTiers(this.routes, sms.to, country);
+    const tiers = this.tiersFor(sms.to, country);
     if (tiers.length === 0) {
       this.counters.failed++;
       return Promise.reject(new CarrierSubmitError(sms.id, 'NO_ROUTE', `no carrier route matches ${sms.to}${country ? ` (${country})` : ''}`));
@@ -207,6 +210,21 @@ export class SmppCarrierGateway implements CarrierGateway {
     await this.flushEvents();
     await Promise.all(this.connections.map((connection) => connection.close()));
     if (this.flushTimer) clearTimeout(this.flushTimer);
+  }
+
+  /**
+   * Route tiers depend only on the destination's first `longestPrefix` characters and its
+   * country, so they are computed once per such key (a campaign has a handful of them).
+   */
+  private tiersFor(destination: string, country: string | null): string[][] {
+    const key = `${country ?? ''}|${destination.slice(0, this.longestPrefix)}`;
+    let tiers = this.tierCache.get(key);
+    if (!tiers) {
+      tiers = routeTiers(this.routes, destination, country);
+      if (this.tierCache.size >= 10_000) this.tierCache.clear();
+      this.tierCache.set(key, tiers);
+    }
+    return tiers;
   }
 
   private nextReference(): number {

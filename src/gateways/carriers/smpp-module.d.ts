@@ -22,10 +22,17 @@ declare module 'smpp' {
       toBuffer(): Buffer;
     }
 
+    /** What `Session.send` needs of a PDU: requests get their sequence number assigned before `toBuffer`. */
+    interface OutgoingPdu {
+      sequence_number: number;
+      isResponse(): boolean;
+      toBuffer(): Buffer;
+    }
+
     class Session extends EventEmitter {
       socket: Socket;
       /** false when the socket is not writable: the PDU was not sent and its callback never runs. */
-      send(pdu: PDU, responseCallback?: (response: PDU) => void, sendCallback?: (sent: PDU) => void): boolean;
+      send(pdu: OutgoingPdu, responseCallback?: (response: PDU) => void, sendCallback?: (sent: OutgoingPdu) => void): boolean;
       close(callback?: () => void): void;
       destroy(callback?: () => void): void;
       pause(): void;
@@ -44,6 +51,11 @@ declare module 'smpp' {
       host: string;
       port: number;
     }
+
+    /** The package's GSM 03.38 codec, used when it decodes data_coding 0 messages. */
+    const gsmCoder: {
+      getCoder(this: unknown, encoding?: number): unknown;
+    };
 
     /** Command status names (`ESME_RTHROTTLED`...) to their values. */
     const errors: Record<string, number>;

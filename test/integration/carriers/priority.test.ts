@@ -28,7 +28,7 @@ describe('the transactional lane', () => {
     const latency = Date.now() - submittedAt;
     await Promise.all(bulk);
 
-    expect(latency).toBeLessThan(100);
+    expect(latency).toBeLessThan(300); // against 1.5 s for the bulk backlog
     const order = [...simulator.messages()].sort((a, b) => a.sequence - b.sequence).map((message) => message.text);
     const position = order.indexOf('Your code: 123456');
     expect(position).toBeGreaterThan(0);

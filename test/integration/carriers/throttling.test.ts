@@ -64,6 +64,18 @@ describe('throttling answers slow the bind down without reordering or losing mes
     }
   });
 
+  it('a carrier whose window is narrower than ours answers ESME_RMSGQFUL; every message still arrives once', async () => {
+    simulator = await startCarrierSimulator({ port: 0, windowSize: 5, submitResponseDelayMs: 20, receiptDelayMs: 0, logger: silentCarrierLogger });
+    const started = startTestGateway([carrierConnection('sim', simulator.port, { windowSize: 20, maxThrottleRetries: 10_000 })]);
+    gateway = started.gateway;
+    expect(await gateway.waitUntilReady(5000)).toBe(true);
+    const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => started.gateway.submit(sms(numberOf(1000 + i)))));
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    expect(simulator.stats().refused).toMatchObject({ 'ESME_RMSGQFUL (0x00000014)': expect.any(Number) });
+    expect(started.gateway.stats().throttleAnswers).toBeGreaterThan(0);
+    expect(simulator.stats()).toMatchObject({ acceptedMessages: 100, destinationsWithSeveralMessages: 0 });
+  });
+
   it('a part refused more often than maxThrottleRetries fails as THROTTLED, temporary, nothing sent', async () => {
     simulator = await startCarrierSimulator({ port: 0, logger: silentCarrierLogger });
     const started = startTestGateway([carrierConnection('sim', simulator.port, { maxThrottleRetries: 0 })]);

@@ -5,7 +5,7 @@ describe('the CARRIERS setting', () => {
   it('defaults to one connection to the built-in simulator, for every number', () => {
     const { carriers } = parseConfig({ CARRIER_SIMULATOR_PORT: '3775' });
     expect(carriers.connections).toEqual([
-      expect.objectContaining({ name: 'simulator', host: '127.0.0.1', port: 3775, binds: 2, windowSize: 100, routes: [{ prefix: '+', priority: 1 }] }),
+      expect.objectContaining({ name: 'simulator', host: '127.0.0.1', port: 3775, binds: 2, windowSize: 250, routes: [{ prefix: '+', priority: 1 }] }),
     ]);
     expect(carriers.simulator).toMatchObject({ enabled: true, port: 3775, receiptDelayMs: 200, outcomeMix: { DELIVRD: 96, UNDELIV: 3, EXPIRED: 1, NONE: 0 } });
   });

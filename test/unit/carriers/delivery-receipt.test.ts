@@ -29,6 +29,11 @@ describe('receipt text (SMPP 3.4 appendix B)', () => {
     expect(parsed).toMatchObject({ id: 'AB12', stat: 'UNDELIV', err: '034', text: 'Ref: 12:30', doneDate: new Date('2024-11-25T14:31:07Z') });
   });
 
+  it('never reads fields from the echoed text', () => {
+    expect(parseReceiptText('id:5 stat:DELIVRD err:000 text:stat:UNDELIV err:999')).toMatchObject({ stat: 'DELIVRD', err: '000', text: 'stat:UNDELIV err:999' });
+    expect(parseReceiptText('id:5 text:stat:DELIVRD')).toMatchObject({ stat: null });
+  });
+
   it('leaves missing fields null', () => {
     expect(parseReceiptText('id:77 stat:EXPIRED')).toMatchObject({ id: '77', stat: 'EXPIRED', err: null, submitDate: null, doneDate: null, text: null });
   });
