@@ -1,5 +1,4 @@
 import { SignJWT, UnsecuredJWT, generateKeyPair, decodeProtectedHeader } from 'jose';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiKeysDocument,
@@ -25,15 +24,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function sql<Row extends object>(text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: platform.database.url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as Row[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = <Row extends object>(text: string, values: unknown[] = []) => platform.sql<Row>(text, values);
 
 describe('sign-up, confirmation, log-in, me, API keys over HTTP', () => {
   it('runs the whole journey and `me` works with the API key', async () => {

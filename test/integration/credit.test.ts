@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateApiKeyDocument,
@@ -30,15 +29,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function sql<Row extends object>(text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: platform.database.url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as Row[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = <Row extends object>(text: string, values: unknown[] = []) => platform.sql<Row>(text, values);
 
 function ownerOf(tenant: Tenant): ApiClient {
   return apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);

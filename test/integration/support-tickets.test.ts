@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { print } from 'graphql';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CloseSupportTicketDocument,
@@ -24,15 +23,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function sql<Row extends object>(text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: platform.database.url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as Row[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = <Row extends object>(text: string, values: unknown[] = []) => platform.sql<Row>(text, values);
 
 interface Upload {
   name: string;

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AcceptInvitationDocument,
@@ -27,15 +26,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function sql<Row extends object>(text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: platform.database.url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as Row[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = <Row extends object>(text: string, values: unknown[] = []) => platform.sql<Row>(text, values);
 
 function client(token: string): ApiClient {
   return apiClient(platform.graphqlUrl, `Bearer ${token}`);

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import {
   ConfirmMobileDocument,
   LogInDocument,
@@ -32,19 +31,13 @@ export function randomFrenchMobile(): string {
 
 /** Reads the last confirmation code sent to a number from the service-message outbox. */
 export async function lastCodeSentTo(platform: TestPlatform, mobile: string): Promise<string> {
-  const client = new pg.Client({ connectionString: platform.database.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ body: string }>(
-      `SELECT body FROM service_message WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1`,
-      [mobile],
-    );
-    const code = /^(\d{6}) /.exec(rows[0]?.body ?? '')?.[1];
-    if (!code) throw new Error(`no confirmation code was sent to ${mobile}`);
-    return code;
-  } finally {
-    await client.end();
-  }
+  const rows = await platform.sql<{ body: string }>(
+    `SELECT body FROM service_message WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1`,
+    [mobile],
+  );
+  const code = /^(\d{6}) /.exec(rows[0]?.body ?? '')?.[1];
+  if (!code) throw new Error(`no confirmation code was sent to ${mobile}`);
+  return code;
 }
 
 export interface Tenant {

@@ -5,6 +5,7 @@ import { ClientError, GraphQLClient } from 'graphql-request';
 import { createClient, type Client } from 'graphql-ws';
 import { print, type DocumentNode } from 'graphql';
 import { operationId } from '../../codegen/persisted-operations.js';
+import pg from 'pg';
 import WebSocket from 'ws';
 import type { CarrierSimulator } from '../../src/simulator/carrier-simulator.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -18,6 +19,8 @@ export interface TestPlatform {
   graphqlUrl: string;
   wsUrl: string;
   database: TestDatabase;
+  /** Runs one SQL statement on the platform's database (to arrange or check what the API cannot). */
+  sql<Row extends object>(text: string, values?: unknown[]): Promise<Row[]>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +56,15 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     graphqlUrl: `${platform.url}/graphql`,
     wsUrl: `${platform.url.replace(/^http/, 'ws')}/graphql`,
     database,
+    async sql<Row extends object>(text: string, values: unknown[] = []) {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        return (await client.query(text, values)).rows as Row[];
+      } finally {
+        await client.end();
+      }
+    },
     async stop() {
       await platform.stop();
       await database.drop();
