@@ -276,10 +276,12 @@ export type MessagePreviewInput = {
   type: MessageType;
 };
 
-/** Delivery status (acknowledgement of receipt). DELIVERED, NOT_ISSUED, EXPIRED and BLACKLISTED are final. */
+/** Delivery status (acknowledgement of receipt). DELIVERED, NOT_ISSUED, EXPIRED, BLACKLISTED and CANCELLED are final. */
 export type MessageStatus =
   /** Final: not sent, the recipient opted out. */
   | 'BLACKLISTED'
+  /** Final: not sent because its campaign was cancelled first; never charged. */
+  | 'CANCELLED'
   /** Final receipt: delivered to the handset. */
   | 'DELIVERED'
   /** Final: the carrier gave up, or no final receipt 48 h after submission. */

@@ -29,7 +29,7 @@ builder.queryField('messages', (t) =>
     resolve: (query, _root, args, context) =>
       prisma.message.findMany({
         ...query,
-        where: { accountId: requireActor(context).accountId, ...(args.status ? { status: args.status } : {}) },
+        where: { accountId: requireActor(context).accountId, kind: { not: 'SERVICE' }, ...(args.status ? { status: args.status } : {}) },
         orderBy: { id: 'desc' },
       }),
   }),

@@ -4,8 +4,13 @@ import { actorAccountId } from './context.js';
 
 export const MessageKindEnum = builder.enumType('MessageKind', { values: ['MARKETING', 'TRANSACTIONAL'] as const });
 
+/** The platform's own service messages are stored with the account's but never shown as its messages. */
+export function customerKind(kind: 'MARKETING' | 'TRANSACTIONAL' | 'SERVICE'): 'MARKETING' | 'TRANSACTIONAL' {
+  return kind === 'SERVICE' ? 'TRANSACTIONAL' : kind;
+}
+
 export const MessageStatusEnum = builder.enumType('MessageStatus', {
-  description: 'Delivery status (acknowledgement of receipt). DELIVERED, NOT_ISSUED, EXPIRED and BLACKLISTED are final.',
+  description: 'Delivery status (acknowledgement of receipt). DELIVERED, NOT_ISSUED, EXPIRED, BLACKLISTED and CANCELLED are final.',
   values: {
     ON_HOLD: { description: 'Accepted by the platform, waiting (scheduled, throttled, outside the sending window).' },
     TRANSMITTED: { description: 'Handed to the carrier, no final receipt yet.' },
@@ -13,6 +18,7 @@ export const MessageStatusEnum = builder.enumType('MessageStatus', {
     NOT_ISSUED: { description: 'Final: rejected or undeliverable.' },
     EXPIRED: { description: 'Final: the carrier gave up, or no final receipt 48 h after submission.' },
     BLACKLISTED: { description: 'Final: not sent, the recipient opted out.' },
+    CANCELLED: { description: 'Final: not sent because its campaign was cancelled first; never charged.' },
   } as const,
 });
 
@@ -22,7 +28,7 @@ export const MessageType = builder.prismaNode('Message', {
   findUnique: (id, context) => ({ id: BigInt(id), accountId: actorAccountId(context) }),
   description: 'One SMS to one number.',
   fields: (t) => ({
-    kind: t.expose('kind', { type: MessageKindEnum }),
+    kind: t.field({ type: MessageKindEnum, select: { kind: true }, resolve: (message) => customerKind(message.kind) }),
     status: t.expose('status', { type: MessageStatusEnum }),
     sender: t.exposeString('sender'),
     recipient: t.expose('recipient', { type: 'Phone' }),
