@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { validateSender } from './domain/messaging/sender-id.js';
 import { carriersVariableSchema, simulatorCarrier } from './gateways/carriers/carrier-settings.js';
 import { parseOutcomeMix } from './simulator/outcomes.js';
 
@@ -18,6 +19,13 @@ const outcomeMixVariable = z.string().transform((text, ctx) => {
     ctx.addIssue({ code: 'custom', message: (error as Error).message });
     return z.NEVER;
   }
+});
+
+/** The platform's own sender id must be one carriers accept: alphanumeric, 3-11 characters. */
+const serviceSenderVariable = z.string().superRefine((value, ctx) => {
+  const checked = validateSender(value, { shortCodes: [], virtualNumbers: [] });
+  if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem.message });
+  else if (checked.sender.kind !== 'ALPHANUMERIC') ctx.addIssue({ code: 'custom', message: 'must be an alphanumeric sender id (3-11 letters, digits, spaces)' });
 });
 
 const schema = z.object({
@@ -96,6 +104,9 @@ const schema = z.object({
   CARRIER_SIMULATOR_OUTCOMES: outcomeMixVariable.prefault('DELIVRD=96,UNDELIV=3,EXPIRED=1'),
   /** submit_sm beyond this many per second are answered ESME_RTHROTTLED; unset: no limit. */
   CARRIER_SIMULATOR_MAX_SUBMITS_PER_SECOND: z.coerce.number().int().min(1).optional(),
+
+  /** Sender id of the platform's own messages to users (confirmation codes, security alerts). */
+  SERVICE_SENDER: serviceSenderVariable.default('SMSPLATFORM'),
 
   SHUTDOWN_TIMEOUT_SECONDS: duration.default(20),
   JOBS_SCHEMA: z.string().default('pgboss'),
@@ -181,6 +192,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
         maxSubmitsPerSecond: raw.CARRIER_SIMULATOR_MAX_SUBMITS_PER_SECOND ?? null,
       },
     },
+    serviceMessages: { sender: raw.SERVICE_SENDER },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     jobsSchema: raw.JOBS_SCHEMA,
   };

@@ -3,7 +3,7 @@ import { prisma, type Transaction } from '../db/client.js';
 import type { Invitation, Membership } from '../generated/prisma/client.js';
 import type { Role } from '../generated/prisma/enums.js';
 import { queueEmail } from '../gateways/email.js';
-import { queueServiceMessage } from '../gateways/service-messages.js';
+import { dispatchServiceMessagesNow, queueServiceMessage } from '../gateways/service-messages.js';
 import { confirmationText } from './accounts/sign-up.js';
 import { MIN_PASSWORD_LENGTH, normaliseEmail } from './accounts/sign-up-rules.js';
 import { requirePermission, type Actor } from './auth/actor.js';
@@ -126,11 +126,13 @@ export async function acceptInvitation(input: AcceptInvitationInput): Promise<Ac
   const user = await prisma.user.findUnique({ where: { email: invitation.email } });
   if (user) {
     if (!(await verifyPassword(user.passwordHash, input.password))) throw new InvalidCredentialsError();
-    return prisma.$transaction(async (tx) => {
+    const accepted = await prisma.$transaction(async (tx): Promise<AcceptedInvitation> => {
       await joinAccount(tx, invitation, user.id);
-      if (!user.mobileConfirmedAt) return { kind: 'CONFIRM_MOBILE' as const, ...(await sendMobileCode(tx, user.id, user.mobile)) };
+      if (!user.mobileConfirmedAt) return { kind: 'CONFIRM_MOBILE' as const, ...(await sendMobileCode(tx, invitation.accountId, user.id, user.mobile)) };
       return { kind: 'SESSION' as const, session: await openSession(tx, user.id, invitation.accountId, invitation.role) };
     });
+    if (accepted.kind === 'CONFIRM_MOBILE') dispatchServiceMessagesNow();
+    return accepted;
   }
 
   await verifyAgainstNothing(input.password);
@@ -151,11 +153,13 @@ export async function acceptInvitation(input: AcceptInvitationInput): Promise<Ac
   }
   if (problems.length > 0 || !mobile) throw new ValidationError(problems);
   const passwordHash = await hashPassword(input.password);
-  return prisma.$transaction(async (tx) => {
+  const accepted = await prisma.$transaction(async (tx) => {
     const created = await tx.user.create({ data: { email: invitation.email, passwordHash, firstName, lastName, mobile } });
     await joinAccount(tx, invitation, created.id);
-    return { kind: 'CONFIRM_MOBILE' as const, ...(await sendMobileCode(tx, created.id, mobile)) };
+    return { kind: 'CONFIRM_MOBILE' as const, ...(await sendMobileCode(tx, invitation.accountId, created.id, mobile)) };
   });
+  dispatchServiceMessagesNow();
+  return accepted;
 }
 
 async function joinAccount(tx: Transaction, invitation: Invitation, userId: string): Promise<void> {
@@ -170,11 +174,17 @@ async function joinAccount(tx: Transaction, invitation: Invitation, userId: stri
   await tx.membership.create({ data: { userId, accountId: invitation.accountId, role: invitation.role } });
 }
 
-async function sendMobileCode(tx: Transaction, userId: string, mobile: string): Promise<{ confirmationId: string; codeExpiresAt: Date }> {
+/** Queues the code in the transaction; the caller calls dispatchServiceMessagesNow() after commit. */
+async function sendMobileCode(
+  tx: Transaction,
+  accountId: string,
+  userId: string,
+  mobile: string,
+): Promise<{ confirmationId: string; codeExpiresAt: Date }> {
   const code = randomDigits(6);
   const codeExpiresAt = new Date(Date.now() + config.auth.mobileCodeTtlSeconds * 1000);
   const confirmation = await tx.mobileConfirmation.create({ data: { userId, codeHash: keyedHash(code), expiresAt: codeExpiresAt } });
-  await queueServiceMessage(tx, { recipient: mobile, body: confirmationText(code), purpose: 'MOBILE_CONFIRMATION' });
+  await queueServiceMessage(tx, { accountId, recipient: mobile, body: confirmationText(code), purpose: 'MOBILE_CONFIRMATION' });
   return { confirmationId: confirmation.id, codeExpiresAt };
 }
 

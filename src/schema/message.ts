@@ -25,7 +25,8 @@ export const MessageStatusEnum = builder.enumType('MessageStatus', {
 export const MessageType = builder.prismaNode('Message', {
   id: { field: 'id' },
   nullable: true,
-  findUnique: (id, context) => ({ id: BigInt(id), accountId: actorAccountId(context) }),
+  // The platform's own SERVICE messages are stored with the account but are not its messages.
+  findUnique: (id, context) => ({ id: BigInt(id), accountId: actorAccountId(context), kind: { not: 'SERVICE' } }),
   description: 'One SMS to one number.',
   fields: (t) => ({
     kind: t.field({ type: MessageKindEnum, select: { kind: true }, resolve: (message) => customerKind(message.kind) }),

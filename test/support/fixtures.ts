@@ -29,13 +29,13 @@ export function randomFrenchMobile(): string {
   return `+33612${String(randomBytes(4).readUInt32BE() % 1_000_000).padStart(6, '0')}`;
 }
 
-/** Reads the last confirmation code sent to a number from the service-message outbox. */
+/** Reads the last confirmation code sent to a number: the platform's own SERVICE messages. */
 export async function lastCodeSentTo(platform: TestPlatform, mobile: string): Promise<string> {
-  const rows = await platform.sql<{ body: string }>(
-    `SELECT body FROM service_message WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1`,
+  const rows = await platform.sql<{ text: string }>(
+    `SELECT text FROM message WHERE recipient = $1 AND kind = 'SERVICE' ORDER BY id DESC LIMIT 1`,
     [mobile],
   );
-  const code = /^(\d{6}) /.exec(rows[0]?.body ?? '')?.[1];
+  const code = /^(\d{6}) /.exec(rows[0]?.text ?? '')?.[1];
   if (!code) throw new Error(`no confirmation code was sent to ${mobile}`);
   return code;
 }

@@ -1,7 +1,7 @@
 import { config } from '../../config.js';
 import { prisma } from '../../db/client.js';
 import { Prisma } from '../../generated/prisma/client.js';
-import { queueServiceMessage } from '../../gateways/service-messages.js';
+import { dispatchServiceMessagesNow, queueServiceMessage } from '../../gateways/service-messages.js';
 import { hashPassword } from '../auth/passwords.js';
 import { keyedHash, randomDigits, safeEqual } from '../auth/secrets.js';
 import { openSession, type Session } from '../auth/sessions.js';
@@ -32,8 +32,9 @@ export async function signUp(input: SignUpInput): Promise<SignUpResult> {
   const passwordHash = await hashPassword(normalised.password);
   const code = randomDigits(CODE_LENGTH);
   const codeExpiresAt = new Date(Date.now() + config.auth.mobileCodeTtlSeconds * 1000);
+  let signedUp: SignUpResult;
   try {
-    return await prisma.$transaction(async (tx) => {
+    signedUp = await prisma.$transaction(async (tx) => {
       const user = await tx.user.create({
         data: {
           email: normalised.email,
@@ -56,6 +57,7 @@ export async function signUp(input: SignUpInput): Promise<SignUpResult> {
         data: { userId: user.id, codeHash: keyedHash(code), expiresAt: codeExpiresAt },
       });
       await queueServiceMessage(tx, {
+        accountId: account.id,
         recipient: normalised.mobile,
         body: confirmationText(code),
         purpose: 'MOBILE_CONFIRMATION',
@@ -67,6 +69,8 @@ export async function signUp(input: SignUpInput): Promise<SignUpResult> {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw new EmailTakenError();
     throw error;
   }
+  dispatchServiceMessagesNow();
+  return signedUp;
 }
 
 export function confirmationText(code: string): string {
@@ -119,18 +123,31 @@ export async function confirmMobile(confirmationId: string, code: string): Promi
 
 /** Sends a fresh code for a pending confirmation (the old code stops working). */
 export async function resendMobileConfirmation(confirmationId: string): Promise<{ codeExpiresAt: Date }> {
-  const confirmation = await prisma.mobileConfirmation.findUnique({ where: { id: confirmationId }, include: { user: true } });
+  const confirmation = await prisma.mobileConfirmation.findUnique({
+    where: { id: confirmationId },
+    // The account the code is for: the first membership, as in confirmMobile.
+    include: { user: { include: { memberships: { orderBy: { createdAt: 'asc' }, take: 1 } } } },
+  });
   if (!confirmation) throw new ConfirmationCodeError('NOT_FOUND', null);
   if (confirmation.confirmedAt || confirmation.user.mobileConfirmedAt) throw new ConfirmationCodeError('ALREADY_CONFIRMED', null);
+  const membership = confirmation.user.memberships[0];
+  if (!membership) throw new ConfirmationCodeError('NOT_FOUND', null);
   const code = randomDigits(CODE_LENGTH);
   const codeExpiresAt = new Date(Date.now() + config.auth.mobileCodeTtlSeconds * 1000);
-  return prisma.$transaction(async (tx) => {
+  const resent = await prisma.$transaction(async (tx) => {
     const renewed = await tx.mobileConfirmation.updateMany({
       where: { id: confirmationId, confirmedAt: null, createdAt: { lte: new Date(Date.now() - RESEND_COOLDOWN_MS) } },
       data: { codeHash: keyedHash(code), attempts: 0, expiresAt: codeExpiresAt, createdAt: new Date() },
     });
     if (renewed.count === 0) throw ValidationError.single('confirmationId', 'a code was sent less than a minute ago; wait before asking again');
-    await queueServiceMessage(tx, { recipient: confirmation.user.mobile, body: confirmationText(code), purpose: 'MOBILE_CONFIRMATION' });
+    await queueServiceMessage(tx, {
+      accountId: membership.accountId,
+      recipient: confirmation.user.mobile,
+      body: confirmationText(code),
+      purpose: 'MOBILE_CONFIRMATION',
+    });
     return { codeExpiresAt };
   });
+  dispatchServiceMessagesNow();
+  return resent;
 }
