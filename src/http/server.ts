@@ -27,9 +27,15 @@ type SocketExtra = {
 };
 
 export async function startHttpServer(): Promise<HttpServer> {
+  // Responses that may be SSE subscriptions: they never end on their own, so shutdown cuts them.
+  const eventStreams = new Set<ServerResponse>();
   const server = createServer((request, response) => {
     if (isExportDownload(request)) return void serveExportDownload(request, response);
     if (!withinSizeLimit(request, response)) return;
+    if (request.headers.accept?.includes('text/event-stream')) {
+      eventStreams.add(response);
+      response.once('close', () => eventStreams.delete(response));
+    }
     void yoga(request, response);
   });
 
@@ -105,6 +111,9 @@ export async function startHttpServer(): Promise<HttpServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Subscribers are told the server is going away (1001) so clients reconnect elsewhere.
       await wsServer.dispose();
+      // SSE subscribers likewise: their streams are cut now (not ended with `complete`, so clients
+      // reconnect elsewhere, as on 1001) instead of holding the shutdown until the timeout.
+      for (const response of eventStreams) if (response.headersSent) response.destroy();
       server.closeIdleConnections();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([closed, timeout]);
