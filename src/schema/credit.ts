@@ -51,7 +51,7 @@ export const InvoiceType = builder.prismaNode('Invoice', {
   fields: (t) => ({
     number: t.exposeInt('number', { description: 'Consecutive, without gaps.' }),
     amountExcludingVat: t.expose('amountExcludingVat', { type: 'Decimal' }),
-    vatRate: t.expose('vatRate', { type: 'Decimal', description: 'A fraction, e.g. 0.2000 for 20 %.' }),
+    vatRate: t.expose('vatRate', { type: 'Decimal', description: 'A fraction, e.g. 0.20 for 20 %.' }),
     vatAmount: t.expose('vatAmount', { type: 'Decimal' }),
     amountIncludingVat: t.expose('amountIncludingVat', { type: 'Decimal' }),
     currency: t.exposeString('currency'),

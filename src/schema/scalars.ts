@@ -1,5 +1,6 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { GraphQLError, Kind } from 'graphql';
+import { canonicalDecimal } from '../domain/decimals.js';
 import { builder } from './builder.js';
 
 builder.addScalarType('DateTime', DateTimeResolver);
@@ -33,8 +34,9 @@ stringScalar(
 const DECIMAL = /^-?\d{1,12}(\.\d{1,6})?$/;
 
 builder.scalarType('Decimal', {
-  description: 'An exact decimal amount as a string (euros, up to 6 decimals), e.g. "12.045". Never a float.',
-  serialize: (value) => (typeof value === 'string' ? value : value.toFixed()),
+  description:
+    'An exact decimal amount as a string (euros, up to 6 decimals), never a float. Returned exact, with at least 2 decimals and no trailing zero beyond them: "0.045", "10.00", "0.50".',
+  serialize: (value) => canonicalDecimal(typeof value === 'string' ? value : value.toFixed()),
   parseValue: (value) => {
     if (typeof value !== 'string' || !DECIMAL.test(value)) throw new GraphQLError('Decimal must be a string like "12.045"');
     return value;

@@ -57,7 +57,7 @@ describe('sign-up, confirmation, log-in, me, API keys over HTTP', () => {
       kind: 'USER',
       role: 'OWNER',
       user: { email: input.email, mobile: user!.mobile, mobileConfirmed: true },
-      account: { name: input.companyName, companyNumber: '73282932000074', status: 'ACTIVE', creditBalance: '0', plan: { code: 'STANDARD', teamMembers: 3 } },
+      account: { name: input.companyName, companyNumber: '73282932000074', status: 'ACTIVE', creditBalance: '0.00', plan: { code: 'STANDARD', teamMembers: 3 } },
       apiKey: null,
     });
 

@@ -53,12 +53,12 @@ describe('top-ups and invoices', () => {
     const first = await topUp(owner, '100');
     const second = await topUp(owner, '12.34');
     if (first.__typename !== 'MutationTopUpCreditSuccess' || second.__typename !== 'MutationTopUpCreditSuccess') throw new Error(JSON.stringify([first, second]));
-    expect(first.data).toMatchObject({ amount: '100', provider: 'simulator' });
+    expect(first.data).toMatchObject({ amount: '100.00', provider: 'simulator' });
     expect(first.data.invoice).toMatchObject({
-      amountExcludingVat: '100',
-      vatRate: '0.2',
-      vatAmount: '20',
-      amountIncludingVat: '120',
+      amountExcludingVat: '100.00',
+      vatRate: '0.20',
+      vatAmount: '20.00',
+      amountIncludingVat: '120.00',
       currency: 'EUR',
       customerCompanyNumber: '73282932000074',
       customerAddress: '1 rue de la Paix, 75002 Paris, FR',
@@ -71,7 +71,7 @@ describe('top-ups and invoices', () => {
     const { ledgerEntries } = await owner.request(LedgerEntriesDocument, { first: 10 });
     expect(ledgerEntries.edges.map(({ node }) => [node.kind, node.amount, node.balanceAfter, node.referenceType, node.authorKind])).toEqual([
       ['TOP_UP', '12.34', '112.34', 'TopUp', 'USER'],
-      ['TOP_UP', '100', '100', 'TopUp', 'USER'],
+      ['TOP_UP', '100.00', '100.00', 'TopUp', 'USER'],
     ]);
   });
 
@@ -236,7 +236,7 @@ describe('charges under concurrency', () => {
     } while (after);
     expect(nodes).toHaveLength(51);
     expect(nodes.map((node) => [node.kind, node.amount, node.balanceAfter])).toEqual([
-      ...Array.from({ length: 50 }, (_, index) => ['CHARGE', '-0.045', (index * 0.045).toFixed(3).replace(/\.?0+$/, '') || '0']),
+      ...Array.from({ length: 50 }, (_, index) => ['CHARGE', '-0.045', (index * 0.045).toFixed(3).replace(/0$/, '')]),
       ['TOP_UP', '2.25', '2.25'],
     ]);
     const charges = await owner.request(LedgerEntriesDocument, { first: 100, kinds: ['CHARGE'] });
@@ -253,8 +253,8 @@ describe('charges under concurrency', () => {
     await topUp(owner, '20');
     const before = await owner.request(LedgerEntriesDocument, { to: middle.toISOString() });
     const after = await owner.request(LedgerEntriesDocument, { from: middle.toISOString() });
-    expect(before.ledgerEntries.edges.map((edge) => edge.node.amount)).toEqual(['10']);
-    expect(after.ledgerEntries.edges.map((edge) => edge.node.amount)).toEqual(['20']);
+    expect(before.ledgerEntries.edges.map((edge) => edge.node.amount)).toEqual(['10.00']);
+    expect(after.ledgerEntries.edges.map((edge) => edge.node.amount)).toEqual(['20.00']);
     const reversed = await owner.errors(LedgerEntriesDocument, { from: middle.toISOString(), to: middle.toISOString() });
     expect(reversed[0]).toMatchObject({ extensions: { code: 'VALIDATION_FAILED' } });
   });
@@ -282,13 +282,13 @@ describe('reservations and refunds', () => {
 
     const kinds = (await owner.request(LedgerEntriesDocument, { first: 20 })).ledgerEntries.edges.map((edge) => [edge.node.kind, edge.node.amount]);
     expect(kinds).toEqual([
-      ['RELEASE', '24.5'],
-      ['CHARGE', '-15.5'],
-      ['RELEASE', '15.5'],
-      ['CHARGE', '-20'],
-      ['RELEASE', '20'],
-      ['RESERVATION', '-60'],
-      ['TOP_UP', '100'],
+      ['RELEASE', '24.50'],
+      ['CHARGE', '-15.50'],
+      ['RELEASE', '15.50'],
+      ['CHARGE', '-20.00'],
+      ['RELEASE', '20.00'],
+      ['RESERVATION', '-60.00'],
+      ['TOP_UP', '100.00'],
     ]);
     expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
   });

@@ -104,9 +104,9 @@ describe('messagePreview: what a user sees before sending', () => {
     const result = await preview({ ...transactional, numbers: ['06 12 34 56 78', 'abc', '01 42 68 53 00', '06 12'] });
     expect(result.recipients.map((r) => [r.input, r.accepted, r.cost, r.sendAt === null, codes(r.problems)])).toEqual([
       ['06 12 34 56 78', true, '0.045', false, []],
-      ['abc', false, '0', true, ['INVALID_NUMBER']],
-      ['01 42 68 53 00', false, '0', true, ['NOT_MOBILE']],
-      ['06 12', false, '0', true, ['INVALID_NUMBER']],
+      ['abc', false, '0.00', true, ['INVALID_NUMBER']],
+      ['01 42 68 53 00', false, '0.00', true, ['NOT_MOBILE']],
+      ['06 12', false, '0.00', true, ['INVALID_NUMBER']],
     ]);
     expect(result.recipients[1]).toMatchObject({ e164: null, country: null, numberType: null });
     expect(result.recipients[2]).toMatchObject({ e164: '+33142685300', numberType: 'FIXED_LINE' });
@@ -168,7 +168,7 @@ describe('messagePreview: what a user sees before sending', () => {
     ]);
 
     const atLimit = await preview({ ...transactional, numbers: numbers.slice(0, 1000) });
-    expect(atLimit.totals).toMatchObject({ numbers: 1000, accepted: 1000, cost: '45' });
+    expect(atLimit.totals).toMatchObject({ numbers: 1000, accepted: 1000, cost: '45.00' });
   });
 
   it("reads national numbers in the account's country when no default country is given", async () => {

@@ -119,7 +119,7 @@ describe('sendMessage', () => {
     expect(blacklisted.blacklistNumber.__typename).not.toMatch(/Error/);
     const sent = await send({ ...base, type: 'MARKETING', to: ['+33612349003'] });
     expect(sent.messages[0]).toMatchObject({ status: 'BLACKLISTED', charged: false });
-    expect(sent.reserved).toBe('0');
+    expect(sent.reserved).toBe('0.00');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(platform.simulator!.submissionsTo('+33612349003')).toBe(0);
   });

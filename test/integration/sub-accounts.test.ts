@@ -85,9 +85,9 @@ describe('sub-accounts', () => {
 
     const { subAccounts } = await owner.request(SubAccountsDocument, { first: 10 });
     expect(subAccounts.edges.map(({ node }) => [node.name, node.status, node.creditBalance, node.parent?.id])).toEqual([
-      ['Lyon', 'ACTIVE', '0', tenant.accountId],
-      ['Lille Nord', 'ACTIVE', '0', tenant.accountId],
-      ['Nantes', 'ACTIVE', '0', tenant.accountId],
+      ['Lyon', 'ACTIVE', '0.00', tenant.accountId],
+      ['Lille Nord', 'ACTIVE', '0.00', tenant.accountId],
+      ['Nantes', 'ACTIVE', '0.00', tenant.accountId],
     ]);
   });
 
@@ -98,7 +98,7 @@ describe('sub-accounts', () => {
     const inSub = await actIn(owner, subId);
     expect(await balance(inSub)).toBe('40.00');
     const subLedger = (await inSub.request(LedgerEntriesDocument, {})).ledgerEntries.edges.map(({ node }) => [node.kind, node.amount]);
-    expect(subLedger).toEqual([['TRANSFER_IN', '40']]);
+    expect(subLedger).toEqual([['TRANSFER_IN', '40.00']]);
     // A sub-account is credited by its main account, not by top-ups, and manages no sub-accounts.
     const topUp = (await inSub.request(TopUpCreditDocument, { input: { amount: '10' } })).topUpCredit;
     expect(topUp).toMatchObject({ __typename: 'ValidationError' });
@@ -140,13 +140,13 @@ describe('transfers', () => {
     expect(out).toMatchObject({
       data: {
         amount: '30.00',
-        subAccount: { creditBalance: '30' },
-        debitEntry: { kind: 'TRANSFER_OUT', amount: '-30', balanceAfter: '70' },
-        creditEntry: { kind: 'TRANSFER_IN', amount: '30', balanceAfter: '30' },
+        subAccount: { creditBalance: '30.00' },
+        debitEntry: { kind: 'TRANSFER_OUT', amount: '-30.00', balanceAfter: '70.00' },
+        creditEntry: { kind: 'TRANSFER_IN', amount: '30.00', balanceAfter: '30.00' },
       },
     });
     // Back to the main account: no minimum.
-    expect(await transfer(owner, subId, '12.5', 'TO_MAIN_ACCOUNT')).toMatchObject({ data: { subAccount: { creditBalance: '17.5' } } });
+    expect(await transfer(owner, subId, '12.5', 'TO_MAIN_ACCOUNT')).toMatchObject({ data: { subAccount: { creditBalance: '17.50' } } });
     expect(await balance(owner)).toBe('82.50');
   });
 
@@ -210,7 +210,7 @@ describe('deleting a sub-account', () => {
     expect(deleteSubAccount).toMatchObject({ data: { subAccountId: subId, name: 'Lyon', returnedCredit: '45.50' } });
     expect(await balance(owner)).toBe('100.00');
     const entries = (await owner.request(LedgerEntriesDocument, {})).ledgerEntries.edges.map(({ node }) => [node.kind, node.amount, node.balanceAfter]);
-    expect(entries[0]).toEqual(['TRANSFER_IN', '45.5', '100']);
+    expect(entries[0]).toEqual(['TRANSFER_IN', '45.50', '100.00']);
     expect((await owner.request(SubAccountsDocument, {})).subAccounts.edges).toEqual([]);
     expect(await sql(`SELECT id FROM account WHERE parent_id = $1`, [tenant.accountUuid])).toEqual([]);
     expect((await owner.request(DeleteSubAccountDocument, { input: { subAccountId: subId } })).deleteSubAccount).toMatchObject({
