@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { validateSender } from './domain/messaging/sender-id.js';
+import { parseSharedShortCodes } from './domain/numbers/short-codes.js';
 import { carriersVariableSchema, simulatorCarrier } from './gateways/carriers/carrier-settings.js';
 import { parseOutcomeMix } from './simulator/outcomes.js';
 
@@ -26,6 +27,16 @@ const serviceSenderVariable = z.string().superRefine((value, ctx) => {
   const checked = validateSender(value, { shortCodes: [], virtualNumbers: [] });
   if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.problem.message });
   else if (checked.sender.kind !== 'ALPHANUMERIC') ctx.addIssue({ code: 'custom', message: 'must be an alphanumeric sender id (3-11 letters, digits, spaces)' });
+});
+
+/** Two-way (issue 7): `FR:36111,FR:38100` (see src/domain/numbers/short-codes.ts). */
+const shortCodesVariable = z.string().transform((text, ctx) => {
+  try {
+    return parseSharedShortCodes(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
 });
 
 const schema = z.object({
@@ -107,6 +118,14 @@ const schema = z.object({
 
   /** Sender id of the platform's own messages to users (confirmation codes, security alerts). */
   SERVICE_SENDER: serviceSenderVariable.default('SMSPLATFORM'),
+
+  /** Two-way and conversations (issue 7). The platform's shared 5-digit short codes, per country. */
+  SHORT_CODES: shortCodesVariable.prefault('FR:36111'),
+  /** A reply to a shared short code goes to the account that last sent to that number through it
+   *  within this many days; older or none: kept unrouted for operators. */
+  SHORT_CODE_REPLY_ROUTING_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Open conversations an agent takes at once when added to the rotation without a capacity. */
+  CONVERSATION_AGENT_CAPACITY: z.coerce.number().int().min(1).max(10_000).default(20),
 
   SHUTDOWN_TIMEOUT_SECONDS: duration.default(20),
   JOBS_SCHEMA: z.string().default('pgboss'),
@@ -193,6 +212,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       },
     },
     serviceMessages: { sender: raw.SERVICE_SENDER },
+    twoWay: {
+      sharedShortCodes: raw.SHORT_CODES,
+      replyRoutingDays: raw.SHORT_CODE_REPLY_ROUTING_DAYS,
+      defaultAgentCapacity: raw.CONVERSATION_AGENT_CAPACITY,
+    },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     jobsSchema: raw.JOBS_SCHEMA,
   };

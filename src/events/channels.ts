@@ -13,6 +13,16 @@ export interface EventPayloads {
   messageStatusChanged: { accountId: string; messageId: string; status: string; campaignId: string | null };
   /** Platform-internal, topic `platform`: messages are waiting; dispatchers claim them now. */
   dispatchRequested: { accountId: 'platform' };
+  /** Two-way (issue 7): an SMS arrived in a conversation; `assignedUserId` decides which agents see it. */
+  messageReceived: { accountId: string; conversationId: string; inboundMessageId: string; assignedUserId: string | null };
+  /** A conversation changed (message in or out, assignment, closed, read); the previous assignee learns it left them. */
+  conversationUpdated: {
+    accountId: string;
+    conversationId: string;
+    change: 'MESSAGE_RECEIVED' | 'REPLIED' | 'STARTED' | 'ASSIGNED' | 'CLOSED' | 'READ';
+    assignedUserId: string | null;
+    previousAssignedUserId: string | null;
+  };
   accountUpdated: { accountId: string; change: 'SERVICE_ACTIVATED' | 'PLAN_CHANGED' | 'PROFILE_CHANGED' };
 }
 

@@ -1,5 +1,6 @@
 import { pool } from '../db/client.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
+import { receiveInboundMessages } from '../domain/conversations/inbound.js';
 import { publishEvent } from '../events/bus.js';
 import type { CarrierEventBatch } from '../gateways/carriers/carrier.js';
 
@@ -17,7 +18,7 @@ interface ChangedMessage {
  */
 export async function applyCarrierEvents(batch: CarrierEventBatch): Promise<void> {
   for (const unreadable of batch.unreadableReceipts) console.warn(`[receipts] ${unreadable.connection}: ${unreadable.problem}`);
-  if (batch.inbound.length > 0) console.info(`[inbound] ${batch.inbound.length} message(s) received (conversations are not built yet)`);
+  if (batch.inbound.length > 0) await receiveInboundMessages(batch.inbound);
   const finals = batch.receipts.flatMap((receipt) => {
     const status = statusOfReceipt(receipt.status);
     return status ? [{ ...receipt, status }] : [];

@@ -1,4 +1,4 @@
-import { prisma } from '../../db/client.js';
+import { prisma, type Transaction } from '../../db/client.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { authorOf, reserveCredit } from '../credit/ledger.js';
 import { ValidationError, type FieldProblem } from '../errors.js';
@@ -23,6 +23,16 @@ export interface SendMessageInput {
   /** Refuse rather than hold a marketing message outside the sending window. */
   strictTiming?: boolean | null;
   idempotencyKey?: string | null;
+  /** Two-way (issue 7): the recipient may answer; the sender must be a short code or number, and the two-way surcharge applies. */
+  twoWay?: boolean | null;
+}
+
+/** How another operation sends through this pipeline (conversations, issue 7). */
+export interface QueueMessagesOptions {
+  /** The idempotency operation name (default `sendMessage`). */
+  operation?: string;
+  /** Runs in the sending transaction after the rows are written: the caller's own writes commit with them. */
+  inTransaction?: (tx: Transaction, sent: SentMessages) => Promise<void>;
 }
 
 export interface SentMessages {
@@ -41,6 +51,11 @@ export interface SentMessages {
  */
 export async function sendMessage(actor: Actor, input: SendMessageInput, now = new Date()): Promise<SentMessages> {
   requirePermission(actor, 'messages:send');
+  return queueMessages(actor, input, {}, now);
+}
+
+/** `sendMessage` without its permission check: for callers that checked their own right. */
+export async function queueMessages(actor: Actor, input: SendMessageInput, queueOptions: QueueMessagesOptions, now = new Date()): Promise<SentMessages> {
   const type = input.type ?? 'TRANSACTIONAL';
   const problems: FieldProblem[] = [];
   if (input.to.length === 0) problems.push({ field: 'to', message: 'give at least one number' });
@@ -54,7 +69,7 @@ export async function sendMessage(actor: Actor, input: SendMessageInput, now = n
     text: input.text,
     type,
     sender: input.sender,
-    options: { smartEncoding: input.smartEncoding === true, strictTiming: input.strictTiming === true },
+    options: { smartEncoding: input.smartEncoding === true, strictTiming: input.strictTiming === true, twoWay: input.twoWay === true },
     account: profile,
     recipients: input.to,
     defaultCountry: input.defaultCountry?.trim().toUpperCase() || profile.country,
@@ -97,8 +112,8 @@ export async function sendMessage(actor: Actor, input: SendMessageInput, now = n
     {
       accountId: actor.accountId,
       key: input.idempotencyKey,
-      operation: 'sendMessage',
-      input: { to: [...input.to], text: input.text, sender: input.sender, type, defaultCountry: input.defaultCountry ?? null },
+      operation: queueOptions.operation ?? 'sendMessage',
+      input: { to: [...input.to], text: input.text, sender: input.sender, type, defaultCountry: input.defaultCountry ?? null, ...(input.twoWay === true ? { twoWay: true } : {}) },
     },
     async (tx) => {
       const reservation =
@@ -119,7 +134,9 @@ export async function sendMessage(actor: Actor, input: SendMessageInput, now = n
         RETURNING id`;
       // Ids are drawn in insertion order, which follows `to`.
       const ids = inserted.map((row) => row.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return { messageIds: ids.map((id) => id.toString()), reserved: formatEuros(toReserve, { trim: true, minDecimals: 0 }) };
+      const result = { messageIds: ids.map((id) => id.toString()), reserved: formatEuros(toReserve, { trim: true, minDecimals: 0 }) };
+      await queueOptions.inTransaction?.(tx, result);
+      return result;
     },
   );
   // After commit: every dispatcher, in whichever process, claims the new messages now.

@@ -3,6 +3,7 @@
  * fields its contacts carry, and the prices and sending rules that apply to it. Every send and
  * every preview reads it through `loadSendingProfile`, so that the rules come from one place.
  */
+import { config } from '../../config.js';
 import { prisma } from '../../db/client.js';
 import { loadContactFields } from '../contacts/contact-fields.js';
 import { DEFAULT_PRICE_LIST } from './default-price-list.js';
@@ -35,11 +36,18 @@ export interface SendingProfile {
  * database.
  */
 export async function loadSendingProfile(accountId: string): Promise<SendingProfile> {
-  const account = await prisma.account.findUniqueOrThrow({ where: { id: accountId }, select: { country: true } });
+  const account = await prisma.account.findUniqueOrThrow({
+    where: { id: accountId },
+    select: { country: true, accountNumbers: { select: { number: true, kind: true } } },
+  });
   return {
     country: account.country,
-    shortCodes: [],
-    virtualNumbers: [],
+    // Two-way (issue 7): the platform's shared short codes, then the account's own numbers.
+    shortCodes: [
+      ...config.twoWay.sharedShortCodes.map((entry) => entry.code),
+      ...account.accountNumbers.filter((owned) => owned.kind === 'SHORT_CODE').map((owned) => owned.number),
+    ],
+    virtualNumbers: account.accountNumbers.filter((owned) => owned.kind === 'VIRTUAL_NUMBER').map((owned) => owned.number),
     dynamicFields: (await loadContactFields(prisma, accountId)).map((field) => field.name),
     priceList: DEFAULT_PRICE_LIST,
     sendingRules: DEFAULT_SENDING_RULES,

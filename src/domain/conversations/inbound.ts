@@ -1,0 +1,208 @@
+/**
+ * Inbound SMS (replies) into conversations, a carrier batch at a time, in one transaction of a
+ * few set-based statements:
+ *
+ * 1. Routing. A reply to a number an account owns (a dedicated short code, a virtual number)
+ *    goes to that account. A reply to a shared short code goes to the account that last handed
+ *    a message for that number to the carrier through that short code, within
+ *    SHORT_CODE_REPLY_ROUTING_DAYS and not after the reply arrived (index on message
+ *    (recipient, sender, submitted_at)): when several accounts wrote to the number through the
+ *    same short code, the last one gets the reply. Anything else is kept with no account
+ *    (`inbound_message.account_id` null) and logged, for operators.
+ * 2. Every inbound SMS is stored; routed ones land in the conversation of (account, platform
+ *    number, contact number), created or reopened as needed, with its unread count raised.
+ * 3. A STOP-type reply (see messaging/opt-out.ts) blacklists the number for that account
+ *    (source STOP_REPLY) in the same transaction: the dispatcher checks the blacklist when it
+ *    claims marketing messages, so nothing more goes out from the next claim on. The reply stays
+ *    in the conversation, flagged.
+ * 4. Conversations left waiting are handed to agents when the account assigns automatically.
+ * Live events (`messageReceived`, `conversationUpdated`) follow the commit.
+ */
+import { config } from '../../config.js';
+import { prisma, type Transaction } from '../../db/client.js';
+import type { InboundSms } from '../../gateways/carriers/carrier.js';
+import { isOptOutReply } from '../messaging/opt-out.js';
+import { isE164, normaliseInboundAddress } from '../numbers/inbound-addresses.js';
+import { isShortCode } from '../numbers/short-codes.js';
+import { assignWaitingConversations, publishAssignments, type Assignment } from './assignment.js';
+import { publishConversationUpdates, publishMessagesReceived } from './conversation-events.js';
+
+export interface ReceivedMessage {
+  id: string;
+  /** Null when unrouted. */
+  accountId: string | null;
+  conversationId: string | null;
+  from: string;
+  to: string;
+  optOut: boolean;
+}
+
+interface StoredRow {
+  id: string;
+  account_id: string | null;
+  from_number: string;
+  to_number: string;
+  opt_out: boolean;
+  received_at: Date;
+}
+
+interface ConversationRow {
+  id: string;
+  account_id: string;
+  platform_number: string;
+  contact_number: string;
+  assigned_user_id: string | null;
+}
+
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+
+export async function receiveInboundMessages(inbound: readonly InboundSms[]): Promise<ReceivedMessage[]> {
+  if (inbound.length === 0) return [];
+  const { received, conversations, handedOut } = await prisma.$transaction((tx) => storeInbound(tx, inbound), TRANSACTION_OPTIONS);
+
+  for (const message of received) {
+    if (message.accountId === null) console.warn(`[inbound] unrouted SMS ${message.id} from ${message.from} to ${message.to}: no account sent to this number through it recently`);
+  }
+  const assignedTo = new Map(conversations.map((conversation) => [conversation.id, conversation.assigned_user_id]));
+  publishMessagesReceived(
+    received.flatMap((message) =>
+      message.accountId !== null && message.conversationId !== null
+        ? [{ accountId: message.accountId, conversationId: message.conversationId, inboundMessageId: message.id, assignedUserId: assignedTo.get(message.conversationId) ?? null }]
+        : [],
+    ),
+  );
+  publishConversationUpdates(
+    conversations.map((conversation) => ({
+      accountId: conversation.account_id,
+      conversationId: conversation.id,
+      change: 'MESSAGE_RECEIVED' as const,
+      assignedUserId: conversation.assigned_user_id,
+      previousAssignedUserId: null,
+    })),
+  );
+  publishAssignments(handedOut);
+  return received;
+}
+
+async function storeInbound(
+  tx: Transaction,
+  inbound: readonly InboundSms[],
+): Promise<{ received: ReceivedMessage[]; conversations: ConversationRow[]; handedOut: Assignment[] }> {
+  const shared = config.twoWay.sharedShortCodes;
+  const rows = inbound.map((sms) => {
+    const to = normaliseInboundAddress(sms.to);
+    const codeCountry = isShortCode(to) ? (shared.find((entry) => entry.code === to)?.country ?? null) : null;
+    const from = normaliseInboundAddress(sms.from, codeCountry);
+    return {
+      connection: sms.connection,
+      from,
+      to,
+      text: sms.text,
+      parts: sms.parts,
+      complete: sms.complete,
+      // Only a whole reply is an opt-out: a STOP whose parts did not all arrive is not a STOP.
+      optOut: sms.complete && isOptOutReply(sms.text),
+      receivedAt: sms.receivedAt,
+      shared: codeCountry !== null,
+      routable: isE164(from),
+    };
+  });
+
+  const stored = await tx.$queryRawUnsafe<StoredRow[]>(
+    `WITH i AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::boolean[], $7::boolean[], $8::timestamptz[], $9::boolean[], $10::boolean[])
+         WITH ORDINALITY AS i(connection, from_number, to_number, text, parts, complete, opt_out, received_at, shared, routable, position)
+     ), routed AS (
+       SELECT i.*, CASE WHEN i.routable THEN coalesce(owned.account_id, last_sender.account_id) END AS account_id
+         FROM i
+         LEFT JOIN account_number owned ON owned.number = i.to_number
+         LEFT JOIN LATERAL (
+           SELECT m.account_id FROM message m
+            WHERE i.shared AND i.routable AND m.recipient = i.from_number AND m.sender = i.to_number
+              AND m.submitted_at > i.received_at - make_interval(days => $11::int) AND m.submitted_at <= i.received_at
+              AND m.kind <> 'SERVICE'
+            ORDER BY m.submitted_at DESC, m.id DESC
+            LIMIT 1
+         ) last_sender ON true
+     )
+     INSERT INTO inbound_message (account_id, connection, from_number, to_number, text, parts, complete, opt_out, received_at)
+     SELECT account_id, connection, from_number, to_number, text, parts, complete, opt_out AND account_id IS NOT NULL, received_at
+       FROM routed ORDER BY position
+     RETURNING id::text, account_id::text, from_number, to_number, opt_out, received_at`,
+    rows.map((row) => row.connection),
+    rows.map((row) => row.from),
+    rows.map((row) => row.to),
+    rows.map((row) => row.text),
+    rows.map((row) => row.parts),
+    rows.map((row) => row.complete),
+    rows.map((row) => row.optOut),
+    rows.map((row) => row.receivedAt),
+    rows.map((row) => row.shared),
+    rows.map((row) => row.routable),
+    config.twoWay.replyRoutingDays,
+  );
+  const routed = stored.filter((row): row is StoredRow & { account_id: string } => row.account_id !== null);
+  if (routed.length === 0) return { received: stored.map((row) => receivedOf(row, null)), conversations: [], handedOut: [] };
+
+  // One row per conversation (a statement may not upsert the same row twice).
+  const conversations = await tx.$queryRawUnsafe<ConversationRow[]>(
+    `WITH n AS (
+       SELECT account_id, platform_number, contact_number, count(*)::int AS received, max(received_at) AS last_at
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS n(account_id, platform_number, contact_number, received_at)
+        GROUP BY 1, 2, 3
+     )
+     INSERT INTO conversation (id, account_id, platform_number, contact_number, status, unread_count, last_message_at, waiting_since, opened_at)
+     SELECT uuidv7(), account_id, platform_number, contact_number, 'OPEN', received, last_at, last_at, now() FROM n
+     ON CONFLICT (account_id, platform_number, contact_number) DO UPDATE
+        SET unread_count = conversation.unread_count + EXCLUDED.unread_count,
+            last_message_at = greatest(conversation.last_message_at, EXCLUDED.last_message_at),
+            status = 'OPEN',
+            opened_at = CASE WHEN conversation.status = 'CLOSED' THEN now() ELSE conversation.opened_at END,
+            closed_at = NULL,
+            waiting_since = CASE WHEN conversation.assigned_user_id IS NULL THEN coalesce(conversation.waiting_since, EXCLUDED.waiting_since) END
+     RETURNING id::text, account_id::text, platform_number, contact_number, assigned_user_id::text`,
+    routed.map((row) => row.account_id),
+    routed.map((row) => row.to_number),
+    routed.map((row) => row.from_number),
+    routed.map((row) => row.received_at),
+  );
+  const conversationOf = new Map(conversations.map((row) => [`${row.account_id} ${row.platform_number} ${row.contact_number}`, row.id]));
+  const conversationIds = routed.map((row) => conversationOf.get(`${row.account_id} ${row.to_number} ${row.from_number}`) ?? null);
+  await tx.$executeRawUnsafe(
+    `UPDATE inbound_message i SET conversation_id = t.conversation_id
+       FROM unnest($1::bigint[], $2::uuid[]) AS t(id, conversation_id)
+      WHERE i.id = t.id`,
+    routed.map((row) => row.id),
+    conversationIds,
+  );
+
+  const optOuts = routed.filter((row) => row.opt_out);
+  if (optOuts.length > 0) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO blacklist_entry (id, account_id, number, reason, source)
+       SELECT uuidv7(), account_id, number, 'STOP reply to ' || platform_number, 'STOP_REPLY'
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(account_id, number, platform_number)
+       ON CONFLICT (account_id, number) DO NOTHING`,
+      optOuts.map((row) => row.account_id),
+      optOuts.map((row) => row.from_number),
+      optOuts.map((row) => row.to_number),
+    );
+  }
+
+  const handedOut = await assignWaitingConversations(tx, [...new Set(conversations.filter((row) => row.assigned_user_id === null).map((row) => row.account_id))]);
+  for (const assignment of handedOut) {
+    const conversation = conversations.find((row) => row.id === assignment.conversationId);
+    if (conversation) conversation.assigned_user_id = assignment.userId;
+  }
+  const conversationById = new Map(routed.map((row, index) => [row.id, conversationIds[index] ?? null]));
+  return {
+    received: stored.map((row) => receivedOf(row, conversationById.get(row.id) ?? null)),
+    conversations,
+    // Conversations of this batch are announced with their agent already; others handed out now are announced apart.
+    handedOut: handedOut.filter((assignment) => !conversations.some((row) => row.id === assignment.conversationId)),
+  };
+}
+
+function receivedOf(row: StoredRow, conversationId: string | null): ReceivedMessage {
+  return { id: row.id, accountId: row.account_id, conversationId, from: row.from_number, to: row.to_number, optOut: row.opt_out };
+}

@@ -1,0 +1,26 @@
+/**
+ * Who sees which conversation. Members whose role may assign conversations (owners, admins,
+ * managers) see all of the account's; other members with the conversations right (agents) see
+ * those assigned to them and the unassigned ones (the queue they may pick from). Never another
+ * account's: every rule starts from the actor's account.
+ */
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { Actor } from '../auth/actor.js';
+import { can } from '../permissions.js';
+
+export function seesAllConversations(actor: Actor): boolean {
+  return can(actor.role, 'conversations:assign');
+}
+
+/** The Prisma filter of the conversations this actor may see. */
+export function visibleConversations(actor: Actor): Prisma.ConversationWhereInput {
+  if (!can(actor.role, 'conversations:read')) return { id: { in: [] } };
+  if (seesAllConversations(actor)) return { accountId: actor.accountId };
+  return { accountId: actor.accountId, OR: [{ assignedUserId: null }, ...(actor.userId ? [{ assignedUserId: actor.userId }] : [])] };
+}
+
+/** The same rule for a conversation already loaded (or an event about one). */
+export function maySeeConversation(actor: Actor, conversation: { accountId: string; assignedUserId: string | null }): boolean {
+  if (conversation.accountId !== actor.accountId || !can(actor.role, 'conversations:read')) return false;
+  return seesAllConversations(actor) || conversation.assignedUserId === null || (actor.userId !== null && conversation.assignedUserId === actor.userId);
+}

@@ -1,0 +1,190 @@
+import { filter, pipe } from 'graphql-yoga';
+import { prisma } from '../db/client.js';
+import { assignConversation, configureConversationAssignment } from '../domain/conversations/assignment.js';
+import { ConversationClosedError } from '../domain/conversations/conversation-errors.js';
+import {
+  closeConversation,
+  markConversationRead,
+  replyToConversation,
+  startConversation,
+} from '../domain/conversations/conversations.js';
+import { maySeeConversation, visibleConversations } from '../domain/conversations/visibility.js';
+import { IdempotencyKeyReusedError, InsufficientCreditError, NotFoundError, PlanLimitError, ValidationError } from '../domain/errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { pubSub } from '../events/bus.js';
+import { builder } from '../schema/builder.js';
+import {
+  AssignConversationInput,
+  ConfigureConversationAssignmentInput,
+  ConversationAssignmentType,
+  ConversationFilterInput,
+  ConversationMessageType,
+  ConversationSentPayload,
+  ConversationType,
+  ReplyToConversationInput,
+  StartConversationInput,
+} from '../schema/conversation.js';
+import { requireActor } from './actor.js';
+
+builder.queryField('conversations', (t) =>
+  t.prismaConnection({
+    type: ConversationType,
+    cursor: 'id',
+    description: 'Conversations the caller may see (an agent: theirs and the unassigned ones), newest first.',
+    authScopes: { permission: 'conversations:read' },
+    args: { filter: t.arg({ type: ConversationFilterInput }) },
+    resolve: (query, _root, args, context) => {
+      const actor = requireActor(context);
+      const where: Prisma.ConversationWhereInput[] = [visibleConversations(actor)];
+      if (args.filter?.assignedToMe) where.push({ assignedUserId: actor.userId ?? '00000000-0000-0000-0000-000000000000' });
+      if (args.filter?.unassigned) where.push({ assignedUserId: null });
+      if (args.filter?.unread) where.push({ unreadCount: { gt: 0 } });
+      if (args.filter?.status) where.push({ status: args.filter.status });
+      return prisma.conversation.findMany({ ...query, where: { AND: where }, orderBy: { id: 'desc' } });
+    },
+  }),
+);
+
+builder.queryField('conversation', (t) =>
+  t.prismaField({
+    type: ConversationType,
+    nullable: true,
+    authScopes: { permission: 'conversations:read' },
+    args: { id: t.arg.globalID({ required: true, for: [ConversationType] }) },
+    resolve: (query, _root, args, context) =>
+      prisma.conversation.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleConversations(requireActor(context))] } }),
+  }),
+);
+
+builder.queryField('conversationAssignment', (t) =>
+  t.field({
+    type: ConversationAssignmentType,
+    description: "The account's assignment mode and agent rotation.",
+    authScopes: { permission: 'conversations:read' },
+    resolve: (_root, _args, context) => ({ accountId: requireActor(context).accountId }),
+  }),
+);
+
+builder.mutationField('startConversation', (t) =>
+  t.field({
+    type: ConversationSentPayload,
+    description: 'Opens (or reopens) the conversation with a number or contact and sends its first two-way SMS.',
+    authScopes: { permission: 'conversations:reply' },
+    args: { input: t.arg({ type: StartConversationInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError, PlanLimitError, InsufficientCreditError, IdempotencyKeyReusedError] },
+    resolve: (_root, { input }, context) =>
+      startConversation(requireActor(context), { ...input, contactId: input.contactId?.id ?? null }),
+  }),
+);
+
+builder.mutationField('replyToConversation', (t) =>
+  t.field({
+    type: ConversationSentPayload,
+    description: 'Answers in a conversation: one two-way SMS from its platform number (transactional lane, two-way surcharge).',
+    authScopes: { permission: 'conversations:reply' },
+    args: { input: t.arg({ type: ReplyToConversationInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError, ConversationClosedError, InsufficientCreditError, IdempotencyKeyReusedError] },
+    resolve: (_root, { input }, context) => replyToConversation(requireActor(context), { ...input, conversationId: input.conversationId.id }),
+  }),
+);
+
+builder.mutationField('assignConversation', (t) =>
+  t.prismaField({
+    type: ConversationType,
+    description: 'Gives a conversation to a member whose role may answer conversations, or back to the queue (userId null).',
+    authScopes: { permission: 'conversations:assign' },
+    args: { input: t.arg({ type: AssignConversationInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError] },
+    resolve: async (query, _root, { input }, context) => {
+      const { conversationId } = await assignConversation(requireActor(context), { conversationId: input.conversationId.id, userId: input.userId?.id ?? null });
+      return prisma.conversation.findUniqueOrThrow({ ...query, where: { id: conversationId } });
+    },
+  }),
+);
+
+builder.mutationField('closeConversation', (t) =>
+  t.prismaField({
+    type: ConversationType,
+    authScopes: { permission: 'conversations:reply' },
+    args: { id: t.arg.globalID({ required: true, for: [ConversationType] }) },
+    errors: { types: [NotFoundError] },
+    resolve: async (query, _root, args, context) => {
+      const { conversationId } = await closeConversation(requireActor(context), args.id.id);
+      return prisma.conversation.findUniqueOrThrow({ ...query, where: { id: conversationId } });
+    },
+  }),
+);
+
+builder.mutationField('markConversationRead', (t) =>
+  t.prismaField({
+    type: ConversationType,
+    authScopes: { permission: 'conversations:read' },
+    args: { id: t.arg.globalID({ required: true, for: [ConversationType] }) },
+    errors: { types: [NotFoundError] },
+    resolve: async (query, _root, args, context) => {
+      const { conversationId } = await markConversationRead(requireActor(context), args.id.id);
+      return prisma.conversation.findUniqueOrThrow({ ...query, where: { id: conversationId } });
+    },
+  }),
+);
+
+builder.mutationField('configureConversationAssignment', (t) =>
+  t.field({
+    type: ConversationAssignmentType,
+    description: 'Sets automatic assignment (mode and the agents of the rotation with their capacity); waiting conversations are handed out at once.',
+    authScopes: { permission: 'conversations:assign' },
+    args: { input: t.arg({ type: ConfigureConversationAssignmentInput, required: true }) },
+    errors: { types: [ValidationError] },
+    resolve: (_root, { input }, context) =>
+      configureConversationAssignment(requireActor(context), {
+        mode: input.mode,
+        agents: input.agents.map((agent) => ({ userId: agent.userId.id, capacity: agent.capacity ?? null })),
+      }),
+  }),
+);
+
+builder.subscriptionField('messageReceived', (t) =>
+  t.field({
+    type: ConversationMessageType,
+    description: 'SMS received in the conversations the caller may see (or in one conversation).',
+    authScopes: { permission: 'conversations:read' },
+    args: { conversationId: t.arg.globalID({ for: [ConversationType] }) },
+    subscribe: (_root, args, context) => {
+      const actor = requireActor(context);
+      return pipe(
+        pubSub.subscribe('messageReceived', actor.accountId),
+        filter((event) => !args.conversationId || event.conversationId === args.conversationId.id),
+        filter((event) => maySeeConversation(actor, { accountId: event.accountId, assignedUserId: event.assignedUserId })),
+      );
+    },
+    resolve: async (event) => {
+      const [entry] = await prisma.$queryRaw<{ id: string; text: string; optOut: boolean; at: Date }[]>`
+        SELECT id::text, text, opt_out AS "optOut", received_at AS at FROM inbound_message WHERE id = ${BigInt(event.inboundMessageId)}`;
+      if (!entry) throw new Error(`inbound message ${event.inboundMessageId} not found`);
+      return { direction: 'INBOUND' as const, status: null, ...entry };
+    },
+  }),
+);
+
+builder.subscriptionField('conversationUpdated', (t) =>
+  t.prismaField({
+    type: ConversationType,
+    description: 'Changes of the conversations the caller may see: messages in and out, assignment, closing, reading.',
+    authScopes: { permission: 'conversations:read' },
+    args: { conversationId: t.arg.globalID({ for: [ConversationType] }) },
+    subscribe: (_root, args, context) => {
+      const actor = requireActor(context);
+      return pipe(
+        pubSub.subscribe('conversationUpdated', actor.accountId),
+        filter((event) => !args.conversationId || event.conversationId === args.conversationId.id),
+        // The agent it was taken from learns it too.
+        filter(
+          (event) =>
+            maySeeConversation(actor, { accountId: event.accountId, assignedUserId: event.assignedUserId }) ||
+            (actor.userId !== null && event.previousAssignedUserId === actor.userId),
+        ),
+      );
+    },
+    resolve: (query, event) => prisma.conversation.findUniqueOrThrow({ ...query, where: { id: event.conversationId } }),
+  }),
+);

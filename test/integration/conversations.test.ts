@@ -1,0 +1,321 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AcceptInvitationDocument,
+  AssignConversationDocument,
+  CloseConversationDocument,
+  ConfigureConversationAssignmentDocument,
+  ConfirmMobileDocument,
+  ConversationDocument,
+  ConversationsDocument,
+  ConversationUpdatedDocument,
+  InviteMemberDocument,
+  MarkConversationReadDocument,
+  MessageReceivedDocument,
+  ReplyToConversationDocument,
+  StartConversationDocument,
+  TopUpCreditDocument,
+  type Role,
+  type StartConversationInput,
+} from '../../codegen/generated/operations.js';
+import { createTenant, lastCodeSentTo, randomFrenchMobile, type Tenant } from '../support/fixtures.js';
+import { apiClient, collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
+
+/**
+ * Two-way SMS end to end: conversations started over real SMPP to the built-in simulator, replies
+ * injected by the simulator as deliver_sm (several parts, any order), routed by the platform to
+ * the right account and conversation, pushed live only to those who may see them.
+ */
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const SHORT_CODE = '36111';
+const sql = <Row extends object>(text: string, values: unknown[] = []) => platform.sql<Row>(text, values);
+const client = (token: string) => apiClient(platform.graphqlUrl, `Bearer ${token}`);
+
+/** A French mobile the simulator always delivers to (ends in 0001), unique to this call. */
+function deliveredNumber(): string {
+  return `+3361${String(randomBytes(3).readUIntBE(0, 3) % 1000).padStart(3, "0")}0001`;
+}
+
+interface Org {
+  tenant: Tenant;
+  owner: ApiClient;
+}
+
+async function org(): Promise<Org> {
+  const tenant = await createTenant(platform);
+  await sql(`UPDATE account SET plan_code = 'GOLD' WHERE id = $1`, [tenant.accountUuid]);
+  const owner = client(tenant.accessToken);
+  const topUp = await owner.request(TopUpCreditDocument, { input: { amount: '20.00' } });
+  expect(topUp.topUpCredit.__typename).toBe('MutationTopUpCreditSuccess');
+  return { tenant, owner };
+}
+
+interface Member {
+  userId: string;
+  token: string;
+  api: ApiClient;
+}
+
+async function addMember(inviter: ApiClient, role: Role): Promise<Member> {
+  const email = `agent-${randomBytes(5).toString('hex')}@example-corp.fr`;
+  const invited = (await inviter.request(InviteMemberDocument, { input: { email, role } })).inviteMember;
+  if (invited.__typename !== 'MutationInviteMemberSuccess') throw new Error(JSON.stringify(invited));
+  const [row] = await sql<{ body: string }>(`SELECT body FROM outbound_email WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1`, [email]);
+  const token = /token: (\S+)/.exec(row?.body ?? '')?.[1] ?? '';
+  const mobile = randomFrenchMobile();
+  const accepted = (
+    await apiClient(platform.graphqlUrl).request(AcceptInvitationDocument, {
+      input: { token, password: 'a long enough password', firstName: 'Ana', lastName: 'Gent', mobile },
+    })
+  ).acceptInvitation;
+  if (accepted.__typename !== 'MutationAcceptInvitationSuccess' || !accepted.data.confirmationId) throw new Error(JSON.stringify(accepted));
+  const confirmed = (
+    await apiClient(platform.graphqlUrl).request(ConfirmMobileDocument, {
+      input: { confirmationId: accepted.data.confirmationId, code: await lastCodeSentTo(platform, mobile) },
+    })
+  ).confirmMobile;
+  if (confirmed.__typename !== 'MutationConfirmMobileSuccess') throw new Error(JSON.stringify(confirmed));
+  return { userId: confirmed.data.user.id, token: confirmed.data.accessToken, api: client(confirmed.data.accessToken) };
+}
+
+async function start(api: ApiClient, input: StartConversationInput) {
+  const result = (await api.request(StartConversationDocument, { input })).startConversation;
+  if (result.__typename !== 'MutationStartConversationSuccess') throw new Error(`start refused: ${JSON.stringify(result)}`);
+  return result.data;
+}
+
+/** Waits until the message has been handed to the carrier (reply routing counts from then). */
+async function handedOver(messageGlobalId: string): Promise<void> {
+  const id = Buffer.from(messageGlobalId, 'base64').toString('utf8').split(':')[1];
+  await expect.poll(async () => (await sql<{ submitted_at: Date | null }>(`SELECT submitted_at FROM message WHERE id = $1`, [id]))[0]?.submitted_at ?? null, { timeout: 10_000 }).not.toBeNull();
+}
+
+async function thread(api: ApiClient, id: string) {
+  const { conversation } = await api.request(ConversationDocument, { id });
+  return conversation;
+}
+
+async function inboundCount(from: string): Promise<number> {
+  return Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM inbound_message WHERE from_number = $1`, [from]))[0]?.n ?? 0);
+}
+
+const LONG_REPLY = 'Bonjour, je ne serai pas disponible jeudi matin. Pourriez-vous me proposer un autre créneau la semaine prochaine, plutôt en fin de journée ? Merci et bonne journée à toute l équipe. '.repeat(2);
+
+describe('two-way conversations', () => {
+  it('a reply to the shared short code reaches the account that last wrote to that number through it, and only that conversation', async () => {
+    const a = await org();
+    const b = await org();
+    const contact = deliveredNumber();
+
+    const fromA = await start(a.owner, { to: contact, text: 'Votre commande est prête. Répondez pour choisir un créneau.' });
+    expect(fromA.message).toMatchObject({ sender: SHORT_CODE, recipient: contact, kind: 'TRANSACTIONAL', price: '0.075' });
+    expect(fromA.reserved).toBe('0.075');
+    await handedOver(fromA.message.id);
+    const fromB = await start(b.owner, { to: contact, text: 'Rappel : votre rendez-vous est demain à 10h.' });
+    await handedOver(fromB.message.id);
+
+    // B wrote last: the reply (three parts, in reverse order) is B's.
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, LONG_REPLY, { partOrder: 'reverse' });
+    await expect.poll(() => inboundCount(contact), { timeout: 10_000 }).toBe(1);
+    const inB = await thread(b.owner, fromB.conversation.id);
+    expect(inB?.messages.map((message) => [message.direction, message.text])).toEqual([
+      ['OUTBOUND', 'Rappel : votre rendez-vous est demain à 10h.'],
+      ['INBOUND', LONG_REPLY],
+    ]);
+    expect(inB?.unreadCount).toBe(1);
+    const inA = await thread(a.owner, fromA.conversation.id);
+    expect(inA?.messages.map((message) => message.direction)).toEqual(['OUTBOUND']);
+    // A never sees B's conversation.
+    expect(await thread(a.owner, fromB.conversation.id)).toBeNull();
+
+    // A writes again: now the next reply is A's.
+    const again = await (async () => {
+      const replied = (await a.owner.request(ReplyToConversationDocument, { input: { conversationId: fromA.conversation.id, text: 'Nous sommes ouverts jusqu’à 19h.' } }))
+        .replyToConversation;
+      if (replied.__typename !== 'MutationReplyToConversationSuccess') throw new Error(JSON.stringify(replied));
+      return replied.data;
+    })();
+    expect(again.message).toMatchObject({ sender: SHORT_CODE, price: '0.075' });
+    await handedOver(again.message.id);
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, 'Merci, je passe ce soir');
+    await expect.poll(() => inboundCount(contact), { timeout: 10_000 }).toBe(2);
+    expect((await thread(a.owner, fromA.conversation.id))?.messages.map((message) => message.text).at(-1)).toBe('Merci, je passe ce soir');
+    expect((await thread(b.owner, fromB.conversation.id))?.messages).toHaveLength(2);
+
+    // Reading clears the unread count.
+    const read = (await b.owner.request(MarkConversationReadDocument, { id: fromB.conversation.id })).markConversationRead;
+    expect(read).toMatchObject({ __typename: 'MutationMarkConversationReadSuccess', data: { unreadCount: 0 } });
+  });
+
+  it('a reply nobody can be found for is kept unrouted; a STOP blacklists the number for the account it answers only', async () => {
+    const stranger = deliveredNumber();
+    await platform.simulator!.injectInbound(stranger, SHORT_CODE, 'Qui êtes-vous ?');
+    await expect.poll(() => inboundCount(stranger), { timeout: 10_000 }).toBe(1);
+    expect(await sql(`SELECT account_id, conversation_id FROM inbound_message WHERE from_number = $1`, [stranger])).toEqual([{ account_id: null, conversation_id: null }]);
+
+    const a = await org();
+    const b = await org();
+    const contact = deliveredNumber();
+    const fromA = await start(a.owner, { to: contact, text: 'Offre du jour : -20 % sur tout le magasin.' });
+    await handedOver(fromA.message.id);
+    const fromB = await start(b.owner, { to: contact, text: 'Votre colis arrive demain.' });
+    await handedOver(fromB.message.id);
+
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, ' Arrêt ! ');
+    await expect.poll(() => inboundCount(contact), { timeout: 10_000 }).toBe(1);
+    expect(await sql(`SELECT account_id::text, source::text FROM blacklist_entry WHERE number = $1`, [contact])).toEqual([
+      { account_id: b.tenant.accountUuid, source: 'STOP_REPLY' },
+    ]);
+    const last = (await thread(b.owner, fromB.conversation.id))?.messages.at(-1);
+    expect(last).toMatchObject({ direction: 'INBOUND', text: ' Arrêt ! ', optOut: true });
+  });
+
+  it('agents see only their own and unassigned conversations, live, never another account’s', async () => {
+    const a = await org();
+    const b = await org();
+    const agent1 = await addMember(a.owner, 'AGENT');
+    const agent2 = await addMember(a.owner, 'AGENT');
+
+    const ownerEvents = collect(wsClient(platform.wsUrl, `Bearer ${a.tenant.accessToken}`), MessageReceivedDocument, {});
+    const agent1Events = collect(wsClient(platform.wsUrl, `Bearer ${agent1.token}`), MessageReceivedDocument, {});
+    const agent2Events = collect(wsClient(platform.wsUrl, `Bearer ${agent2.token}`), MessageReceivedDocument, {});
+    const agent2Updates = collect(wsClient(platform.wsUrl, `Bearer ${agent2.token}`), ConversationUpdatedDocument, {});
+    const otherAccount = collect(wsClient(platform.wsUrl, `Bearer ${b.tenant.accessToken}`), MessageReceivedDocument, {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Agent 2 starts a conversation: it is theirs.
+    const contact = deliveredNumber();
+    const started = await start(agent2.api, { to: contact, text: 'Bonjour, ici votre conseiller.' });
+    expect(started.conversation.assignedAgent?.id).toBe(agent2.userId);
+    await handedOver(started.message.id);
+    // Account B writes to another number; its reply must reach B only.
+    const bContact = deliveredNumber();
+    const fromB = await start(b.owner, { to: bContact, text: 'Bonjour de B.' });
+    await handedOver(fromB.message.id);
+
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, 'Bonjour, merci !');
+    await platform.simulator!.injectInbound(bContact, SHORT_CODE, 'Réponse pour B');
+    await ownerEvents.next(1);
+    await agent2Events.next(1);
+    await otherAccount.next(1);
+    expect(ownerEvents.received.map((event) => event.messageReceived.text)).toEqual(['Bonjour, merci !']);
+    expect(agent2Events.received.map((event) => event.messageReceived.text)).toEqual(['Bonjour, merci !']);
+    expect(otherAccount.received.map((event) => event.messageReceived.text)).toEqual(['Réponse pour B']);
+    await agent2Updates.next(2);
+
+    // Agent 1 sees neither the event nor the conversation, nor can they answer it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(agent1Events.received).toEqual([]);
+    expect(await thread(agent1.api, started.conversation.id)).toBeNull();
+    const foreign = (await agent1.api.request(ReplyToConversationDocument, { input: { conversationId: started.conversation.id, text: 'Je prends la main' } })).replyToConversation;
+    expect(foreign).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
+    const agent1List = (await agent1.api.request(ConversationsDocument, {})).conversations.edges;
+    expect(agent1List).toEqual([]);
+    expect(await agent2.api.request(ConversationsDocument, { filter: { assignedToMe: true, unread: true } })).toMatchObject({
+      conversations: { edges: [{ node: { id: started.conversation.id, unreadCount: 1 } }] },
+    });
+
+    // Reassigned to agent 1: agent 2 is told it left them, then sees it no more.
+    const moved = (await a.owner.request(AssignConversationDocument, { input: { conversationId: started.conversation.id, userId: agent1.userId } })).assignConversation;
+    expect(moved).toMatchObject({ __typename: 'MutationAssignConversationSuccess', data: { assignedAgent: { id: agent1.userId } } });
+    await agent2Updates.next(3);
+    expect(await thread(agent2.api, started.conversation.id)).toBeNull();
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, 'Encore une question');
+    await agent1Events.next(1);
+    await ownerEvents.next(2);
+    expect(agent1Events.received.map((event) => event.messageReceived.text)).toEqual(['Encore une question']);
+    expect(agent2Events.received).toHaveLength(1);
+    expect(otherAccount.received).toHaveLength(1);
+  });
+
+  it('refuses bad input with typed errors', async () => {
+    const a = await org();
+    const b = await org();
+    const analyst = await addMember(a.owner, 'ANALYST');
+    const contact = deliveredNumber();
+    const started = await start(a.owner, { to: contact, text: 'Bonjour !' });
+    const conversationId = started.conversation.id;
+    const reply = async (api: ApiClient, text: string, id = conversationId) =>
+      (await api.request(ReplyToConversationDocument, { input: { conversationId: id, text } })).replyToConversation;
+
+    expect(await reply(a.owner, '   ')).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'text' }] });
+    const tooLong = await reply(a.owner, 'x'.repeat(153 * 10 + 1));
+    expect(tooLong).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'text', message: expect.stringMatching(/10/) }] });
+    // Another account's conversation does not exist for B.
+    expect(await reply(b.owner, 'Bonjour')).toMatchObject({ __typename: 'NotFoundError' });
+
+    const assign = async (userId: string) => (await a.owner.request(AssignConversationDocument, { input: { conversationId, userId } })).assignConversation;
+    expect(await assign(b.tenant.userId)).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'userId', message: expect.stringMatching(/not a member/) }] });
+    expect(await assign(analyst.userId)).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'userId', message: expect.stringMatching(/ANALYST/) }] });
+    // An analyst has no conversations right at all.
+    const denied = await analyst.api.errors(ConversationsDocument, {});
+    expect(denied[0]?.message).toMatch(/conversations:read/);
+
+    const closed = (await a.owner.request(CloseConversationDocument, { id: conversationId })).closeConversation;
+    expect(closed).toMatchObject({ __typename: 'MutationCloseConversationSuccess', data: { status: 'CLOSED' } });
+    expect(await reply(a.owner, 'Encore là ?')).toMatchObject({ __typename: 'ConversationClosedError', code: 'CONVERSATION_CLOSED' });
+    // Nothing of the refused replies was sent or reserved.
+    expect(await sql(`SELECT count(*)::int AS n FROM message WHERE account_id = $1 AND kind <> 'SERVICE'`, [a.tenant.accountUuid])).toEqual([{ n: 1 }]);
+    // Starting it again reopens the same thread.
+    const reopened = await start(a.owner, { to: contact, text: 'Nous revenons vers vous.' });
+    expect(reopened.conversation).toMatchObject({ id: conversationId, status: 'OPEN' });
+  });
+
+  it('open conversations are limited by the plan', async () => {
+    const a = await org();
+    await sql(`UPDATE account SET plan_code = 'STANDARD' WHERE id = $1`, [a.tenant.accountUuid]);
+    const [plan] = await sql<{ open_conversations: number }>(`SELECT open_conversations FROM plan WHERE code = 'STANDARD'`);
+    await sql(
+      `INSERT INTO conversation (id, account_id, platform_number, contact_number) SELECT uuidv7(), $1, '36111', '+33610' || lpad(n::text, 7, '0') FROM generate_series(1, $2::int) n`,
+      [a.tenant.accountUuid, plan?.open_conversations],
+    );
+    const refused = (await a.owner.request(StartConversationDocument, { input: { to: deliveredNumber(), text: 'Bonjour' } })).startConversation;
+    expect(refused).toMatchObject({ __typename: 'PlanLimitError', limit: 'openConversations', allowed: plan?.open_conversations });
+    expect(await sql(`SELECT count(*)::int AS n FROM message WHERE account_id = $1 AND kind <> 'SERVICE'`, [a.tenant.accountUuid])).toEqual([{ n: 0 }]);
+  });
+
+  it('assigns new conversations automatically within capacity and hands waiting ones out oldest first when an agent frees up', async () => {
+    const a = await org();
+    const agent1 = await addMember(a.owner, 'AGENT');
+    const agent2 = await addMember(a.owner, 'AGENT');
+    const configured = (
+      await a.owner.request(ConfigureConversationAssignmentDocument, {
+        input: { mode: 'ROUND_ROBIN', agents: [{ userId: agent1.userId, capacity: 1 }, { userId: agent2.userId, capacity: 1 }] },
+      })
+    ).configureConversationAssignment;
+    expect(configured).toMatchObject({ __typename: 'MutationConfigureConversationAssignmentSuccess', data: { mode: 'ROUND_ROBIN' } });
+
+    // Three numbers the account wrote to through the short code as an API partner would (no agent).
+    const contacts = [deliveredNumber(), deliveredNumber(), deliveredNumber()];
+    for (const contact of contacts) {
+      const started = await start(a.owner, { to: contact, text: 'Une question ? Répondez à ce message.' });
+      // The owner started them: give them back to the queue, as a partner's two-way send would leave them.
+      await sql(`UPDATE conversation SET assigned_user_id = NULL, waiting_since = NULL, status = 'CLOSED' WHERE id = $1`, [Buffer.from(started.conversation.id, 'base64').toString().split(':')[1]]);
+      await handedOver(started.message.id);
+    }
+    for (const contact of contacts) {
+      await platform.simulator!.injectInbound(contact, SHORT_CODE, `Réponse de ${contact}`);
+      await expect.poll(() => inboundCount(contact), { timeout: 10_000 }).toBe(1);
+    }
+    const byContact = async () =>
+      Object.fromEntries(
+        (await a.owner.request(ConversationsDocument, { filter: { status: 'OPEN' } })).conversations.edges.map(({ node }) => [node.contactNumber, node.assignedAgent?.id ?? null]),
+      );
+    const assigned = await byContact();
+    expect([assigned[contacts[0]!], assigned[contacts[1]!], assigned[contacts[2]!]]).toEqual([agent1.userId, agent2.userId, null]);
+
+    // Agent 1 closes theirs: the waiting one is theirs now.
+    const first = (await agent1.api.request(ConversationsDocument, { filter: { assignedToMe: true } })).conversations.edges[0]?.node.id ?? '';
+    expect((await agent1.api.request(CloseConversationDocument, { id: first })).closeConversation.__typename).toBe('MutationCloseConversationSuccess');
+    expect((await byContact())[contacts[2]!]).toBe(agent1.userId);
+  });
+});
