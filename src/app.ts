@@ -7,6 +7,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { startJobs, stopJobs } from './jobs/boss.js';
 import { applyCarrierEvents } from './jobs/carrier-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
+import { CampaignLifecycle } from './jobs/campaign-lifecycle.js';
 import { startCarrierSimulator, type CarrierSimulator } from './simulator/carrier-simulator.js';
 
 export interface Platform {
@@ -31,6 +32,7 @@ export async function startPlatform(): Promise<Platform> {
   let simulator: CarrierSimulator | null = null;
   let gateway: SmppCarrierGateway | null = null;
   let dispatcher: Dispatcher | null = null;
+  let campaigns: CampaignLifecycle | null = null;
   if (config.runsWorkers) {
     const settings = config.carriers.simulator;
     let connections = config.carriers.connections;
@@ -49,6 +51,8 @@ export async function startPlatform(): Promise<Platform> {
     gateway.setEventHandler(applyCarrierEvents);
     dispatcher = new Dispatcher(gateway);
     dispatcher.start();
+    campaigns = new CampaignLifecycle(config.campaigns.lifecycleIntervalMs, config.campaigns.progressIntervalMs);
+    campaigns.start();
   }
 
   let http: HttpServer | null = null;
@@ -59,6 +63,7 @@ export async function startPlatform(): Promise<Platform> {
     // Order matters: stop taking work, let in-flight work finish, then close what it used.
     async stop() {
       await http?.close();
+      await campaigns?.stop();
       await dispatcher?.stop();
       await gateway?.stop();
       await simulator?.stop();

@@ -99,6 +99,12 @@ const schema = z.object({
   SUPPORT_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   /** Contact exports (issue 5): a finished export can be downloaded for this long, then its file is deleted. */
   EXPORT_LINK_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+  /** Campaigns (issue 6): message rows written per materialisation transaction (each chunk commits with its resume point). */
+  CAMPAIGN_CHUNK_SIZE: z.coerce.number().int().min(100).max(100_000).default(10_000),
+  /** campaignProgress events per second and campaign, at most (counted by one GROUP BY per event). */
+  CAMPAIGN_PROGRESS_EVENTS_PER_SECOND: z.coerce.number().min(0.1).max(20).default(2),
+  /** How often workers move campaigns along their life cycle (scheduled -> sending -> completed). */
+  CAMPAIGN_LIFECYCLE_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
 
   /** Carriers (issue 6). JSON array of SMPP connections with their routes (see README "Carriers" and
    *  src/gateways/carriers/carrier-settings.ts for every field and default). Unset: one connection
@@ -195,6 +201,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     team: { invitationTtlHours: raw.INVITATION_TTL_HOURS },
     exports: { linkTtlHours: raw.EXPORT_LINK_TTL_HOURS, directory: path.join(dataDir, 'exports') },
+    campaigns: {
+      chunkSize: raw.CAMPAIGN_CHUNK_SIZE,
+      progressIntervalMs: Math.round(1000 / raw.CAMPAIGN_PROGRESS_EVENTS_PER_SECOND),
+      lifecycleIntervalMs: raw.CAMPAIGN_LIFECYCLE_INTERVAL_MS,
+    },
     support: { attachmentMaxBytes: raw.SUPPORT_ATTACHMENT_MAX_BYTES, attachmentsDir: path.join(dataDir, 'support-attachments') },
     carriers: {
       // Port 0 (a free port, in tests): the connection is made once the simulator has one.

@@ -23,6 +23,23 @@ export interface EventPayloads {
     assignedUserId: string | null;
     previousAssignedUserId: string | null;
   };
+  /** A campaign's messages counted by status (throttled per campaign); `final` once nothing can change. */
+  campaignProgress: {
+    accountId: string;
+    campaignId: string;
+    status: 'DRAFT' | 'SCHEDULED' | 'SENDING' | 'COMPLETED' | 'CANCELLED';
+    onHold: number;
+    transmitted: number;
+    delivered: number;
+    notIssued: number;
+    expired: number;
+    blacklisted: number;
+    cancelled: number;
+    total: number;
+    /** Decimal euros charged so far. */
+    charged: string;
+    final: boolean;
+  };
   accountUpdated: { accountId: string; change: 'SERVICE_ACTIVATED' | 'PLAN_CHANGED' | 'PROFILE_CHANGED' };
 }
 

@@ -2,6 +2,7 @@ import { PgBoss } from 'pg-boss';
 import { config } from '../config.js';
 import { runContactExport } from '../domain/contacts/contact-export.js';
 import { runContactImport } from '../domain/contacts/contact-import.js';
+import { materializeCampaign } from '../domain/campaigns/materialize-campaign.js';
 import { purgeExpiredExports } from '../domain/exports/data-exports.js';
 import { purgeExpiredIdempotencyKeys } from '../domain/idempotency.js';
 import { purgeExpiredAuth } from './purge-expired-auth.js';
@@ -28,6 +29,7 @@ type Handlers = { [Name in QueueName]?: (data: JobPayloads[Name]) => Promise<unk
 const HANDLERS: Handlers = {
   'expire-stale-messages': () => expireStaleMessages(RECEIPT_DEADLINE_HOURS),
   'import-contacts': ({ importId }) => runContactImport(importId),
+  'materialize-campaign': ({ campaignId }) => materializeCampaign(campaignId),
   'export-contacts': ({ exportId }) => runContactExport(exportId),
   'purge-expired-exports': async () => {
     const purged = await purgeExpiredExports();

@@ -13,6 +13,7 @@ export interface JobPayloads {
   'export-contacts': { exportId: string };
   'purge-expired-exports': Record<string, never>;
   'expire-stale-messages': Record<string, never>;
+  'materialize-campaign': { campaignId: string };
 }
 
 export type QueueName = keyof JobPayloads;
@@ -56,6 +57,11 @@ export const QUEUES: Record<QueueName, QueueDefinition> = {
     // Messages without a final receipt 48 h after submission become EXPIRED (SPEC section 5).
     options: { policy: 'singleton', retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, deadLetter: DEAD_LETTER_QUEUE },
     cron: '*/10 * * * *',
+  },
+  'materialize-campaign': {
+    // One job per campaign at a time (singletonKey = campaign id); a retry resumes after the last
+    // committed chunk. A worker that dies stops its heartbeat and the job is retried within a minute.
+    options: { policy: 'exclusive', retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 3 * 3600, heartbeatSeconds: 30, deadLetter: DEAD_LETTER_QUEUE },
   },
   'import-contacts': {
     // A retry resumes after the last committed batch (see runContactImport).

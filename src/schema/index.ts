@@ -34,6 +34,8 @@ import '../resolvers/data-export.js';
 
 import './message.js';
 import '../resolvers/message.js';
+import './campaign.js';
+import '../resolvers/campaign.js';
 import './conversation.js';
 import '../resolvers/conversation.js';
 

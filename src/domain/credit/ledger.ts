@@ -203,6 +203,22 @@ export async function settleReservation(db: Db, reservationId: string, amount: M
   });
 }
 
+/**
+ * Holds `amount` more on an open reservation (a campaign whose recipients grew between pricing
+ * and writing its messages): a RESERVATION entry, refused with the amount missing like any debit.
+ */
+export async function extendReservation(db: Db, reservationId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
+  ensurePositive(amount);
+  return inTransaction(db, async (tx) => {
+    const reservation = await lockReservation(tx, reservationId);
+    if (reservation.state !== 'OPEN') throw ValidationError.single('reservation', 'this reservation is closed; it cannot hold more');
+    await debit(tx, reservation.accountId, 'RESERVATION', amount, { ...details, referenceType: 'CreditReservation', referenceId: reservation.id });
+    const held = reservation.held + amount;
+    await tx.creditReservation.update({ where: { id: reservation.id }, data: { amountHeld: formatEuros(held) } });
+    return { ...reservation, held };
+  });
+}
+
 /** Gives back what a reservation still holds and closes it. Closing twice changes nothing. */
 export async function releaseReservation(db: Db, reservationId: string, details: EntryDetails): Promise<Reservation> {
   return inTransaction(db, async (tx) => {

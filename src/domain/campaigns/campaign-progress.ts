@@ -1,0 +1,88 @@
+/**
+ * Where a campaign stands: its messages counted by status with one GROUP BY on the
+ * (campaign_id, status) index, and what was charged so far (what its hold settled).
+ */
+import type pg from 'pg';
+import { pool } from '../../db/client.js';
+import type { CampaignStatus } from '../../generated/prisma/enums.js';
+import type { EventPayloads } from '../../events/channels.js';
+import { formatEuros, parseEuros, type Micros } from '../messaging/prices.js';
+
+export interface CampaignProgress {
+  campaignId: string;
+  accountId: string;
+  status: CampaignStatus;
+  onHold: number;
+  transmitted: number;
+  delivered: number;
+  notIssued: number;
+  expired: number;
+  blacklisted: number;
+  cancelled: number;
+  total: number;
+  charged: Micros;
+  /** Completed or cancelled, and every message has its final status: nothing will change any more. */
+  final: boolean;
+}
+
+const COUNTER_OF_STATUS = {
+  ON_HOLD: 'onHold',
+  TRANSMITTED: 'transmitted',
+  DELIVERED: 'delivered',
+  NOT_ISSUED: 'notIssued',
+  EXPIRED: 'expired',
+  BLACKLISTED: 'blacklisted',
+  CANCELLED: 'cancelled',
+} as const;
+
+type Counter = (typeof COUNTER_OF_STATUS)[keyof typeof COUNTER_OF_STATUS];
+
+/** Progress of each campaign found (unknown ids are left out). */
+export async function campaignProgressOf(campaignIds: readonly string[], db: pg.Pool | pg.PoolClient = pool): Promise<Map<string, CampaignProgress>> {
+  const progress = new Map<string, CampaignProgress>();
+  if (campaignIds.length === 0) return progress;
+  const { rows } = await db.query<{ id: string; account_id: string; status: CampaignStatus; charged: string; counts: Record<string, number> }>(
+    `SELECT c.id::text, c.account_id::text, c.status::text, COALESCE(r.amount_settled, 0)::text AS charged,
+            COALESCE((SELECT json_object_agg(m.status, m.n)
+                        FROM (SELECT status::text AS status, count(*)::int AS n FROM message WHERE campaign_id = c.id GROUP BY status) m), '{}') AS counts
+       FROM campaign c LEFT JOIN credit_reservation r ON r.id = c.reservation_id
+      WHERE c.id = ANY($1::uuid[])`,
+    [[...campaignIds]],
+  );
+  for (const row of rows) {
+    const counters: Record<Counter, number> = { onHold: 0, transmitted: 0, delivered: 0, notIssued: 0, expired: 0, blacklisted: 0, cancelled: 0 };
+    let total = 0;
+    for (const [status, count] of Object.entries(row.counts)) {
+      const counter = COUNTER_OF_STATUS[status as keyof typeof COUNTER_OF_STATUS];
+      if (counter) counters[counter] += count;
+      total += count;
+    }
+    progress.set(row.id, {
+      campaignId: row.id,
+      accountId: row.account_id,
+      status: row.status,
+      ...counters,
+      total,
+      charged: parseEuros(row.charged),
+      final: (row.status === 'COMPLETED' || row.status === 'CANCELLED') && counters.onHold === 0 && counters.transmitted === 0,
+    });
+  }
+  return progress;
+}
+
+/** True when two readings differ in anything a subscriber sees. */
+export function progressChanged(before: CampaignProgress | undefined, after: CampaignProgress): boolean {
+  if (before === undefined) return true;
+  return (
+    before.status !== after.status ||
+    before.total !== after.total ||
+    before.charged !== after.charged ||
+    before.final !== after.final ||
+    (Object.values(COUNTER_OF_STATUS) as Counter[]).some((counter) => before[counter] !== after[counter])
+  );
+}
+
+/** The live event of a reading (money as a decimal string, like every amount on the bus). */
+export function progressEvent(progress: CampaignProgress): EventPayloads['campaignProgress'] {
+  return { ...progress, charged: formatEuros(progress.charged, { trim: true, minDecimals: 0 }) };
+}

@@ -1,0 +1,64 @@
+/**
+ * `cancelCampaign` (SPEC section 7): a scheduled or sending campaign stops. Its status changes
+ * first (under the row lock that each materialisation chunk takes, so no chunk is written
+ * after it, and the dispatchers skip messages of cancelled campaigns from then on); then the
+ * messages still waiting and not in a dispatcher's hands become CANCELLED, a batch per
+ * statement. Cancelled messages are never charged. The hold is released at once when nothing
+ * is in flight; otherwise the dispatcher settles the in-flight messages when it records them and
+ * releases the rest, and the campaign life cycle finishes any batch left by a crash.
+ */
+import { pool, prisma } from '../../db/client.js';
+import type { Campaign } from '../../generated/prisma/client.js';
+import { publishEvent } from '../../events/bus.js';
+import { requirePermission, type Actor } from '../auth/actor.js';
+import { NotFoundError } from '../errors.js';
+import { CampaignStateError } from './campaign-errors.js';
+import { campaignProgressOf, progressEvent } from './campaign-progress.js';
+import { releaseFinishedCampaignHold } from './materialize-campaign.js';
+
+/** Messages cancelled per statement: bounded so that no statement holds a million row locks. */
+const CANCEL_BATCH = 20_000;
+
+export async function cancelCampaign(actor: Actor, campaignId: string): Promise<Campaign> {
+  requirePermission(actor, 'campaigns:write');
+  const cancelled = await prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ status: Campaign['status'] }[]>`
+      SELECT status::text AS status FROM campaign WHERE id = ${campaignId}::uuid AND account_id = ${actor.accountId}::uuid FOR UPDATE`;
+    const status = rows[0]?.status;
+    if (!status) throw new NotFoundError('Campaign');
+    if (status !== 'SCHEDULED' && status !== 'SENDING') throw new CampaignStateError(status, 'cancelled', ['SCHEDULED', 'SENDING']);
+    // Materialisation ends here: no more rows will be written (the dispatcher may then release the hold).
+    return tx.campaign.update({
+      where: { id: campaignId },
+      data: { status: 'CANCELLED', cancelledAt: new Date(), materializedAt: new Date() },
+    });
+  });
+  await cancelWaitingMessages(campaignId, { staleClaims: false });
+  await releaseFinishedCampaignHold(campaignId);
+  const progress = (await campaignProgressOf([campaignId])).get(campaignId);
+  if (progress) publishEvent('campaignProgress', progress.accountId, progressEvent(progress));
+  return cancelled;
+}
+
+/** A dispatcher whose lease ran out this long ago is gone: its messages are no longer in flight. */
+const STALE_CLAIM_MINUTES = 5;
+
+/**
+ * Marks CANCELLED the messages of a cancelled campaign that wait and that no dispatcher holds
+ * (with `staleClaims`, also those of a dispatcher gone for good). Returns how many. Safe to run again.
+ */
+export async function cancelWaitingMessages(campaignId: string, options: { staleClaims: boolean }): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `UPDATE message SET status = 'CANCELLED', final_at = now()
+        WHERE id IN (SELECT m.id FROM message m
+                      WHERE m.campaign_id = $1 AND m.status = 'ON_HOLD' AND (m.claimed_until IS NULL OR ($3 AND m.claimed_until < now() - make_interval(mins => $4)))
+                      LIMIT $2 FOR UPDATE SKIP LOCKED)
+          AND status = 'ON_HOLD' AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = $1 AND c.status = 'CANCELLED')`,
+      [campaignId, CANCEL_BATCH, options.staleClaims, STALE_CLAIM_MINUTES],
+    );
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < CANCEL_BATCH) return total;
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * Writes the message rows of a sent campaign, chunk by chunk, in number order (contacts and
+ * pasted numbers merged). Each chunk is one transaction that also moves the resume point
+ * (`materialized_until`) and the running cost (`materialized_cost`), under the campaign's row
+ * lock: a crash, a retry or a second copy of the job carries on after the last committed chunk,
+ * and the unique (campaign, recipient) index makes a repeated row impossible anyway.
+ *
+ * Every chunk is planned with the same functions as the preview, so each message carries the
+ * exact text, segments and price that were reserved. Contacts can change between the send and
+ * the chunk that writes them: when a chunk would cost more than the hold still covers, the hold
+ * is extended; if the balance cannot cover that, the uncovered messages are written NOT_ISSUED
+ * (error INSUFFICIENT_CREDIT) and never sent nor charged, so the balance never goes negative and
+ * nothing is charged without a hold. Marketing to a blacklisted number is written BLACKLISTED.
+ *
+ * After each chunk the dispatchers are woken, so sending starts with the first chunk. At the end
+ * `materialized_at` is set; the hold is released by whoever sees nothing left ON_HOLD last (this
+ * job, the dispatcher or the campaign life cycle).
+ */
+import { config } from '../../config.js';
+import { pool, prisma, type Transaction } from '../../db/client.js';
+import { publishEvent } from '../../events/bus.js';
+import { extendReservation, PLATFORM, releaseReservation, reserveCredit } from '../credit/ledger.js';
+import { InsufficientCreditError } from '../errors.js';
+import { formatEuros, parseEuros, type Micros } from '../messaging/prices.js';
+import { loadSendingProfile } from '../messaging/sending-profile.js';
+import { CampaignMessagePlanner, type PlannedMessage, type RecipientValues } from './campaign-messages.js';
+import { fieldNamesByPosition, messageTypeOf, requestedTime } from './campaign-preview.js';
+import {
+  blacklistedAmong,
+  chooseChunkStrategy,
+  parsePastedNumbers,
+  selectedContactsAfter,
+  type RecipientSelection,
+  type SqlRunner,
+} from './campaign-recipients.js';
+import { mergeChunk } from './chunks.js';
+import { NumberClassifier } from './number-classifier.js';
+
+export interface MaterializationResult {
+  chunks: number;
+  /** Rows written by this run. */
+  written: number;
+  finished: boolean;
+}
+
+interface LockedCampaign {
+  status: string;
+  account_id: string;
+  name: string;
+  scheduled_at: Date | null;
+  reservation_id: string | null;
+  materialized_until: string | null;
+  materialized_at: Date | null;
+  materialized_cost: string;
+}
+
+export const INSUFFICIENT_CREDIT_ERROR = 'INSUFFICIENT_CREDIT';
+
+export async function materializeCampaign(campaignId: string, chunkSize = config.campaigns.chunkSize): Promise<MaterializationResult> {
+  const campaign = await prisma.campaign.findUnique({ where: { id: campaignId } });
+  const result: MaterializationResult = { chunks: 0, written: 0, finished: false };
+  if (!campaign || campaign.materializedAt !== null || (campaign.status !== 'SENDING' && campaign.status !== 'SCHEDULED')) return result;
+
+  const profile = await loadSendingProfile(campaign.accountId);
+  const fieldNames = await fieldNamesByPosition(campaign.accountId);
+  const type = messageTypeOf(campaign);
+  const marketing = type === 'MARKETING';
+  const sender = campaign.sender;
+  const selection: RecipientSelection = { accountId: campaign.accountId, listIds: campaign.listIds, tags: campaign.tags, contactIds: campaign.contactIds };
+  const pasted = parsePastedNumbers(campaign.numbers, campaign.defaultCountry ?? profile.country).valid;
+  const strategy = await chooseChunkStrategy(poolSql, selection, chunkSize);
+  const classifier = new NumberClassifier();
+  const plannerAt = (now: Date) =>
+    new CampaignMessagePlanner({
+      text: campaign.text,
+      type,
+      smartEncoding: campaign.smartEncoding,
+      fieldNames,
+      priceList: profile.priceList,
+      rules: profile.sendingRules,
+      requestedAt: requestedTime(campaign.scheduledAt, now),
+    });
+  const withValues = plannerAt(new Date()).placeholders.length > 0;
+
+  for (;;) {
+    const chunk = await prisma.$transaction(
+      async (tx) => {
+        const sql: SqlRunner = <Row>(text: string, values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
+        const locked = (
+          await tx.$queryRaw<LockedCampaign[]>`
+            SELECT status::text, account_id::text, name, scheduled_at, reservation_id::text, materialized_until, materialized_at, materialized_cost::text
+              FROM campaign WHERE id = ${campaignId}::uuid FOR UPDATE`
+        )[0];
+        // Cancelled meanwhile, or finished by another copy of this job.
+        if (!locked || locked.materialized_at !== null || (locked.status !== 'SENDING' && locked.status !== 'SCHEDULED')) return null;
+
+        const after = locked.materialized_until;
+        const contacts = await selectedContactsAfter(sql, selection, strategy, after, chunkSize, { withValues, withBlacklist: marketing });
+        const { candidates, end } = mergeChunk(contacts, pasted, after, chunkSize, contacts.length === chunkSize);
+        const pastedNumbers = candidates.flatMap((candidate) => (candidate.pasted ? [candidate.number] : []));
+        const pastedBlacklisted = marketing ? await blacklistedAmong(sql, locked.account_id, pastedNumbers) : new Set<string>();
+
+        const now = new Date();
+        const planner = plannerAt(now);
+        const planned: PlannedMessage[] = [];
+        for (const candidate of candidates) {
+          const numberClass = candidate.contact ? classifier.classify(candidate.number) : { country: candidate.pasted.country, type: candidate.pasted.type };
+          if (numberClass === null) continue;
+          const values: RecipientValues | null = candidate.contact;
+          const blacklisted = candidate.contact ? candidate.contact.blacklisted : pastedBlacklisted.has(candidate.number);
+          const plan = planner.plan(candidate.number, numberClass.country, numberClass.type, values, blacklisted);
+          if (plan.outcome !== 'INVALID') planned.push(plan);
+        }
+
+        const covered = await coverChunk(tx, campaignId, locked, planned);
+        const written = await insertMessages(tx, campaignId, locked.account_id, type, sender, covered.reservationId, planned, covered.affordable);
+        const finished = end === null;
+        const last = candidates.at(-1)?.number ?? after;
+        await tx.$executeRaw`
+          UPDATE campaign SET materialized_until = ${end ?? last}::text, materialized_cost = materialized_cost + ${formatEuros(written.cost)}::numeric,
+                 materialized_at = ${finished ? now : null}::timestamptz, updated_at = now()
+           WHERE id = ${campaignId}::uuid`;
+        return { written: written.rows, onHold: written.onHold, finished };
+      },
+      { maxWait: 10_000, timeout: 120_000 },
+    );
+    if (chunk === null) return result;
+    result.chunks++;
+    result.written += chunk.written;
+    // The dispatchers (any process) claim the new messages now rather than at their next poll.
+    if (chunk.onHold > 0) publishEvent('dispatchRequested', 'platform', { accountId: 'platform' });
+    if (chunk.finished) break;
+  }
+  result.finished = true;
+  await releaseFinishedCampaignHold(campaignId);
+  return result;
+}
+
+/**
+ * Makes sure the hold covers the chunk's messages: extends it when the chunk costs more than
+ * what is left, and when the balance cannot cover the difference, says how many messages (in
+ * order) are covered. A hold closed too early (it should not be) is replaced by a new one.
+ */
+async function coverChunk(
+  tx: Transaction,
+  campaignId: string,
+  campaign: LockedCampaign,
+  planned: readonly PlannedMessage[],
+): Promise<{ reservationId: string | null; affordable: number }> {
+  const cost = costOf(planned);
+  if (cost === 0) return { reservationId: campaign.reservation_id, affordable: planned.length };
+  const details = { reason: `Campaign "${campaign.name}": recipients added since it was sent`, referenceType: 'Campaign', referenceId: campaignId, author: PLATFORM };
+
+  const hold = campaign.reservation_id
+    ? (
+        await tx.$queryRaw<{ held: string; state: string }[]>`
+          SELECT amount_held::text AS held, state::text FROM credit_reservation WHERE id = ${campaign.reservation_id}::uuid FOR UPDATE`
+      )[0]
+    : undefined;
+  if (hold && hold.state === 'OPEN') {
+    const left = parseEuros(hold.held) - parseEuros(campaign.materialized_cost);
+    if (cost <= left) return { reservationId: campaign.reservation_id, affordable: planned.length };
+    try {
+      await extendReservation(tx, campaign.reservation_id!, cost - left, details);
+      return { reservationId: campaign.reservation_id, affordable: planned.length };
+    } catch (error) {
+      if (!(error instanceof InsufficientCreditError)) throw error;
+      console.warn(`[campaigns] ${campaignId}: the balance does not cover recipients added since the send; the uncovered ones are not sent`);
+      // Hold what the balance still covers, whole messages only; if it moved meanwhile, only what is held.
+      const budget = Math.max(0, left) + parseEuros(error.available);
+      const affordable = affordableCount(planned, budget);
+      const extra = costOf(planned.slice(0, affordable)) - Math.max(0, left);
+      if (extra > 0) {
+        try {
+          await extendReservation(tx, campaign.reservation_id!, extra, details);
+        } catch (again) {
+          if (!(again instanceof InsufficientCreditError)) throw again;
+          return { reservationId: campaign.reservation_id, affordable: affordableCount(planned, Math.max(0, left)) };
+        }
+      }
+      return { reservationId: campaign.reservation_id, affordable };
+    }
+  }
+  // No hold (everything was free at send time) or one released before the end.
+  if (hold) console.warn(`[campaigns] ${campaignId}: its hold was closed before every message was written; taking a new one`);
+  try {
+    const reservation = await reserveCredit(tx, campaign.account_id, cost, details);
+    await tx.$executeRaw`UPDATE campaign SET reservation_id = ${reservation.id}::uuid, materialized_cost = 0 WHERE id = ${campaignId}::uuid`;
+    campaign.materialized_cost = '0';
+    return { reservationId: reservation.id, affordable: planned.length };
+  } catch (error) {
+    if (!(error instanceof InsufficientCreditError)) throw error;
+    return { reservationId: campaign.reservation_id, affordable: affordableCount(planned, 0) };
+  }
+}
+
+function costOf(planned: readonly PlannedMessage[]): Micros {
+  return planned.reduce((sum, message) => sum + (message.outcome === 'SEND' ? message.price : 0), 0);
+}
+
+/** How many of the messages, in order, fit in `budget` (blacklisted ones cost nothing). */
+function affordableCount(planned: readonly PlannedMessage[], budget: Micros): number {
+  let spent = 0;
+  for (let i = 0; i < planned.length; i++) {
+    const message = planned[i]!;
+    if (message.outcome !== 'SEND') continue;
+    if (spent + message.price > budget) return i;
+    spent += message.price;
+  }
+  return planned.length;
+}
+
+async function insertMessages(
+  tx: Transaction,
+  campaignId: string,
+  accountId: string,
+  type: 'MARKETING' | 'TRANSACTIONAL',
+  sender: string,
+  reservationId: string | null,
+  planned: readonly PlannedMessage[],
+  affordable: number,
+): Promise<{ rows: number; onHold: number; cost: Micros }> {
+  if (planned.length === 0) return { rows: 0, onHold: 0, cost: 0 };
+  const statuses = planned.map((message, index) => (message.outcome === 'BLACKLISTED' ? 'BLACKLISTED' : index < affordable ? 'ON_HOLD' : 'NOT_ISSUED'));
+  const inserted = await tx.$queryRawUnsafe<{ status: string; price: string }[]>(
+    `INSERT INTO message (account_id, campaign_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id,
+                          status, send_after, final_at, error_code)
+     SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
+            r.status::"MessageStatus", r.send_after, CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
+            CASE WHEN r.status = 'NOT_ISSUED' THEN '${INSUFFICIENT_CREDIT_ERROR}' END
+       FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
+            AS r(recipient, country, text, segments, price, status, send_after)
+     ON CONFLICT (campaign_id, recipient) DO NOTHING
+     RETURNING status::text, price::text`,
+    accountId,
+    campaignId,
+    type,
+    sender,
+    reservationId,
+    planned.map((message) => message.recipient),
+    planned.map((message) => message.country),
+    planned.map((message) => message.text),
+    planned.map((message) => message.segments),
+    planned.map((message) => formatEuros(message.price)),
+    statuses,
+    planned.map((message) => message.sendAfter),
+  );
+  let cost = 0;
+  let onHold = 0;
+  for (const row of inserted) {
+    if (row.status !== 'ON_HOLD') continue;
+    onHold++;
+    cost += parseEuros(row.price);
+  }
+  return { rows: inserted.length, onHold, cost };
+}
+
+const poolSql: SqlRunner = async <Row>(text: string, values: unknown[]) => (await pool.query(text, values)).rows as Row[];
+
+/**
+ * Gives back what the campaign's hold still holds once every message is written and none waits
+ * any more (each in-flight one was settled when recorded). Safe to call any time, from anywhere:
+ * it does nothing while a message is ON_HOLD or rows are still to be written.
+ */
+export async function releaseFinishedCampaignHold(campaignId: string): Promise<boolean> {
+  const { rows } = await pool.query<{ reservation_id: string }>(
+    `SELECT c.reservation_id::text FROM campaign c JOIN credit_reservation r ON r.id = c.reservation_id
+      WHERE c.id = $1 AND r.state = 'OPEN' AND c.materialized_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = c.id AND m.status = 'ON_HOLD')`,
+    [campaignId],
+  );
+  const reservationId = rows[0]?.reservation_id;
+  if (!reservationId) return false;
+  await releaseReservation(prisma, reservationId, { reason: 'Campaign finished: unused hold returned', author: PLATFORM });
+  return true;
+}

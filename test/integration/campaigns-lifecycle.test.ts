@@ -1,0 +1,221 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CampaignPreviewDocument, CancelCampaignDocument } from '../../codegen/generated/operations.js';
+import { DEFAULT_SENDING_RULES } from '../../src/domain/messaging/default-sending-rules.js';
+import { nextSendingTime } from '../../src/domain/messaging/sending-windows.js';
+import { createTenant, databaseId, type Tenant } from '../support/fixtures.js';
+import { apiClient, startTestPlatform, type ApiClient, type TestPlatform } from '../support/platform.js';
+import { balanceOf, campaignOf, chargedPricesOf, createCampaign, ledgerOf, micros, numbers, seedContacts, seedList, sendCampaign, topUp } from './campaigns-support.js';
+
+/**
+ * A campaign's life after the send: cancelled while the carrier is slowed down (60 submissions a
+ * second), scheduled sends, marketing held to its sending window, and the materialisation job
+ * (two copies at once, recipients added after the send, a balance that no longer covers them).
+ */
+let platform: TestPlatform;
+let tenant: Tenant;
+let owner: ApiClient;
+
+beforeAll(async () => {
+  // A slow carrier: the simulator takes 60 submissions a second, and the platform's connection to
+  // it sends at most 50 segments a second (40 for bulk traffic), so it never hears a throttling answer.
+  const port = await freePort();
+  platform = await startTestPlatform({
+    CARRIER_SIMULATOR_PORT: String(port),
+    CARRIERS: JSON.stringify([
+      { name: 'slow', port, systemId: 'platform', password: 'secret', binds: 1, windowSize: 10, maxSegmentsPerSecond: 50, routes: [{ prefix: '+', priority: 1 }] },
+    ]),
+    CARRIER_SIMULATOR_OUTCOMES: 'DELIVRD=100',
+    CARRIER_SIMULATOR_MAX_SUBMITS_PER_SECOND: '60',
+    // Dispatchers that bound what they hold in flight leave more to cancel (ignored where unknown).
+    DISPATCH_MAX_IN_FLIGHT: '50',
+    CAMPAIGN_CHUNK_SIZE: '100',
+    CAMPAIGN_PROGRESS_EVENTS_PER_SECOND: '4',
+    CAMPAIGN_LIFECYCLE_INTERVAL_MS: '200',
+  });
+  tenant = await createTenant(platform);
+  owner = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
+  await topUp(owner, '100.00');
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function messagesOf(campaignId: string) {
+  return platform.sql<{ recipient: string; status: string; charged: boolean; send_after: Date; submitted_at: Date | null; error_code: string | null }>(
+    `SELECT recipient, status::text, charged, send_after, submitted_at, error_code FROM message WHERE campaign_id = $1::uuid ORDER BY recipient`,
+    [databaseId(campaignId)],
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function groupByStatus<Row extends { status: string }>(rows: Row[]): Partial<Record<string, Row[]>> {
+  const groups: Partial<Record<string, Row[]>> = {};
+  for (const row of rows) (groups[row.status] ??= []).push(row);
+  return groups;
+}
+
+describe('campaign life cycle', () => {
+  it('cancels mid-way: what was not handed over is cancelled, never sent nor charged, and the hold is released', async () => {
+    const recipients = numbers('+33655500010', 800, 10);
+    const listId = await seedList(platform, tenant, owner, 'Cancel me', recipients.map((number) => ({ number })));
+    const campaign = await createCampaign(owner, { name: 'To cancel', type: 'TRANSACTIONAL', sender: 'BOUTIQUE', text: 'Offre du jour', recipients: { listIds: [listId] } });
+    const before = await balanceOf(owner);
+    await sendCampaign(owner, { id: campaign.id });
+    await expect
+      .poll(
+        async () => {
+          const { progress } = await campaignOf(owner, campaign.id);
+          return progress.delivered + progress.transmitted;
+        },
+        { timeout: 20_000, interval: 100 },
+      )
+      .toBeGreaterThanOrEqual(20);
+
+    const cancelled = await owner.request(CancelCampaignDocument, { id: campaign.id });
+    expect(cancelled.cancelCampaign).toMatchObject({ __typename: 'MutationCancelCampaignSuccess', data: { status: 'CANCELLED', cancelledAt: expect.any(String) } });
+    await expect.poll(async () => (await campaignOf(owner, campaign.id)).progress.final, { timeout: 30_000, interval: 200 }).toBe(true);
+
+    const rows = await messagesOf(campaign.id);
+    const byStatus = groupByStatus(rows);
+    expect(rows).toHaveLength(800);
+    expect(byStatus.CANCELLED?.length ?? 0).toBeGreaterThanOrEqual(200);
+    expect(byStatus.DELIVERED?.length ?? 0).toBeGreaterThanOrEqual(20);
+    expect((byStatus.CANCELLED?.length ?? 0) + (byStatus.DELIVERED?.length ?? 0)).toBe(800);
+    for (const row of byStatus.CANCELLED ?? []) {
+      expect(row.charged).toBe(false);
+      expect(platform.simulator!.submissionsTo(row.recipient)).toBe(0);
+    }
+    const prices = await chargedPricesOf(platform, campaign.id);
+    expect(micros(prices.charged)).toBe((byStatus.DELIVERED?.length ?? 0) * 45_000);
+    await expect.poll(() => balanceOf(owner), { timeout: 5_000 }).toMatchObject({ reserved: '0.00' });
+    expect(micros((await balanceOf(owner)).available)).toBe(micros(before.available) - micros(prices.charged));
+    const ledger = await ledgerOf(platform, tenant);
+    expect(ledger.balance).toBe(ledger.ledger);
+
+    const again = await owner.request(CancelCampaignDocument, { id: campaign.id });
+    expect(again.cancelCampaign).toMatchObject({ __typename: 'CampaignStateError', status: 'CANCELLED' });
+  }, 60_000);
+
+  it('sends a scheduled campaign at its time, not before', async () => {
+    const recipients = numbers('+33655600010', 3, 10);
+    const scheduledAt = new Date(Date.now() + 4_000);
+    const campaign = await createCampaign(owner, {
+      name: 'Later',
+      type: 'TRANSACTIONAL',
+      sender: 'BOUTIQUE',
+      text: 'Rappel : rendez-vous demain.',
+      recipients: { numbers: recipients },
+      scheduledAt: scheduledAt.toISOString(),
+      timeZone: 'America/New_York',
+    });
+    const sent = await sendCampaign(owner, { id: campaign.id });
+    expect(sent.campaign).toMatchObject({ status: 'SCHEDULED', recipientCount: 3, timeZone: 'America/New_York' });
+    expect(sent.campaign.scheduledLocalTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    await expect.poll(async () => (await messagesOf(campaign.id)).length, { timeout: 5_000 }).toBe(3);
+    for (const row of await messagesOf(campaign.id)) {
+      expect(row.status).toBe('ON_HOLD');
+      expect(row.send_after.getTime()).toBe(scheduledAt.getTime());
+    }
+    expect(recipients.map((number) => platform.simulator!.submissionsTo(number))).toEqual([0, 0, 0]);
+
+    await expect.poll(async () => (await campaignOf(owner, campaign.id)).status, { timeout: 15_000, interval: 200 }).toBe('COMPLETED');
+    for (const row of await messagesOf(campaign.id)) expect(row.submitted_at!.getTime()).toBeGreaterThanOrEqual(scheduledAt.getTime());
+    await expect.poll(async () => (await campaignOf(owner, campaign.id)).progress, { timeout: 10_000 }).toMatchObject({ delivered: 3, final: true });
+  }, 30_000);
+
+  it('holds marketing until the sending window opens, and a cancelled scheduled campaign gives its whole hold back', async () => {
+    // Next Sunday, 10:00 in Paris: French marketing waits for Monday 08:00 (or the next open day).
+    const sunday = new Date();
+    sunday.setUTCDate(sunday.getUTCDate() + ((7 - sunday.getUTCDay()) % 7 || 7));
+    sunday.setUTCHours(9, 0, 0, 0);
+    const expected = nextSendingTime('MARKETING', 'FR', sunday, DEFAULT_SENDING_RULES);
+    expect(expected.getTime()).toBeGreaterThan(sunday.getTime());
+
+    const recipients = numbers('+33655700010', 4, 10);
+    const campaign = await createCampaign(owner, {
+      name: 'Dimanche',
+      type: 'MARKETING',
+      sender: 'BOUTIQUE',
+      text: 'Promo {firstname|amie} !',
+      recipients: { numbers: recipients },
+      scheduledAt: sunday.toISOString(),
+    });
+    const { campaignPreview } = await owner.request(CampaignPreviewDocument, { id: campaign.id });
+    if (campaignPreview.__typename !== 'QueryCampaignPreviewSuccess') throw new Error(JSON.stringify(campaignPreview));
+    expect(campaignPreview.data.byCountry).toEqual([expect.objectContaining({ country: 'FR', held: true, sendAt: expected.toISOString() })]);
+    expect(campaignPreview.data.requestedAt).toBe(sunday.toISOString());
+    expect(campaignPreview.data.sample?.text).toBe('Promo amie !\nSTOP au 30101');
+
+    const before = await balanceOf(owner);
+    const sent = await sendCampaign(owner, { id: campaign.id });
+    expect(sent).toMatchObject({ reserved: '0.18', campaign: { status: 'SCHEDULED' } });
+    await expect.poll(async () => (await messagesOf(campaign.id)).length, { timeout: 5_000 }).toBe(4);
+    for (const row of await messagesOf(campaign.id)) expect(row.send_after.getTime()).toBe(expected.getTime());
+
+    const cancelled = await owner.request(CancelCampaignDocument, { id: campaign.id });
+    expect(cancelled.cancelCampaign).toMatchObject({
+      __typename: 'MutationCancelCampaignSuccess',
+      data: { status: 'CANCELLED', progress: { cancelled: 4, onHold: 0, charged: '0.00', final: true } },
+    });
+    expect(await balanceOf(owner)).toEqual(before);
+  });
+
+  it('writes each message once with two copies of the job, extends the hold for recipients added after the send, and never spends what the balance lacks', async () => {
+    const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');
+    const small = await createTenant(platform);
+    const client = apiClient(platform.graphqlUrl, `Bearer ${small.accessToken}`);
+    await topUp(client, '1.00');
+    const first = numbers('+33655800010', 10, 10);
+    const listId = await seedList(platform, small, client, 'Growing', first.map((number) => ({ number })));
+    const campaign = await createCampaign(client, {
+      name: 'Growing',
+      type: 'TRANSACTIONAL',
+      sender: 'BOUTIQUE',
+      text: 'Hello',
+      recipients: { listIds: [listId] },
+      scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(await sendCampaign(client, { id: campaign.id })).toMatchObject({ reserved: '0.45', campaign: { status: 'SCHEDULED' } });
+    await expect.poll(async () => (await campaignOf(client, campaign.id)).messagesWrittenAt, { timeout: 5_000 }).not.toBeNull();
+
+    // As if the job had not run yet when 300 more contacts joined the list.
+    const uuid = databaseId(campaign.id);
+    await platform.sql(`DELETE FROM message WHERE campaign_id = $1::uuid`, [uuid]);
+    await platform.sql(`UPDATE campaign SET materialized_at = NULL, materialized_until = NULL, materialized_cost = 0 WHERE id = $1::uuid`, [uuid]);
+    await seedContacts(platform, small, numbers('+33655810010', 300, 10).map((number) => ({ number })), databaseId(listId));
+
+    const runs = await Promise.all([materializeCampaign(uuid, 100), materializeCampaign(uuid, 100)]);
+    expect(runs.map((run) => run.written).reduce((a, b) => a + b, 0)).toBe(310);
+    const rows = await messagesOf(campaign.id);
+    expect(new Set(rows.map((row) => row.recipient)).size).toBe(310);
+    // 1.00 € covers 22 messages (0.99 €): the hold grew from 0.45 to 0.99; the others are not issued, never charged.
+    const byStatus = groupByStatus(rows);
+    expect(byStatus.ON_HOLD).toHaveLength(22);
+    expect(byStatus.NOT_ISSUED).toHaveLength(288);
+    expect(new Set(byStatus.NOT_ISSUED!.map((row) => row.error_code))).toEqual(new Set(['INSUFFICIENT_CREDIT']));
+    expect(await balanceOf(client)).toEqual({ available: '0.01', reserved: '0.99', currency: 'EUR' });
+    const [state] = await platform.sql<{ materialized_cost: string; done: boolean }>(
+      `SELECT materialized_cost::text, materialized_at IS NOT NULL AS done FROM campaign WHERE id = $1::uuid`,
+      [uuid],
+    );
+    expect(state).toEqual({ materialized_cost: '0.990000', done: true });
+    expect(await materializeCampaign(uuid, 100)).toEqual({ chunks: 0, written: 0, finished: false }); // nothing left to do
+
+    await client.request(CancelCampaignDocument, { id: campaign.id });
+    expect(await balanceOf(client)).toEqual({ available: '1.00', reserved: '0.00', currency: 'EUR' });
+    const ledger = await ledgerOf(platform, small);
+    expect(ledger.balance).toBe(ledger.ledger);
+  });
+});
