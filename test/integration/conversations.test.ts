@@ -179,6 +179,27 @@ describe('two-way conversations', () => {
     expect(last).toMatchObject({ direction: 'INBOUND', text: ' Arrêt ! ', optOut: true });
   });
 
+  it('a reply to a number the account owns goes to that account, whoever else wrote to the contact', async () => {
+    const a = await org();
+    const b = await org();
+    const virtualNumber = `+3361${String(randomBytes(3).readUIntBE(0, 3) % 1000).padStart(3, '0')}9999`;
+    await sql(`INSERT INTO account_number (id, account_id, number, kind, country) VALUES (uuidv7(), $1, $2, 'VIRTUAL_NUMBER', 'FR')`, [a.tenant.accountUuid, virtualNumber]);
+    const contact = deliveredNumber();
+    const fromA = await start(a.owner, { to: contact, text: 'Bonjour depuis notre numéro.', platformNumber: virtualNumber });
+    expect(fromA.conversation.platformNumber).toBe(virtualNumber);
+    expect(fromA.message).toMatchObject({ sender: virtualNumber, price: '0.075' });
+    // B may not send from A's number.
+    const refused = (await b.owner.request(StartConversationDocument, { input: { to: contact, text: 'Bonjour', platformNumber: virtualNumber } })).startConversation;
+    expect(refused).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'sender' }] });
+    const fromB = await start(b.owner, { to: contact, text: 'Bonjour de B.' });
+    await handedOver(fromB.message.id);
+
+    await platform.simulator!.injectInbound(contact, virtualNumber, 'Réponse au numéro de A');
+    await expect.poll(() => inboundCount(contact), { timeout: 10_000 }).toBe(1);
+    expect((await thread(a.owner, fromA.conversation.id))?.messages.map((message) => message.text)).toEqual(['Bonjour depuis notre numéro.', 'Réponse au numéro de A']);
+    expect((await thread(b.owner, fromB.conversation.id))?.messages).toHaveLength(1);
+  });
+
   it('agents see only their own and unassigned conversations, live, never another account’s', async () => {
     const a = await org();
     const b = await org();
