@@ -133,6 +133,27 @@ const schema = z.object({
   /** Open conversations an agent takes at once when added to the rotation without a capacity. */
   CONVERSATION_AGENT_CAPACITY: z.coerce.number().int().min(1).max(10_000).default(20),
 
+  /** Dispatch (issue 6; see README "Sending and carriers"). Bulk messages handed to the carrier
+   *  gateway and not yet answered; unset: twice the submit windows of every connection together. */
+  DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
+  /** Transactional messages in flight, a budget of their own so that bulk never holds them back. */
+  DISPATCH_TRANSACTIONAL_IN_FLIGHT: z.coerce.number().int().min(1).default(100),
+  /** Most messages claimed by one statement. */
+  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Outcomes are recorded at least this often (and at once when DISPATCH_BATCH_SIZE are waiting). */
+  DISPATCH_RECORD_FLUSH_MS: z.coerce.number().int().min(1).default(25),
+  /** A claim holds its messages this long; a live dispatcher renews what it still holds. */
+  DISPATCH_LEASE_SECONDS: duration.default(60),
+  /** A message whose lease ran out without a recorded outcome is in doubt for this long (it may
+   *  have reached the carrier): a receipt naming it proves it was sent; without one it is sent
+   *  again after this delay. Keep it above the carriers' usual receipt delay. */
+  DISPATCH_RECONCILE_SECONDS: duration.default(600),
+  /** Temporary failures (carrier errors, throttling) before a message is NOT_ISSUED. A carrier
+   *  that is down or a gateway that is stopping consumes no attempt. */
+  DISPATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  /** With nothing to send, dispatchers look for due messages this often (new messages wake them at once). */
+  DISPATCH_IDLE_POLL_MS: z.coerce.number().int().min(10).default(1000),
+
   SHUTDOWN_TIMEOUT_SECONDS: duration.default(20),
   JOBS_SCHEMA: z.string().default('pgboss'),
 });
@@ -227,6 +248,19 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       sharedShortCodes: raw.SHORT_CODES,
       replyRoutingDays: raw.SHORT_CODE_REPLY_ROUTING_DAYS,
       defaultAgentCapacity: raw.CONVERSATION_AGENT_CAPACITY,
+    },
+    dispatch: {
+      // With port 0 (tests) the simulator connection is made later, with the same windows.
+      maxInFlight:
+        raw.DISPATCH_MAX_IN_FLIGHT ??
+        Math.max(100, 2 * (raw.CARRIERS ?? [simulatorCarrier(raw.CARRIER_SIMULATOR_HOST, 2775)]).reduce((sum, connection) => sum + connection.binds * connection.windowSize, 0)),
+      transactionalInFlight: raw.DISPATCH_TRANSACTIONAL_IN_FLIGHT,
+      batchSize: raw.DISPATCH_BATCH_SIZE,
+      recordFlushMs: raw.DISPATCH_RECORD_FLUSH_MS,
+      leaseSeconds: raw.DISPATCH_LEASE_SECONDS,
+      reconcileSeconds: raw.DISPATCH_RECONCILE_SECONDS,
+      maxAttempts: raw.DISPATCH_MAX_ATTEMPTS,
+      idlePollMs: raw.DISPATCH_IDLE_POLL_MS,
     },
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     jobsSchema: raw.JOBS_SCHEMA,

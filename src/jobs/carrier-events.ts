@@ -1,82 +1,448 @@
-import { pool } from '../db/client.js';
+import { pool, prisma, type Transaction } from '../db/client.js';
+import { chargeCredit, PLATFORM, releaseReservation, settleReservation } from '../domain/credit/ledger.js';
+import { InsufficientCreditError, ValidationError } from '../domain/errors.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
 import { receiveInboundMessages } from '../domain/conversations/inbound.js';
+import { parseEuros, type Micros } from '../domain/messaging/prices.js';
 import { publishEvent } from '../events/bus.js';
-import type { CarrierEventBatch } from '../gateways/carriers/carrier.js';
+import type { CarrierEventBatch, DeliveryReceipt } from '../gateways/carriers/carrier.js';
+import type { MessageStatus } from '../generated/prisma/enums.js';
 
-interface ChangedMessage {
+/**
+ * Receipts, and the evidence they carry.
+ *
+ * A batch of receipts is applied in one transaction of a few set-based statements:
+ * 1. Each receipt is matched to its part (`carrier_part`, by connection and carrier id). The
+ *    receipt of a single-part message sets the message's status; a part of a longer message
+ *    takes the receipt's final status on its row, once: duplicates and late receipts of a part
+ *    that already has one change nothing.
+ * 2. A receipt whose part we do not know but which carries our message reference (the TLV the
+ *    gateway sends with every submission, echoed by the carrier) proves that the message reached
+ *    the carrier although its submission was never recorded: a worker was killed between the
+ *    socket write and the database write, or a connection dropped before the carrier's answer.
+ *    Such a message (ON_HOLD, and no live lease: nobody is about to record it) is recorded here
+ *    as the dispatcher would have: TRANSMITTED, charged against its reservation, its part
+ *    attached; then the receipt applies. The dispatcher does not claim such "in doubt" messages
+ *    again before DISPATCH_RECONCILE_SECONDS (see dispatcher.ts), so this evidence arrives first.
+ * 3. What still matches nothing waits in `unmatched_receipt`: a fast carrier can answer before
+ *    the submission is recorded (re-applied by the dispatcher's record), or the message's lease
+ *    is still running (`reconcileInDoubtMessages` takes it once the lease has ended).
+ * 4. Messages of several parts whose parts changed take their status from all their parts (`statusOfParts`):
+ *    DELIVERED once every part is, NOT_ISSUED / EXPIRED as soon as one part is. Only
+ *    ON_HOLD / TRANSMITTED messages move, so a final status never changes.
+ */
+
+export interface ChangedMessage {
   id: string;
   account_id: string;
   status: string;
+  kind: string;
+  campaign_id: string | null;
 }
 
-/**
- * Applies a batch of delivery receipts with one statement. A receipt only moves a message out
- * of ON_HOLD / TRANSMITTED, so late, duplicate and out-of-order receipts change nothing. A
- * receipt whose carrier id is not (yet) recorded is kept in `unmatched_receipt`: a fast carrier
- * can answer before the submission is written; `recordSubmissions` re-applies them.
- */
+/** A receipt as applied and kept: a final status, or TRANSMITTED for an intermediate report (kept only as evidence). */
+export interface ReceiptRow {
+  connection: string;
+  carrierMessageId: string;
+  status: MessageStatus;
+  carrierStatus: string;
+  errorCode: string | null;
+  doneAt: Date | null;
+  submittedAt: Date | null;
+  /** Our message id, when the carrier echoed the reference and it is one of ours (digits). */
+  reference: string | null;
+}
+
+export interface ReceiptsApplied {
+  changed: ChangedMessage[];
+  /** Reservations charged by submissions recorded from receipts, with their campaign. */
+  reservations: Map<string, string | null>;
+}
+
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+const REFERENCE = /^\d{1,18}$/;
+
+export function receiptRowOf(receipt: DeliveryReceipt): ReceiptRow | null {
+  const reference = receipt.reference !== null && REFERENCE.test(receipt.reference) ? receipt.reference : null;
+  // Intermediate reports (ENROUTE, ACCEPTD) end nothing, but one that carries our reference still
+  // proves the submission.
+  const status = statusOfReceipt(receipt.status) ?? (reference !== null ? 'TRANSMITTED' : null);
+  if (status === null) return null;
+  return {
+    connection: receipt.connection,
+    carrierMessageId: receipt.carrierMessageId,
+    status,
+    carrierStatus: receipt.carrierStatus,
+    errorCode: receipt.errorCode,
+    doneAt: receipt.doneAt,
+    submittedAt: receipt.submittedAt,
+    reference,
+  };
+}
+
+/** The gateway's event handler: resolves once the batch is committed (the carrier is acknowledged then). */
 export async function applyCarrierEvents(batch: CarrierEventBatch): Promise<void> {
   for (const unreadable of batch.unreadableReceipts) console.warn(`[receipts] ${unreadable.connection}: ${unreadable.problem}`);
   if (batch.inbound.length > 0) await receiveInboundMessages(batch.inbound);
-  const finals = batch.receipts.flatMap((receipt) => {
-    const status = statusOfReceipt(receipt.status);
-    return status ? [{ ...receipt, status }] : [];
-  });
-  if (finals.length === 0) return;
-  const { rows } = await pool.query<ChangedMessage>(
+  const rows = batch.receipts.flatMap((receipt) => receiptRowOf(receipt) ?? []);
+  if (rows.length === 0) return;
+  const applied = await prisma.$transaction((tx) => applyReceipts(tx, rows), TRANSACTION_OPTIONS);
+  await afterReceipts(applied);
+}
+
+/** After commit: live events, and holds that recorded submissions may have finished. */
+export async function afterReceipts(applied: ReceiptsApplied): Promise<void> {
+  publishStatusChanges(applied.changed);
+  if (applied.reservations.size > 0) await closeFinishedReservations(applied.reservations);
+}
+
+export async function applyReceipts(tx: Transaction, receipts: readonly ReceiptRow[]): Promise<ReceiptsApplied> {
+  const applied: ReceiptsApplied = { changed: [], reservations: new Map() };
+  if (receipts.length === 0) return applied;
+  const first = await markParts(tx, receipts);
+  applied.changed.push(...first.changed);
+  const touched = first.touched;
+  let unmatched = first.unmatched;
+  const evidence = unmatched.filter((receipt) => receipt.reference !== null);
+  if (evidence.length > 0) {
+    const recorded = await recordSubmissionsFromReceipts(tx, evidence);
+    applied.changed.push(...recorded.changed);
+    for (const [id, campaign] of recorded.reservations) applied.reservations.set(id, campaign);
+    const second = await markParts(tx, evidence);
+    applied.changed.push(...second.changed);
+    touched.push(...second.touched);
+    unmatched = [...unmatched.filter((receipt) => receipt.reference === null), ...second.unmatched];
+  }
+  await keepUnmatched(
+    tx,
+    unmatched.filter((receipt) => receipt.status !== 'TRANSMITTED' || receipt.reference !== null),
+  );
+  if (touched.length > 0) applied.changed.push(...(await settleMessageStatuses(tx, [...new Set(touched)])));
+  return applied;
+}
+
+/**
+ * Step 1, one statement: a receipt for a single-part message sets the message's final status
+ * directly (its own status is its part's: one row written per receipt, the common case at
+ * volume); a receipt for a part of a longer message is kept on its `carrier_part` row (once per
+ * part) and the message is settled from all its parts afterwards. Returns the messages changed,
+ * the multipart messages touched and the receipts of unknown parts.
+ */
+async function markParts(
+  tx: Transaction,
+  receipts: readonly ReceiptRow[],
+): Promise<{ changed: ChangedMessage[]; touched: string[]; unmatched: ReceiptRow[] }> {
+  const rows = await tx.$queryRawUnsafe<(Partial<ChangedMessage> & { what: 'changed' | 'part' | 'unmatched'; id: string | null; position: number | null })[]>(
     `WITH r AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::"MessageStatus"[], $4::text[], $5::text[], $6::timestamptz[])
-         AS r(connection, carrier_message_id, status, carrier_status, error_code, done_at)
+       SELECT * FROM json_to_recordset($1::json) AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz)
      ), matched AS (
-       SELECT r.*, p.message_id FROM r
+       SELECT r.*, p.message_id, m.segments
+         FROM r
          LEFT JOIN carrier_part p ON p.connection = r.connection AND p.carrier_message_id = r.carrier_message_id
-     ), kept AS (
-       INSERT INTO unmatched_receipt (connection, carrier_message_id, status, carrier_status, error_code, done_at)
-       SELECT connection, carrier_message_id, status, carrier_status, error_code, done_at FROM matched WHERE message_id IS NULL
+         LEFT JOIN message m ON m.id = p.message_id
+     ), parts AS (
+       UPDATE carrier_part p
+          SET receipt_status = x.status, carrier_status = x.carrier_status, error_code = x.error_code, done_at = x.done_at, receipt_at = now()
+         FROM matched x
+        WHERE x.segments > 1 AND x.status <> 'TRANSMITTED'
+          AND p.connection = x.connection AND p.carrier_message_id = x.carrier_message_id AND p.receipt_status IS NULL
+       RETURNING p.message_id
+     ), singles AS (
+       UPDATE message m
+          SET status = x.status, final_at = coalesce(x.done_at, now()), carrier_status = x.carrier_status, error_code = x.error_code
+         FROM matched x
+        WHERE x.segments <= 1 AND x.status <> 'TRANSMITTED' AND m.id = x.message_id AND m.status IN ('ON_HOLD', 'TRANSMITTED')
+       RETURNING m.id, m.account_id, m.status, m.kind, m.campaign_id
      )
-     UPDATE message m
-        SET status = matched.status, final_at = coalesce(matched.done_at, now()),
-            carrier_status = matched.carrier_status, error_code = matched.error_code
-       FROM matched
-      WHERE m.id = matched.message_id AND m.status IN ('ON_HOLD', 'TRANSMITTED')
-     RETURNING m.id::text, m.account_id::text, m.status::text`,
-    [
-      finals.map((receipt) => receipt.connection),
-      finals.map((receipt) => receipt.carrierMessageId),
-      finals.map((receipt) => receipt.status),
-      finals.map((receipt) => receipt.carrierStatus),
-      finals.map((receipt) => receipt.errorCode),
-      finals.map((receipt) => receipt.doneAt),
-    ],
+     SELECT 'changed' AS what, id::text, account_id::text, status::text, kind::text, campaign_id::text, NULL::int AS position FROM singles
+     UNION ALL
+     SELECT DISTINCT 'part', message_id::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::int FROM parts
+     UNION ALL
+     SELECT 'unmatched', NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, position FROM matched WHERE message_id IS NULL`,
+    JSON.stringify(
+      receipts.map((receipt, index) => ({
+        position: index + 1,
+        connection: receipt.connection,
+        carrier_message_id: receipt.carrierMessageId,
+        status: receipt.status,
+        carrier_status: receipt.carrierStatus,
+        error_code: receipt.errorCode,
+        done_at: receipt.doneAt,
+      })),
+    ),
   );
-  publishStatusChanges(rows);
+  const changed: ChangedMessage[] = [];
+  const touched: string[] = [];
+  const unmatched: ReceiptRow[] = [];
+  for (const row of rows) {
+    if (row.what === 'unmatched') unmatched.push(receipts[(row.position ?? 0) - 1] as ReceiptRow);
+    else if (row.what === 'part') touched.push(row.id as string);
+    else changed.push({ id: row.id as string, account_id: row.account_id as string, status: row.status as string, kind: row.kind as string, campaign_id: row.campaign_id ?? null });
+  }
+  return { changed, touched, unmatched };
 }
 
-/** Re-applies receipts that arrived before their submission was recorded. */
-export async function applyUnmatchedReceipts(connection: string, carrierMessageIds: string[]): Promise<void> {
-  if (carrierMessageIds.length === 0) return;
-  const { rows } = await pool.query<ChangedMessage>(
-    `WITH found AS (
-       DELETE FROM unmatched_receipt u USING carrier_part p
-        WHERE u.connection = $1 AND u.carrier_message_id = ANY($2::text[])
-          AND p.connection = u.connection AND p.carrier_message_id = u.carrier_message_id
-       RETURNING p.message_id, u.status, u.carrier_status, u.error_code, u.done_at
+/**
+ * Step 2: receipts naming one of our messages prove its submission. A message still ON_HOLD
+ * without a live lease is recorded as handed over (and charged); then every such receipt's part
+ * is attached to its message, unless the message is ON_HOLD under a live lease (its dispatcher
+ * is about to record it, parts included).
+ */
+async function recordSubmissionsFromReceipts(
+  tx: Transaction,
+  evidence: readonly ReceiptRow[],
+): Promise<{ changed: ChangedMessage[]; reservations: Map<string, string | null> }> {
+  const recorded = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string })[]>(
+    `WITH e AS (
+       SELECT * FROM json_to_recordset($1::json) AS e(id bigint, connection text, carrier_message_id text, submitted_at timestamptz)
+     ), target AS (
+       SELECT m.id, m.status FROM message m WHERE m.id IN (SELECT id FROM e)
+     ), recorded AS (
+       UPDATE message m
+          SET status = 'TRANSMITTED', submitted_at = coalesce(d.submitted_at, now()), connection = d.connection,
+              claimed_until = NULL, charged = m.price > 0
+         FROM (SELECT DISTINCT ON (id) id, connection, submitted_at FROM e ORDER BY id, submitted_at) d
+        WHERE m.id = d.id AND m.status = 'ON_HOLD' AND (m.claimed_until IS NULL OR m.claimed_until < now())
+       RETURNING m.id, m.account_id, m.status, m.kind, m.campaign_id, m.reservation_id, m.price
+     ), attached AS (
+       INSERT INTO carrier_part (connection, carrier_message_id, message_id)
+       SELECT e.connection, e.carrier_message_id, e.id FROM e JOIN target t ON t.id = e.id
+        WHERE t.status <> 'ON_HOLD' OR t.id IN (SELECT id FROM recorded)
+       ON CONFLICT DO NOTHING
      )
-     UPDATE message m
-        SET status = found.status, final_at = coalesce(found.done_at, now()),
-            carrier_status = found.carrier_status, error_code = found.error_code
-       FROM found
-      WHERE m.id = found.message_id AND m.status IN ('ON_HOLD', 'TRANSMITTED')
-     RETURNING m.id::text, m.account_id::text, m.status::text`,
-    [connection, carrierMessageIds],
+     SELECT id::text, account_id::text, status::text, kind::text, campaign_id::text, reservation_id::text, price::text FROM recorded`,
+    JSON.stringify(
+      evidence.map((receipt) => ({ id: receipt.reference, connection: receipt.connection, carrier_message_id: receipt.carrierMessageId, submitted_at: receipt.submittedAt })),
+    ),
   );
-  publishStatusChanges(rows);
+  const reservations = new Map<string, string | null>();
+  if (recorded.length > 0) {
+    console.warn(`[dispatch] ${recorded.length} message(s) found handed over by their receipts (their submission had not been recorded)`);
+    await chargeHandedOver(tx, recorded);
+    for (const row of recorded) if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
+  }
+  return { changed: recorded.map(({ id, account_id, status, kind, campaign_id }) => ({ id, account_id, status, kind, campaign_id })), reservations };
 }
 
+/** Step 3. */
+async function keepUnmatched(tx: Transaction, receipts: readonly ReceiptRow[]): Promise<void> {
+  if (receipts.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO unmatched_receipt (connection, carrier_message_id, status, carrier_status, error_code, done_at, reference)
+     SELECT * FROM json_to_recordset($1::json)
+       AS r(connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)`,
+    JSON.stringify(
+      receipts.map((receipt) => ({
+        connection: receipt.connection,
+        carrier_message_id: receipt.carrierMessageId,
+        status: receipt.status,
+        carrier_status: receipt.carrierStatus,
+        error_code: receipt.errorCode,
+        done_at: receipt.doneAt,
+        reference: receipt.reference,
+      })),
+    ),
+  );
+}
+
+/**
+ * Step 4: the status of each message from all its parts (see `statusOfParts`): the first failed
+ * part decides at once; otherwise DELIVERED when at least `segments` parts are delivered.
+ */
+async function settleMessageStatuses(tx: Transaction, messageIds: readonly string[]): Promise<ChangedMessage[]> {
+  return tx.$queryRawUnsafe<ChangedMessage[]>(
+    `WITH parts AS (
+       SELECT p.message_id,
+              count(*) FILTER (WHERE p.receipt_status = 'DELIVERED') AS delivered,
+              max(p.done_at) FILTER (WHERE p.receipt_status = 'DELIVERED') AS delivered_at,
+              (array_agg(p.carrier_status ORDER BY p.receipt_at DESC, p.carrier_message_id DESC) FILTER (WHERE p.receipt_status = 'DELIVERED'))[1] AS delivered_carrier_status,
+              (array_agg(p.receipt_status ORDER BY p.receipt_at, p.carrier_message_id) FILTER (WHERE p.receipt_status IN ('NOT_ISSUED', 'EXPIRED')))[1] AS failed,
+              (array_agg(p.carrier_status ORDER BY p.receipt_at, p.carrier_message_id) FILTER (WHERE p.receipt_status IN ('NOT_ISSUED', 'EXPIRED')))[1] AS failed_carrier_status,
+              (array_agg(p.error_code ORDER BY p.receipt_at, p.carrier_message_id) FILTER (WHERE p.receipt_status IN ('NOT_ISSUED', 'EXPIRED')))[1] AS failed_error_code,
+              (array_agg(p.done_at ORDER BY p.receipt_at, p.carrier_message_id) FILTER (WHERE p.receipt_status IN ('NOT_ISSUED', 'EXPIRED')))[1] AS failed_done_at
+         FROM carrier_part p
+        WHERE p.message_id = ANY($1::bigint[])
+        GROUP BY p.message_id
+     )
+     UPDATE message m
+        SET status = coalesce(parts.failed, 'DELIVERED'),
+            final_at = coalesce(CASE WHEN parts.failed IS NULL THEN parts.delivered_at ELSE parts.failed_done_at END, now()),
+            carrier_status = CASE WHEN parts.failed IS NULL THEN parts.delivered_carrier_status ELSE parts.failed_carrier_status END,
+            error_code = CASE WHEN parts.failed IS NULL THEN NULL ELSE parts.failed_error_code END
+       FROM parts
+      WHERE m.id = parts.message_id AND m.status IN ('ON_HOLD', 'TRANSMITTED')
+        AND (parts.failed IS NOT NULL OR parts.delivered >= greatest(m.segments, 1))
+     RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text`,
+    messageIds,
+  );
+}
+
+/**
+ * Charges messages handed to the carrier: one settlement per reservation (a RELEASE and a CHARGE
+ * of the batch's total), or a direct charge for a priced message without a hold. Free messages
+ * (the platform's own service messages) charge nothing. Runs in the transaction that marks them
+ * TRANSMITTED, and only for the rows that statement changed, so a message is charged once
+ * whoever records it (the dispatcher, or its receipt).
+ */
+export async function chargeHandedOver(
+  tx: Transaction,
+  rows: readonly { account_id: string; reservation_id: string | null; price: string }[],
+): Promise<void> {
+  const byReservation = new Map<string, { accountId: string; amount: Micros; count: number }>();
+  const byAccount = new Map<string, { amount: Micros; count: number }>();
+  for (const row of rows) {
+    const price = parseEuros(row.price);
+    if (price <= 0) continue;
+    if (row.reservation_id) {
+      const entry = byReservation.get(row.reservation_id) ?? { accountId: row.account_id, amount: 0, count: 0 };
+      entry.amount += price;
+      entry.count++;
+      byReservation.set(row.reservation_id, entry);
+    } else {
+      const entry = byAccount.get(row.account_id) ?? { amount: 0, count: 0 };
+      entry.amount += price;
+      entry.count++;
+      byAccount.set(row.account_id, entry);
+    }
+  }
+  const details = (count: number) => ({ reason: `${count} SMS handed to the carrier`, referenceType: 'Message', author: PLATFORM });
+  for (const [reservationId, { accountId, amount, count }] of byReservation) {
+    try {
+      await settleReservation(tx, reservationId, amount, details(count));
+    } catch (error) {
+      // A hold closed while some of its messages were still out (it should not happen: holds
+      // close only when none is ON_HOLD). The messages did go out: charge them from the balance.
+      if (!(error instanceof ValidationError)) throw error;
+      console.error(`[dispatch] reservation ${reservationId} is closed; charging ${count} message(s) from the balance`);
+      await chargeOrReport(tx, accountId, amount, details(count));
+    }
+  }
+  for (const [accountId, { amount, count }] of byAccount) await chargeOrReport(tx, accountId, amount, details(count));
+}
+
+async function chargeOrReport(tx: Transaction, accountId: string, amount: Micros, details: { reason: string; referenceType: string }): Promise<void> {
+  try {
+    await chargeCredit(tx, accountId, amount, { ...details, author: PLATFORM });
+  } catch (error) {
+    // The SMS are gone: their record must not fail with them. An operator settles this by hand.
+    if (!(error instanceof InsufficientCreditError)) throw error;
+    console.error(`[dispatch] account ${accountId}: ${details.reason} but the balance cannot cover ${amount} micro-euros; not charged`);
+  }
+}
+
+/**
+ * Gives back what holds still hold once none of their messages waits any more. `reservations`
+ * maps each hold to the campaign its messages belong to (null for sendMessage holds): a
+ * campaign's messages are looked up by campaign (an index of campaign and status), and a
+ * campaign's hold stays open while its messages are still being written (materialized_at null).
+ */
+export async function closeFinishedReservations(reservations: ReadonlyMap<string, string | null>): Promise<void> {
+  if (reservations.size === 0) return;
+  const ids = [...reservations.keys()];
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT r.id::text FROM credit_reservation r
+       JOIN unnest($1::uuid[], $2::uuid[]) AS t(id, campaign_id) ON t.id = r.id
+      WHERE r.state = 'OPEN'
+        AND CASE WHEN t.campaign_id IS NULL
+                 THEN NOT EXISTS (SELECT 1 FROM message m WHERE m.reservation_id = r.id AND m.status = 'ON_HOLD')
+                 ELSE NOT EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = t.campaign_id AND m.status = 'ON_HOLD')
+            END`,
+    [ids, ids.map((id) => reservations.get(id) ?? null)],
+  );
+  if (rows.length === 0) return;
+  // Rarely reached (once per finished hold), so the campaign table is read only then.
+  const { rows: stillWritten } = await pool.query<{ id: string }>(
+    `SELECT reservation_id::text AS id FROM campaign WHERE reservation_id = ANY($1::uuid[]) AND materialized_at IS NULL`,
+    [rows.map((row) => row.id)],
+  );
+  const open = new Set(stillWritten.map((row) => row.id));
+  for (const { id } of rows) {
+    if (!open.has(id)) await releaseReservation(prisma, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
+  }
+}
+
+/**
+ * Holds of campaigns that finished writing their messages after the last of them was recorded:
+ * the record could not close them then (rule above), so the dispatcher's sweep does.
+ */
+export async function closeMaterializedCampaignReservations(): Promise<void> {
+  const { rows } = await pool.query<{ reservation_id: string; campaign_id: string }>(
+    `SELECT c.reservation_id::text, c.id::text AS campaign_id FROM campaign c
+       JOIN credit_reservation r ON r.id = c.reservation_id AND r.state = 'OPEN'
+      WHERE c.status = 'SENDING' AND c.materialized_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = c.id AND m.status = 'ON_HOLD')`,
+  );
+  if (rows.length > 0) await closeFinishedReservations(new Map(rows.map((row) => [row.reservation_id, row.campaign_id])));
+}
+
+/**
+ * Receipts that waited: for a message whose lease has since run out (its dispatcher died before
+ * recording it) or that left ON_HOLD, they are applied as evidence or as receipts; so is a
+ * receipt whose part was recorded by a transaction that committed just after the receipt's
+ * (each could not see the other). Run by every dispatcher every few seconds, well inside
+ * DISPATCH_RECONCILE_SECONDS, so that evidence always comes before a message is sent again.
+ */
+export async function reconcileInDoubtMessages(): Promise<number> {
+  const applied = await prisma.$transaction(async (tx) => {
+    // OR-ed EXISTS stay per-row index probes: the table is small, the message table large.
+    const rows = await tx.$queryRawUnsafe<StoredReceipt[]>(
+      `DELETE FROM unmatched_receipt u
+        WHERE u.id IN (
+          SELECT w.id FROM unmatched_receipt w
+           WHERE EXISTS (SELECT 1 FROM carrier_part p WHERE p.connection = w.connection AND p.carrier_message_id = w.carrier_message_id)
+              OR EXISTS (SELECT 1 FROM message m WHERE m.id = w.reference
+                            AND (m.status <> 'ON_HOLD' OR m.claimed_until IS NULL OR m.claimed_until < now()))
+           ORDER BY w.id LIMIT 5000)
+       RETURNING ${STORED_RECEIPT_COLUMNS}`,
+    );
+    return applyReceipts(tx, rows.map(receiptRowOfStored));
+  }, TRANSACTION_OPTIONS);
+  await afterReceipts(applied);
+  return applied.changed.length;
+}
+
+/** Receipts that arrived before these parts were recorded: applied in the transaction that records them. */
+export async function applyUnmatchedReceipts(tx: Transaction, parts: readonly { connection: string; carrierMessageId: string }[]): Promise<ReceiptsApplied> {
+  if (parts.length === 0) return { changed: [], reservations: new Map() };
+  const rows = await tx.$queryRawUnsafe<StoredReceipt[]>(
+    `DELETE FROM unmatched_receipt u USING json_to_recordset($1::json) AS k(connection text, carrier_message_id text)
+      WHERE u.connection = k.connection AND u.carrier_message_id = k.carrier_message_id
+     RETURNING ${STORED_RECEIPT_COLUMNS}`,
+    JSON.stringify(parts.map((part) => ({ connection: part.connection, carrier_message_id: part.carrierMessageId }))),
+  );
+  return applyReceipts(tx, rows.map(receiptRowOfStored));
+}
+
+interface StoredReceipt {
+  connection: string;
+  carrier_message_id: string;
+  status: MessageStatus;
+  carrier_status: string;
+  error_code: string | null;
+  done_at: Date | null;
+  reference: string | null;
+}
+
+const STORED_RECEIPT_COLUMNS = `u.connection, u.carrier_message_id, u.status::text AS status, u.carrier_status, u.error_code, u.done_at, u.reference::text AS reference`;
+
+function receiptRowOfStored(row: StoredReceipt): ReceiptRow {
+  return {
+    connection: row.connection,
+    carrierMessageId: row.carrier_message_id,
+    status: row.status,
+    carrierStatus: row.carrier_status,
+    errorCode: row.error_code,
+    doneAt: row.done_at,
+    submittedAt: null,
+    reference: row.reference,
+  };
+}
+
+/** Live events for status changes (after commit). The platform's own service messages are not the account's: no event. */
 export function publishStatusChanges(rows: readonly ChangedMessage[]): void {
   for (const row of rows) {
-    publishEvent('messageStatusChanged', row.account_id, { accountId: row.account_id, messageId: row.id, status: row.status, campaignId: null });
+    if (row.kind === 'SERVICE') continue;
+    publishEvent('messageStatusChanged', row.account_id, { accountId: row.account_id, messageId: row.id, status: row.status, campaignId: row.campaign_id });
   }
 }
 
@@ -88,7 +454,7 @@ export async function expireStaleMessages(deadlineHours: number): Promise<{ expi
   const { rows } = await pool.query<ChangedMessage>(
     `UPDATE message SET status = 'EXPIRED', final_at = now(), carrier_status = 'NO_RECEIPT'
       WHERE status = 'TRANSMITTED' AND submitted_at < now() - make_interval(hours => $1::int)
-     RETURNING id::text, account_id::text, status::text`,
+     RETURNING id::text, account_id::text, status::text, kind::text, campaign_id::text`,
     [deadlineHours],
   );
   publishStatusChanges(rows);

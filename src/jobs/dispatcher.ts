@@ -1,259 +1,529 @@
+import { config } from '../config.js';
 import { pool, prisma } from '../db/client.js';
-import { PLATFORM, releaseReservation, settleReservation } from '../domain/credit/ledger.js';
-import { parseEuros } from '../domain/messaging/prices.js';
 import { pubSub } from '../events/bus.js';
-import { CarrierSubmitError, type CarrierGateway, type SubmitAccepted } from '../gateways/carriers/carrier.js';
-import { applyUnmatchedReceipts, publishStatusChanges } from './carrier-events.js';
+import { CarrierSubmitError, type CarrierGateway } from '../gateways/carriers/carrier.js';
+import {
+  applyUnmatchedReceipts,
+  chargeHandedOver,
+  closeFinishedReservations,
+  closeMaterializedCampaignReservations,
+  publishStatusChanges,
+  reconcileInDoubtMessages,
+  type ChangedMessage,
+} from './carrier-events.js';
 
 /**
- * Hands queued messages to the carrier. Each round claims a batch of due ON_HOLD messages with
- * `FOR UPDATE SKIP LOCKED` (so any number of worker processes share the queue), transactional
- * lane first, under a lease; submits them concurrently through the gateway (whose windows and
- * rate caps pace the link); then records the outcomes in a few set-based statements and charges
- * what was handed over against each message's reservation. A process that dies mid-batch loses
- * its lease and the messages are claimed again (see the README for what that means at the
- * carrier). Wake-ups come through the event bus, so a new message does not wait for a poll.
+ * Hands queued messages to the carrier, as a pipeline: it keeps up to `maxInFlight` bulk
+ * messages (and, on a budget of their own, `transactionalInFlight` transactional ones) in the
+ * carrier gateway, claims the next batch while earlier ones are in flight, and records outcomes
+ * as they come, in batches (every `recordFlushMs` or `batchSize` outcomes, one record
+ * transaction at a time), so the carrier link never idles while the database works.
+ *
+ * Claiming: due ON_HOLD messages, transactional lane first, with `FOR UPDATE SKIP LOCKED` (any
+ * number of workers share the queue), under a lease (`leaseSeconds`, renewed while the
+ * dispatcher still holds them). The claim skips messages of CANCELLED campaigns, and ends
+ * marketing messages whose recipient is on the account's blacklist as BLACKLISTED (never sent,
+ * never charged). A new message wakes every dispatcher through the event bus; with nothing to
+ * do they poll every `idlePollMs`. While no carrier connection is up nothing is claimed: the
+ * dispatcher waits for a bind to come back, and messages the gateway could not place in time
+ * (BIND_DOWN) or gave back while stopping go back to the queue without using an attempt.
+ *
+ * Exactly once across a crash. Every submit_sm carries our message id (a vendor TLV the carrier
+ * echoes in its receipts, see carrier-events.ts). A worker killed between the socket write and
+ * the record leaves its messages ON_HOLD with a lease that runs out: such a message is IN DOUBT.
+ * It is not claimed again before `reconcileSeconds` after its lease ended; meanwhile a receipt
+ * naming it proves the submission and records it (TRANSMITTED, charged, then the receipt's
+ * status), so it is never sent twice. One without such evidence after the delay was never sent
+ * (or its carrier keeps no receipt) and is sent. A connection lost with parts in flight leaves
+ * the message in doubt the same way.
+ *
+ * Residual risk: a carrier that accepted a submission but never sends a receipt for it (the
+ * simulator's 0004 numbers; a real carrier that drops receipts or does not echo the reference)
+ * leaves no evidence, so a message in doubt to such a number is sent a second time after the
+ * delay. Also claimed messages still queued in the gateway when the worker died had not left,
+ * but cannot be told apart from those that had: they wait the delay too. See the README.
  */
 export interface DispatcherOptions {
+  maxInFlight?: number;
+  transactionalInFlight?: number;
   batchSize?: number;
+  recordFlushMs?: number;
   leaseSeconds?: number;
+  reconcileSeconds?: number;
+  maxAttempts?: number;
   idlePollMs?: number;
 }
 
 interface ClaimedMessage {
   id: string;
   account_id: string;
+  kind: string;
   sender: string;
   recipient: string;
   country: string | null;
   text: string;
   priority: number;
-  price: string;
   reservation_id: string | null;
+  campaign_id: string | null;
   attempts: number;
+  status: string;
 }
 
-type Outcome =
-  | { message: ClaimedMessage; kind: 'accepted'; accepted: SubmitAccepted }
-  | { message: ClaimedMessage; kind: 'unknown'; connection: string | null; carrierMessageIds: string[] }
-  | { message: ClaimedMessage; kind: 'refused'; error: CarrierSubmitError }
-  | { message: ClaimedMessage; kind: 'retry'; reason: string };
+type Lane = 'transactional' | 'bulk';
 
-const MAX_ATTEMPTS = 10;
+type Outcome =
+  /** Handed over: every part, or some before a failure (the carrier has them: charged, final by receipt or expiry). */
+  | { message: ClaimedMessage; kind: 'accepted'; connection: string; parts: string[] }
+  | { message: ClaimedMessage; kind: 'refused'; code: string | null; reason: string }
+  /** A temporary failure: again after a back-off, one attempt used. */
+  | { message: ClaimedMessage; kind: 'retry' }
+  /** Nothing left: no carrier connection, or the gateway stopping. Back to the queue, no attempt used. */
+  | { message: ClaimedMessage; kind: 'released' }
+  /** Parts were in flight when the connection dropped: maybe at the carrier. In doubt until evidence or the delay. */
+  | { message: ClaimedMessage; kind: 'in-doubt' };
+
+export interface DispatcherStats {
+  claimed: number;
+  blacklisted: number;
+  recorded: number;
+  recordBatches: number;
+  inFlight: { transactional: number; bulk: number };
+  held: number;
+}
+
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+const RECORD_CATCH_UP = 4;
 
 export class Dispatcher {
+  private readonly settings: Required<DispatcherOptions>;
   private running = false;
-  private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private claimLoop: Promise<void> | null = null;
+  private readonly inFlight = { transactional: 0, bulk: 0 };
+  /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately). */
+  private readonly held = new Map<string, { leaseUntil: number }>();
+  /** Lanes whose last claim found fewer messages than asked: not claimed again before a wake-up or a poll. */
+  private queueEmpty = { transactional: false, bulk: false };
+  private waiter: (() => void) | null = null;
   private wakeRequested = false;
-  private unsubscribe: (() => void) | null = null;
-  private readonly batchSize: number;
-  private readonly leaseSeconds: number;
-  private readonly idlePollMs: number;
+  private outcomes: Outcome[] = [];
+  private oldestOutcomeAt = 0;
+  private recordTimer: NodeJS.Timeout | null = null;
+  private recording: Promise<void> | null = null;
+  private drainedWaiters: (() => void)[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribers: (() => void)[] = [];
+  private readonly counters = { claimed: 0, blacklisted: 0, recorded: 0, recordBatches: 0 };
 
   constructor(
     private readonly gateway: CarrierGateway,
     options: DispatcherOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 500;
-    this.leaseSeconds = options.leaseSeconds ?? 120;
-    this.idlePollMs = options.idlePollMs ?? 1000;
+    this.settings = { ...config.dispatch, ...definedOnly(options) };
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     const requests = pubSub.subscribe('dispatchRequested', 'platform');
-    this.unsubscribe = () => void requests.return?.();
+    this.unsubscribers.push(() => void requests.return?.());
     void (async () => {
-      for await (const _request of requests) this.wake();
+      for await (const _request of requests) this.requestClaim();
     })();
-    this.loop = this.run();
+    this.unsubscribers.push(
+      this.gateway.onConnectionStateChange((change) => {
+        if (change.state === 'up') this.requestClaim();
+      }),
+    );
+    const leaseMs = this.settings.leaseSeconds * 1000;
+    this.every(Math.max(200, leaseMs / 3), () => this.renewLeases());
+    this.every(Math.max(200, Math.min(5000, (this.settings.reconcileSeconds * 1000) / 4)), () => this.maintain());
+    this.claimLoop = this.runClaims();
   }
 
-  /** Claims now instead of at the next poll. */
-  wake(): void {
-    this.wakeRequested = true;
-    this.wakeUp?.();
-  }
-
-  /** Finishes the batch in hand, then stops. */
+  /**
+   * Stops claiming, stops the gateway (what is in flight is answered, what has not left is given
+   * back), records every outcome, then resolves. Messages whose outcome cannot be recorded stay in
+   * doubt, as after a crash.
+   */
   async stop(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.wake();
-    await this.loop;
+    await this.claimLoop;
+    await this.gateway.stop();
+    await this.drained();
+    while (this.outcomes.length > 0 || this.recording) {
+      if (this.recording) await this.recording;
+      else this.startRecording();
+    }
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
   }
 
-  private async run(): Promise<void> {
+  stats(): DispatcherStats {
+    return { ...this.counters, inFlight: { ...this.inFlight }, held: this.held.size };
+  }
+
+  /** New messages may be due: claim now rather than at the next poll. */
+  requestClaim(): void {
+    this.queueEmpty = { transactional: false, bulk: false };
+    this.wake();
+  }
+
+  // ---- Claiming ----
+
+  private async runClaims(): Promise<void> {
     while (this.running) {
-      let claimed: ClaimedMessage[] = [];
-      try {
-        claimed = await this.claim();
-        if (claimed.length > 0) await this.record(await this.submitAll(claimed));
-      } catch (error) {
-        console.error('[dispatch] round failed; retrying:', (error as Error).message);
+      if (!this.carrierAvailable()) {
+        await this.sleep(this.settings.idlePollMs);
+        continue;
       }
-      if (claimed.length < this.batchSize && this.running) await this.idle();
+      const limits = this.claimLimits();
+      if (limits.transactional + limits.bulk === 0) {
+        await this.sleep(this.settings.idlePollMs);
+        continue;
+      }
+      let claimed: ClaimedMessage[];
+      try {
+        claimed = await this.claim(limits);
+      } catch (error) {
+        console.error('[dispatch] claim failed; retrying:', (error as Error).message);
+        await this.sleep(this.settings.idlePollMs);
+        continue;
+      }
+      let transactional = 0;
+      const blacklisted: ClaimedMessage[] = [];
+      for (const message of claimed) {
+        if (message.status === 'BLACKLISTED') {
+          blacklisted.push(message);
+          continue;
+        }
+        if (message.priority === 0) transactional++;
+        this.submit(message);
+      }
+      this.counters.claimed += claimed.length - blacklisted.length;
+      if (limits.transactional > 0) this.queueEmpty.transactional = transactional < limits.transactional;
+      if (limits.bulk > 0) this.queueEmpty.bulk = claimed.length - transactional < limits.bulk;
+      if (blacklisted.length > 0) await this.endBlacklisted(blacklisted);
     }
   }
 
-  private idle(): Promise<void> {
-    if (this.wakeRequested) {
+  private carrierAvailable(): boolean {
+    return this.gateway.connectionStates().some((connection) => connection.state === 'up');
+  }
+
+  /** How many messages of each lane to claim now (0: not now). */
+  private claimLimits(): { transactional: number; bulk: number } {
+    const { batchSize, maxInFlight, transactionalInFlight } = this.settings;
+    const transactional = this.queueEmpty.transactional ? 0 : Math.min(batchSize, transactionalInFlight - this.inFlight.transactional);
+    const bulkFree = maxInFlight - this.inFlight.bulk;
+    // Outcomes waiting for the database: when it falls behind, claiming more only grows them.
+    const unrecorded = this.held.size - this.inFlight.transactional - this.inFlight.bulk;
+    const worthClaiming = bulkFree >= Math.min(batchSize, Math.ceil(maxInFlight / 4));
+    const bulk = this.queueEmpty.bulk || !worthClaiming || unrecorded > 4 * batchSize ? 0 : Math.min(batchSize, bulkFree);
+    return { transactional: Math.max(0, transactional), bulk };
+  }
+
+  /**
+   * One statement for both lanes. A message is due when ON_HOLD, its time has come, and it is
+   * not held: never claimed or given back (claimed_until null), or in doubt for longer than the
+   * reconciliation delay (its lease ended that long ago without a recorded outcome).
+   */
+  private async claim(limits: { transactional: number; bulk: number }): Promise<ClaimedMessage[]> {
+    const due = (lane: string) => `
+      SELECT d.id, d.kind = 'MARKETING' AND EXISTS (
+               SELECT 1 FROM blacklist_entry b WHERE b.account_id = d.account_id AND b.number = d.recipient) AS blacklisted
+        FROM message d
+       WHERE d.status = 'ON_HOLD' AND ${lane} AND d.send_after <= now()
+         AND (d.claimed_until IS NULL OR d.claimed_until < now() - make_interval(secs => $3::int))
+         AND (d.campaign_id IS NULL OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = d.campaign_id AND c.status = 'CANCELLED'))
+       ORDER BY d.priority, d.send_after, d.id`;
+    const { rows } = await pool.query<ClaimedMessage>(
+      `WITH transactional AS (${due('d.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
+            bulk AS (${due('d.priority > 0')} LIMIT $2 FOR UPDATE SKIP LOCKED),
+            claimed AS (SELECT * FROM transactional UNION ALL SELECT * FROM bulk)
+       UPDATE message m
+          SET claimed_until = CASE WHEN c.blacklisted THEN NULL ELSE now() + make_interval(secs => $4::int) END,
+              attempts = CASE WHEN c.blacklisted THEN m.attempts ELSE m.attempts + 1 END,
+              status = CASE WHEN c.blacklisted THEN 'BLACKLISTED'::"MessageStatus" ELSE m.status END,
+              final_at = CASE WHEN c.blacklisted THEN now() ELSE m.final_at END
+         FROM claimed c
+        WHERE m.id = c.id
+       RETURNING m.id::text, m.account_id::text, m.kind::text, m.sender, m.recipient, m.country, m.text, m.priority,
+                 m.reservation_id::text, m.campaign_id::text, m.attempts, m.status::text`,
+      [limits.transactional, limits.bulk, this.settings.reconcileSeconds, this.settings.leaseSeconds],
+    );
+    const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
+    for (const message of rows) if (message.status !== 'BLACKLISTED') this.held.set(message.id, { leaseUntil });
+    // Oldest first within each lane, transactional first, as the queue order says.
+    return rows.sort((a, b) => a.priority - b.priority || compareIds(a.id, b.id));
+  }
+
+  private async endBlacklisted(messages: ClaimedMessage[]): Promise<void> {
+    this.counters.blacklisted += messages.length;
+    publishStatusChanges(messages.map(({ id, account_id, status, kind, campaign_id }) => ({ id, account_id, status, kind, campaign_id })));
+    await this.closeReservations(messages).catch((error: unknown) => console.error('[dispatch] could not close finished holds:', (error as Error).message));
+  }
+
+  // ---- Submitting ----
+
+  private submit(message: ClaimedMessage): void {
+    const lane: Lane = message.priority === 0 ? 'transactional' : 'bulk';
+    this.inFlight[lane]++;
+    this.gateway
+      .submit({
+        id: message.id,
+        reference: message.id,
+        from: message.sender,
+        to: message.recipient,
+        text: message.text,
+        priority: lane,
+        requestReceipt: true,
+        country: message.country,
+      })
+      .then(
+        (accepted): Outcome => ({ message, kind: 'accepted', connection: accepted.connection, parts: accepted.carrierMessageIds }),
+        (error: unknown) => this.outcomeOfFailure(message, error),
+      )
+      .then((outcome) => this.collect(lane, outcome));
+  }
+
+  private outcomeOfFailure(message: ClaimedMessage, error: unknown): Outcome {
+    if (!(error instanceof CarrierSubmitError)) {
+      console.error(`[dispatch] message ${message.id}: unexpected submit failure; retrying later:`, error);
+      return { message, kind: 'retry' };
+    }
+    if (error.acceptedCarrierMessageIds.length > 0) {
+      return { message, kind: 'accepted', connection: error.connection ?? '', parts: error.acceptedCarrierMessageIds };
+    }
+    if (error.outcomeUnknown) return { message, kind: 'in-doubt' };
+    if (error.reason === 'BIND_DOWN' || error.reason === 'STOPPING') return { message, kind: 'released' };
+    if (error.permanent || message.attempts >= this.settings.maxAttempts) {
+      return { message, kind: 'refused', code: error.commandStatus === null ? null : `0x${error.commandStatus.toString(16)}`, reason: error.reason };
+    }
+    return { message, kind: 'retry' };
+  }
+
+  private collect(lane: Lane, outcome: Outcome): void {
+    this.inFlight[lane]--;
+    if (this.outcomes.length === 0) this.oldestOutcomeAt = Date.now();
+    this.outcomes.push(outcome);
+    this.scheduleRecord();
+    if (this.inFlight.transactional + this.inFlight.bulk === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
+    this.wakeIfClaimable();
+  }
+
+  private drained(): Promise<void> {
+    if (this.inFlight.transactional + this.inFlight.bulk === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainedWaiters.push(resolve));
+  }
+
+  // ---- Recording ----
+
+  private scheduleRecord(): void {
+    if (this.recording || this.outcomes.length === 0) return;
+    if (this.outcomes.length >= this.settings.batchSize) {
+      this.startRecording();
+      return;
+    }
+    this.recordTimer ??= setTimeout(
+      () => {
+        this.recordTimer = null;
+        this.startRecording();
+      },
+      Math.max(0, this.oldestOutcomeAt + this.settings.recordFlushMs - Date.now()),
+    );
+  }
+
+  private startRecording(): void {
+    if (this.recording || this.outcomes.length === 0) return;
+    if (this.recordTimer) clearTimeout(this.recordTimer);
+    this.recordTimer = null;
+    // When the database fell behind, one transaction takes what waits (up to a bound): its fixed
+    // costs (commit, settlement, holds) are then shared by more messages, so it catches up.
+    const batch = this.outcomes.splice(0, RECORD_CATCH_UP * this.settings.batchSize);
+    if (this.outcomes.length > 0) this.oldestOutcomeAt = Date.now();
+    this.recording = this.recordWithRetries(batch).finally(() => {
+      this.recording = null;
+      this.scheduleRecord();
+      this.wakeIfClaimable();
+    });
+  }
+
+  private async recordWithRetries(batch: Outcome[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.record(batch);
+        break;
+      } catch (error) {
+        if (!this.running && attempt >= 3) {
+          console.error(`[dispatch] could not record ${batch.length} outcome(s) while stopping; they stay in doubt:`, (error as Error).message);
+          break;
+        }
+        console.error(`[dispatch] recording ${batch.length} outcome(s) failed (attempt ${attempt}); retrying:`, (error as Error).message);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** attempt)));
+      }
+    }
+    for (const outcome of batch) this.held.delete(outcome.message.id);
+  }
+
+  /** Writes a batch of outcomes in one transaction, charges what reached the carrier, then publishes and closes finished holds. */
+  private async record(batch: Outcome[]): Promise<void> {
+    const accepted = batch.flatMap((outcome) => (outcome.kind === 'accepted' ? [outcome] : []));
+    const others = batch.filter((outcome) => outcome.kind !== 'accepted');
+    const parts = accepted.flatMap((outcome) => outcome.parts.map((part) => ({ connection: outcome.connection, carrierMessageId: part, messageId: outcome.message.id })));
+
+    const { changed, reservations } = await prisma.$transaction(async (tx) => {
+      const changed: ChangedMessage[] = [];
+      const reservations = new Map<string, string | null>();
+      if (accepted.length > 0) {
+        // Only the rows this statement moves are charged: a message that its receipt already
+        // recorded (carrier-events.ts) is not charged twice. Parts are attached either way.
+        const transmitted = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string })[]>(
+          `WITH parts AS (
+             INSERT INTO carrier_part (connection, carrier_message_id, message_id)
+             SELECT * FROM json_to_recordset($2::json) AS p(connection text, carrier_message_id text, message_id bigint)
+             ON CONFLICT DO NOTHING
+           )
+           UPDATE message m
+              SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, claimed_until = NULL, charged = m.price > 0
+             FROM json_to_recordset($1::json) AS t(id bigint, connection text)
+            WHERE m.id = t.id AND m.status = 'ON_HOLD'
+           RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text, m.reservation_id::text, m.price::text`,
+          JSON.stringify(accepted.map((outcome) => ({ id: outcome.message.id, connection: outcome.connection }))),
+          JSON.stringify(parts.map((part) => ({ connection: part.connection, carrier_message_id: part.carrierMessageId, message_id: part.messageId }))),
+        );
+        await chargeHandedOver(tx, transmitted);
+        for (const row of transmitted) {
+          changed.push({ id: row.id, account_id: row.account_id, status: row.status, kind: row.kind, campaign_id: row.campaign_id });
+          if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
+        }
+      }
+      if (others.length > 0) {
+        const refused = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null })[]>(
+          `UPDATE message m
+              SET status = CASE WHEN t.kind = 'refused' THEN 'NOT_ISSUED'::"MessageStatus" ELSE m.status END,
+                  final_at = CASE WHEN t.kind = 'refused' THEN now() ELSE m.final_at END,
+                  error_code = CASE WHEN t.kind = 'refused' THEN t.code ELSE m.error_code END,
+                  carrier_status = CASE WHEN t.kind = 'refused' THEN t.reason ELSE m.carrier_status END,
+                  -- In doubt: the lease ends now, so the reconciliation delay starts now.
+                  claimed_until = CASE WHEN t.kind = 'in-doubt' THEN now() END,
+                  attempts = CASE WHEN t.kind = 'released' THEN greatest(m.attempts - 1, 0) ELSE m.attempts END,
+                  -- Back off exponentially per attempt (2 s, 4 s, ... capped at 5 minutes).
+                  send_after = CASE WHEN t.kind = 'retry' THEN now() + make_interval(secs => least(300, power(2, m.attempts)::int)) ELSE m.send_after END
+             FROM json_to_recordset($1::json) AS t(id bigint, kind text, code text, reason text)
+            WHERE m.id = t.id AND m.status = 'ON_HOLD'
+           RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text, m.reservation_id::text`,
+          JSON.stringify(
+            others.map((outcome) => ({
+              id: outcome.message.id,
+              kind: outcome.kind,
+              code: outcome.kind === 'refused' ? outcome.code : null,
+              reason: outcome.kind === 'refused' ? outcome.reason : null,
+            })),
+          ),
+        );
+        for (const row of refused) {
+          if (row.status !== 'NOT_ISSUED') continue;
+          changed.push({ id: row.id, account_id: row.account_id, status: row.status, kind: row.kind, campaign_id: row.campaign_id });
+          if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
+        }
+      }
+      // Receipts that were faster than this record.
+      const early = await applyUnmatchedReceipts(tx, parts);
+      changed.push(...early.changed);
+      for (const [id, campaign] of early.reservations) reservations.set(id, campaign);
+      return { changed, reservations };
+    }, TRANSACTION_OPTIONS);
+
+    this.counters.recorded += batch.length;
+    this.counters.recordBatches++;
+    publishStatusChanges(changed);
+    await closeFinishedReservations(reservations).catch((error: unknown) => console.error('[dispatch] could not close finished holds:', (error as Error).message));
+  }
+
+  private closeReservations(messages: readonly ClaimedMessage[]): Promise<void> {
+    const reservations = new Map<string, string | null>();
+    for (const message of messages) if (message.reservation_id) reservations.set(message.reservation_id, message.campaign_id);
+    return closeFinishedReservations(reservations);
+  }
+
+  // ---- Leases and maintenance ----
+
+  /** Extends the leases of what this dispatcher still holds before they run out (a slow carrier, a slow database). */
+  private async renewLeases(): Promise<void> {
+    const leaseMs = this.settings.leaseSeconds * 1000;
+    const now = Date.now();
+    const due = [...this.held].filter(([, held]) => held.leaseUntil - now < (2 * leaseMs) / 3).map(([id]) => id);
+    if (due.length === 0) return;
+    // Only live leases: one that ran out (this process stalled) may be in reconciliation already.
+    await pool.query(
+      `UPDATE message SET claimed_until = now() + make_interval(secs => $2::int)
+        WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD' AND claimed_until > now()`,
+      [due, this.settings.leaseSeconds],
+    );
+    for (const id of due) {
+      const held = this.held.get(id);
+      if (held) held.leaseUntil = now + leaseMs;
+    }
+  }
+
+  private async maintain(): Promise<void> {
+    await reconcileInDoubtMessages();
+    await closeMaterializedCampaignReservations();
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || !this.running) return;
+      busy = true;
+      task()
+        .catch((error: unknown) => console.error('[dispatch] background task failed:', (error as Error).message))
+        .finally(() => (busy = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  // ---- Waiting ----
+
+  private wakeIfClaimable(): void {
+    if (!this.running || !this.waiter) return;
+    const limits = this.claimLimits();
+    if (limits.transactional + limits.bulk > 0) this.wake();
+  }
+
+  private wake(): void {
+    if (this.waiter) this.waiter();
+    else this.wakeRequested = true;
+  }
+
+  /** Until woken, or `ms` (a poll: the queues may have due messages again). */
+  private sleep(ms: number): Promise<void> {
+    if (this.wakeRequested || !this.running) {
       this.wakeRequested = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const done = () => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        this.queueEmpty = { transactional: false, bulk: false };
+        resolve();
+      }, ms);
+      this.waiter = () => {
         clearTimeout(timer);
-        this.wakeUp = null;
-        this.wakeRequested = false;
+        this.waiter = null;
         resolve();
       };
-      const timer = setTimeout(done, this.idlePollMs);
-      this.wakeUp = done;
     });
-  }
-
-  private async claim(): Promise<ClaimedMessage[]> {
-    const { rows } = await pool.query<ClaimedMessage>(
-      `UPDATE message m SET claimed_until = now() + make_interval(secs => $2::int), attempts = m.attempts + 1
-         FROM (SELECT id FROM message
-                WHERE status = 'ON_HOLD' AND send_after <= now() AND (claimed_until IS NULL OR claimed_until < now())
-                ORDER BY priority, send_after, id
-                LIMIT $1 FOR UPDATE SKIP LOCKED) due
-        WHERE m.id = due.id
-       RETURNING m.id::text, m.account_id::text, m.sender, m.recipient, m.country, m.text, m.priority,
-                 m.price::text, m.reservation_id::text, m.attempts`,
-      [this.batchSize, this.leaseSeconds],
-    );
-    return rows.sort((a, b) => a.priority - b.priority || Number(BigInt(a.id) - BigInt(b.id)));
-  }
-
-  private submitAll(messages: ClaimedMessage[]): Promise<Outcome[]> {
-    return Promise.all(
-      messages.map(async (message): Promise<Outcome> => {
-        try {
-          const accepted = await this.gateway.submit({
-            id: message.id,
-            from: message.sender,
-            to: message.recipient,
-            text: message.text,
-            priority: message.priority === 0 ? 'transactional' : 'bulk',
-            requestReceipt: true,
-            country: message.country,
-          });
-          return { message, kind: 'accepted', accepted };
-        } catch (error) {
-          if (!(error instanceof CarrierSubmitError)) return { message, kind: 'retry', reason: (error as Error).message };
-          if (error.outcomeUnknown) {
-            return { message, kind: 'unknown', connection: error.connection, carrierMessageIds: error.acceptedCarrierMessageIds };
-          }
-          if (error.permanent || message.attempts >= MAX_ATTEMPTS) return { message, kind: 'refused', error };
-          return { message, kind: 'retry', reason: error.reason };
-        }
-      }),
-    );
-  }
-
-  /** Writes every outcome of a round, charges what reached the carrier, closes finished holds. */
-  private async record(outcomes: Outcome[]): Promise<void> {
-    // Handed over (or possibly handed over: the carrier may have it, so it is charged and awaits
-    // a receipt or the 48 h expiry rather than being sent twice).
-    const transmitted = outcomes.flatMap((outcome) =>
-      outcome.kind === 'accepted'
-        ? [{ id: outcome.message.id, connection: outcome.accepted.connection, parts: outcome.accepted.carrierMessageIds, message: outcome.message }]
-        : outcome.kind === 'unknown'
-          ? [{ id: outcome.message.id, connection: outcome.connection, parts: outcome.carrierMessageIds, message: outcome.message }]
-          : [],
-    );
-    const refused = outcomes.flatMap((outcome) => (outcome.kind === 'refused' ? [outcome] : []));
-    const retried = outcomes.flatMap((outcome) => (outcome.kind === 'retry' ? [outcome] : []));
-
-    const changed = await prisma.$transaction(async (tx) => {
-      const rows: { id: string; account_id: string; status: string }[] = [];
-      if (transmitted.length > 0) {
-        rows.push(
-          ...(await tx.$queryRawUnsafe<{ id: string; account_id: string; status: string }[]>(
-            `UPDATE message m SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, claimed_until = NULL, charged = true
-               FROM unnest($1::bigint[], $2::text[]) AS t(id, connection)
-              WHERE m.id = t.id AND m.status = 'ON_HOLD'
-             RETURNING m.id::text, m.account_id::text, m.status::text`,
-            transmitted.map((entry) => entry.id),
-            transmitted.map((entry) => entry.connection),
-          )),
-        );
-        const parts = transmitted.flatMap((entry) => entry.parts.map((part) => ({ id: entry.id, connection: entry.connection ?? '', part })));
-        if (parts.length > 0) {
-          await tx.$executeRawUnsafe(
-            `INSERT INTO carrier_part (connection, carrier_message_id, message_id)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
-            parts.map((part) => part.connection),
-            parts.map((part) => part.part),
-            parts.map((part) => part.id),
-          );
-        }
-        // Charged when handed to the carrier: one settlement per reservation per round.
-        const byReservation = new Map<string, number>();
-        for (const entry of transmitted) {
-          if (!entry.message.reservation_id) continue;
-          byReservation.set(entry.message.reservation_id, (byReservation.get(entry.message.reservation_id) ?? 0) + parseEuros(entry.message.price));
-        }
-        for (const [reservationId, amount] of byReservation) {
-          if (amount > 0) await settleReservation(tx, reservationId, amount, { reason: 'SMS handed to the carrier', referenceType: 'Message', author: PLATFORM });
-        }
-      }
-      if (refused.length > 0) {
-        rows.push(
-          ...(await tx.$queryRawUnsafe<{ id: string; account_id: string; status: string }[]>(
-            `UPDATE message m SET status = 'NOT_ISSUED', final_at = now(), claimed_until = NULL, error_code = t.code, carrier_status = t.reason
-               FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, code, reason)
-              WHERE m.id = t.id AND m.status = 'ON_HOLD'
-             RETURNING m.id::text, m.account_id::text, m.status::text`,
-            refused.map((entry) => entry.message.id),
-            refused.map((entry) => (entry.error.commandStatus === null ? null : `0x${entry.error.commandStatus.toString(16)}`)),
-            refused.map((entry) => entry.error.reason),
-          )),
-        );
-      }
-      if (retried.length > 0) {
-        // Back off exponentially per attempt (2 s, 4 s, ... capped at 5 minutes).
-        await tx.$executeRawUnsafe(
-          `UPDATE message SET claimed_until = NULL, send_after = now() + make_interval(secs => least(300, power(2, attempts)::int))
-            WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD'`,
-          retried.map((entry) => entry.message.id),
-        );
-      }
-      return rows;
-    });
-
-    publishStatusChanges(changed);
-    for (const [connection, ids] of groupParts(transmitted)) await applyUnmatchedReceipts(connection, ids);
-    await this.closeFinishedReservations(outcomes.map((outcome) => outcome.message.reservation_id));
-  }
-
-  /** A hold whose messages have all left (or failed) gives back what it still holds. */
-  private async closeFinishedReservations(reservationIds: (string | null)[]): Promise<void> {
-    const ids = [...new Set(reservationIds.filter((id): id is string => id !== null))];
-    if (ids.length === 0) return;
-    const { rows } = await pool.query<{ id: string }>(
-      `SELECT r.id::text FROM credit_reservation r
-        WHERE r.id = ANY($1::uuid[]) AND r.state = 'OPEN'
-          AND NOT EXISTS (SELECT 1 FROM message m WHERE m.reservation_id = r.id AND m.status = 'ON_HOLD')`,
-      [ids],
-    );
-    for (const { id } of rows) await releaseReservation(prisma, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
   }
 }
 
-function groupParts(entries: { connection: string | null; parts: string[] }[]): Map<string, string[]> {
-  const byConnection = new Map<string, string[]>();
-  for (const entry of entries) {
-    if (!entry.connection || entry.parts.length === 0) continue;
-    const list = byConnection.get(entry.connection) ?? [];
-    list.push(...entry.parts);
-    byConnection.set(entry.connection, list);
-  }
-  return byConnection;
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

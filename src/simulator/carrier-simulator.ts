@@ -6,7 +6,8 @@
  *   the configured ones (ESME_RINVPASWD otherwise).
  * - Answers submit_sm with a message id (or a refusal), then after `receiptDelayMs` sends the
  *   delivery receipt(s) as deliver_sm (esm_class 0x04, receipt text plus receipted_message_id and
- *   message_state TLVs) to a session bound with the same system_id. Outcomes are deterministic per
+ *   message_state TLVs, and the platform message reference TLV 0x1400 echoed when the submission
+ *   carried one, as SMSCs echo a client reference) to a session bound with the same system_id. Outcomes are deterministic per
  *   number: see `outcomes.ts` for the number patterns (0001 Delivered, 0002 Not issued, 0003
  *   Expired, 0004 no receipt, 0005 refused, 0006/0007 throttled/queue full once, 0008 duplicate
  *   receipt, 0009 out-of-order receipt) and the mix for other numbers.
@@ -35,7 +36,7 @@ import {
 import { describeCommandStatus } from '../gateways/carriers/command-status-names.js';
 import { messageContent } from '../gateways/carriers/deliver-sm.js';
 import { ESM_CLASS_DELIVERY_RECEIPT, formatReceiptText, RECEIPT_STAT, type ReceiptStat } from '../gateways/carriers/delivery-receipt.js';
-import { deliverSm, submitSmError, submitSmResp, type EncodedPdu } from '../gateways/carriers/encoded-pdu.js';
+import { deliverSm, readPlatformReference, submitSmError, submitSmResp, type EncodedPdu } from '../gateways/carriers/encoded-pdu.js';
 import { consoleCarrierLogger, type CarrierLogger } from '../gateways/carriers/logger.js';
 import { encodeGsm7, encodeMessage, readAddress, sourceAddress, type SmppAddress } from '../gateways/carriers/pdu-encoding.js';
 import { batchWritesThisTick } from '../gateways/carriers/socket-batching.js';
@@ -87,6 +88,8 @@ export interface SimulatedMessage {
   parts: number;
   /** In part order. */
   carrierMessageIds: string[];
+  /** The platform message reference (TLV 0x1400) of its first part, null when absent. */
+  reference: string | null;
   acceptedAt: Date;
 }
 
@@ -365,6 +368,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     const content = messageContent(pdu);
     const concatenation = readConcatenation(content.udh);
     const dataCoding = typeof pdu.data_coding === 'number' ? pdu.data_coding : 0;
+    const reference = readPlatformReference(pdu);
     stats.acceptedParts++;
     if (!concatenation || concatenation.index === 1) {
       stats.acceptedMessages++;
@@ -372,10 +376,10 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       counts.set(to, count);
       if (count === 2) severalMessages++;
     }
-    record(state, { from, to, text: content.text, dataCoding, carrierMessageId, concatenation, acceptedAt: new Date(now) });
+    record(state, { from, to, text: content.text, dataCoding, carrierMessageId, reference, concatenation, acceptedAt: new Date(now) });
     const source: SmppAddress = { ton: Number(pdu.source_addr_ton ?? 0), npi: Number(pdu.source_addr_npi ?? 0), address: String(pdu.source_addr ?? '') };
     outcome.receipts.forEach((stat, i) => {
-      scheduleReceipt(state, { carrierMessageId, stat, recipient: to, source, submittedAt: new Date(now), text: receiptEcho(content.text, dataCoding) }, now + receiptDelayMs + i);
+      scheduleReceipt(state, { carrierMessageId, stat, recipient: to, source, submittedAt: new Date(now), text: receiptEcho(content.text, dataCoding), reference }, now + receiptDelayMs + i);
     });
     respond(state, submitSmResp(pdu.sequence_number, carrierMessageId));
   }
@@ -405,7 +409,16 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
 
   function record(
     state: SessionState,
-    part: { from: string; to: string; text: string; dataCoding: number; carrierMessageId: string; concatenation: ReturnType<typeof readConcatenation>; acceptedAt: Date },
+    part: {
+      from: string;
+      to: string;
+      text: string;
+      dataCoding: number;
+      carrierMessageId: string;
+      reference: string | null;
+      concatenation: ReturnType<typeof readConcatenation>;
+      acceptedAt: Date;
+    },
   ): void {
     const base: SimulatedMessage = {
       sequence: 0,
@@ -417,6 +430,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       dataCoding: part.dataCoding,
       parts: 1,
       carrierMessageIds: [part.carrierMessageId],
+      reference: part.reference,
       acceptedAt: part.acceptedAt,
     };
     const concatenation = part.concatenation;
@@ -446,7 +460,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
 
   function scheduleReceipt(
     state: SessionState,
-    receipt: { carrierMessageId: string; stat: ReceiptStat; recipient: string; source: SmppAddress; submittedAt: Date; text: string },
+    receipt: { carrierMessageId: string; stat: ReceiptStat; recipient: string; source: SmppAddress; submittedAt: Date; text: string; reference: string | null },
     dueAt: number,
   ): void {
     const pdu = receiptPdu(
@@ -462,6 +476,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
         doneDate: new Date(dueAt),
         text: receipt.text,
       }),
+      receipt.reference,
     );
     pendingDeliveries++;
     scheduled.push({ kind: 'receipt', systemId: state.systemId, preferredSession: state.id, pdu, attempts: 0, dueAt });
@@ -591,7 +606,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   }
 
   /** A receipt from the handset's number to the sender, with the standard text and the SMPP 3.4 TLVs. */
-  function receiptPdu(handset: SmppAddress, sender: SmppAddress, carrierMessageId: string, stat: ReceiptStat, text: string): EncodedPdu {
+  function receiptPdu(handset: SmppAddress, sender: SmppAddress, carrierMessageId: string, stat: ReceiptStat, text: string, reference: string | null = null): EncodedPdu {
     return deliverSm(
       {
         sourceTon: handset.ton,
@@ -606,7 +621,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
         dataCoding: 0,
         shortMessage: encodeGsm7(text),
       },
-      { receiptedMessageId: carrierMessageId, messageState: RECEIPT_STAT[stat] },
+      { receiptedMessageId: carrierMessageId, messageState: RECEIPT_STAT[stat], reference },
     );
   }
 

@@ -16,6 +16,8 @@ export interface SimulatorProcess {
   host: string;
   port: number;
   controlUrl: string;
+  /** Of the launcher (tsx); the simulator runs in its child process. */
+  pid: number;
   stats(): Promise<CarrierSimulatorStats>;
   submissionsTo(destination: string): Promise<number>;
   reset(): Promise<void>;
@@ -81,6 +83,7 @@ export async function spawnCarrierSimulator(env: Record<string, string> = {}, ti
     host,
     port,
     controlUrl,
+    pid: child.pid ?? 0,
     stats: () => call<CarrierSimulatorStats>('GET', '/stats'),
     submissionsTo: async (destination) => (await call<{ messages: number }>('GET', `/submissions?to=${encodeURIComponent(destination)}`)).messages,
     reset: async () => void (await call('POST', '/reset')),

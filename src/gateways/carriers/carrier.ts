@@ -21,8 +21,14 @@ import type { SmsEncoding } from '../../domain/messaging/encoding.js';
 export type MessagePriority = 'transactional' | 'bulk';
 
 export interface OutboundSms {
-  /** Our message id: carried in results and errors, never sent to the carrier. */
+  /** Our message id: carried in results and errors. */
   id: string;
+  /**
+   * Sent to the carrier with every part (vendor TLV 0x1400) and echoed in its receipts
+   * (`DeliveryReceipt.reference`), so that a receipt proves a submission we failed to record.
+   * The dispatcher passes the message id.
+   */
+  reference?: string | null;
   /** Alphanumeric sender id (3-11 characters), or a number (`+33...` or a short code). */
   from: string;
   /** E.164, `+` and digits. */
@@ -142,6 +148,8 @@ export interface DeliveryReceipt {
   receivedAt: Date;
   /** The receipt's source address: the handset number the message went to (E.164 when international). */
   recipient: string;
+  /** The platform reference the submission carried (`OutboundSms.reference`), when the carrier echoes it. */
+  reference: string | null;
 }
 
 /** A deliver_sm flagged as a receipt whose text names no message id: logged by the caller, acknowledged. */

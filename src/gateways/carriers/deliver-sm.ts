@@ -4,11 +4,12 @@
  * become `{ udh?: Buffer[], message: string }` for the data codings it knows). Pure: no I/O.
  */
 import { interpretReceipt, isReceiptEsmClass, type ReceiptReading } from './delivery-receipt.js';
+import { readPlatformReference } from './encoded-pdu.js';
 import { readAddress } from './pdu-encoding.js';
 import { readConcatenation, type Concatenation } from './udh.js';
 
 export type IncomingDeliverSm =
-  | { kind: 'receipt'; reading: ReceiptReading; text: string; recipient: string }
+  | { kind: 'receipt'; reading: ReceiptReading; text: string; recipient: string; reference: string | null }
   | { kind: 'message'; from: string; to: string; text: string; concatenation: Concatenation | null };
 
 type PduFields = Readonly<Record<string, unknown>>;
@@ -60,6 +61,7 @@ export function readDeliverSm(pdu: PduFields): IncomingDeliverSm {
       reading: interpretReceipt({ receiptedMessageId: pdu.receipted_message_id, messageState: pdu.message_state, text: content.text }),
       text: content.text,
       recipient: readAddress(pdu.source_addr_ton, pdu.source_addr),
+      reference: readPlatformReference(pdu),
     };
   }
   return {

@@ -15,6 +15,16 @@ const DELIVER_SM = 0x00000005;
 const DELIVER_SM_RESP = 0x80000005;
 const TLV_RECEIPTED_MESSAGE_ID = 0x001e;
 const TLV_MESSAGE_STATE = 0x0427;
+/**
+ * Vendor-specific TLV (SMPP 3.4 section 5.3.2: 0x1400-0x3FFF are the SMSC vendors') carrying
+ * our message id in every submit_sm part, C-Octet String. SMSCs commonly support such a client
+ * reference and echo it in delivery receipts: a receipt that carries it proves that the message
+ * reached the carrier even when our own record of the submission was lost (a worker killed
+ * between the socket write and the database write; see src/jobs/dispatcher.ts).
+ */
+export const TLV_PLATFORM_REFERENCE = 0x1400;
+/** What the reference may hold: our message ids are decimal integers. */
+const MAX_REFERENCE_LENGTH = 64;
 
 export class EncodedPdu implements OutgoingPdu {
   sequence_number: number;
@@ -110,6 +120,8 @@ export interface MessageFields {
   registeredDelivery: number;
   dataCoding: number;
   shortMessage: Buffer;
+  /** Platform message reference (TLV_PLATFORM_REFERENCE), when given. */
+  reference?: string | null;
 }
 
 /** submit_sm and deliver_sm share their mandatory fields (SMPP 3.4 sections 4.4.1 and 4.6.1). */
@@ -135,7 +147,19 @@ function messageBody(fields: MessageFields, extra: number): BodyWriter {
 }
 
 export function submitSm(fields: MessageFields): EncodedPdu {
-  return new EncodedPdu(SUBMIT_SM, messageBody(fields, 0).done());
+  const reference = fields.reference ?? null;
+  const body = messageBody(fields, reference === null ? 0 : reference.length + 5);
+  if (reference !== null) body.tlvCString(TLV_PLATFORM_REFERENCE, reference);
+  return new EncodedPdu(SUBMIT_SM, body.done());
+}
+
+/** The platform reference of a decoded PDU (the `smpp` package keeps unknown TLVs as buffers under their tag). */
+export function readPlatformReference(pdu: Readonly<Record<string | number, unknown>>): string | null {
+  const value = pdu[TLV_PLATFORM_REFERENCE];
+  if (!Buffer.isBuffer(value) || value.length === 0 || value.length > MAX_REFERENCE_LENGTH + 1) return null;
+  const end = value.indexOf(0);
+  const text = value.toString('latin1', 0, end === -1 ? value.length : end);
+  return text === '' ? null : text;
 }
 
 export function submitSmResp(sequenceNumber: number, messageId: string): EncodedPdu {
@@ -154,8 +178,10 @@ export function deliverSmResp(sequenceNumber: number, commandStatus: number): En
   return new EncodedPdu(DELIVER_SM_RESP, body.done(), commandStatus, sequenceNumber);
 }
 
-export function deliverSm(fields: MessageFields, receipt?: { receiptedMessageId: string; messageState: number }): EncodedPdu {
-  const body = messageBody(fields, receipt ? receipt.receiptedMessageId.length + 16 : 0);
+export function deliverSm(fields: MessageFields, receipt?: { receiptedMessageId: string; messageState: number; reference?: string | null }): EncodedPdu {
+  const reference = receipt?.reference ?? null;
+  const body = messageBody(fields, receipt ? receipt.receiptedMessageId.length + 16 + (reference === null ? 0 : reference.length + 5) : 0);
   if (receipt) body.tlvCString(TLV_RECEIPTED_MESSAGE_ID, receipt.receiptedMessageId).tlvByte(TLV_MESSAGE_STATE, receipt.messageState);
+  if (reference !== null) body.tlvCString(TLV_PLATFORM_REFERENCE, reference);
   return new EncodedPdu(DELIVER_SM, body.done());
 }

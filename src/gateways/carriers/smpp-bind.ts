@@ -396,6 +396,7 @@ export class SmppBind {
       registeredDelivery: message.sms.requestReceipt ? 1 : 0,
       dataCoding: message.encoded.dataCoding,
       shortMessage: encoded.shortMessage,
+      reference: message.sms.reference,
     });
     const sent = session.send(pdu, (response) => this.onSubmitResponse(session, pdu.sequence_number, response));
     if (!sent) {

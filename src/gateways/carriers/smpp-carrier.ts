@@ -299,7 +299,7 @@ export class SmppCarrierGateway implements CarrierGateway {
     if (incoming.kind === 'receipt') {
       if (incoming.reading.ok) {
         this.counters.receipts++;
-        this.buffered.receipts.push({ connection: connection.name, ...incoming.reading.receipt, receivedAt, recipient: incoming.recipient });
+        this.buffered.receipts.push({ connection: connection.name, ...incoming.reading.receipt, receivedAt, recipient: incoming.recipient, reference: incoming.reference });
       } else {
         this.log.warn(`${connection.name}: unreadable delivery receipt (${incoming.reading.problem}): ${JSON.stringify(incoming.text)}`);
         this.buffered.unreadableReceipts.push({ connection: connection.name, text: incoming.text, problem: incoming.reading.problem, receivedAt });
