@@ -23,7 +23,7 @@ export async function cancelCampaign(actor: Actor, campaignId: string): Promise<
   requirePermission(actor, 'campaigns:write');
   const cancelled = await prisma.$transaction(async (tx) => {
     const rows = await tx.$queryRaw<{ status: Campaign['status'] }[]>`
-      SELECT status::text AS status FROM campaign WHERE id = ${campaignId}::uuid AND account_id = ${actor.accountId}::uuid FOR UPDATE`;
+      SELECT status::text AS status FROM campaign WHERE id = ${campaignId}::uuid AND account_id = ${actor.accountId}::uuid FOR NO KEY UPDATE`;
     const status = rows[0]?.status;
     if (!status) throw new NotFoundError('Campaign');
     if (status !== 'SCHEDULED' && status !== 'SENDING') throw new CampaignStateError(status, 'cancelled', ['SCHEDULED', 'SENDING']);

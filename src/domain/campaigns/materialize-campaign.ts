@@ -89,7 +89,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
         const locked = (
           await tx.$queryRaw<LockedCampaign[]>`
             SELECT status::text, account_id::text, name, scheduled_at, reservation_id::text, materialized_until, materialized_at, materialized_cost::text
-              FROM campaign WHERE id = ${campaignId}::uuid FOR UPDATE`
+              FROM campaign WHERE id = ${campaignId}::uuid FOR NO KEY UPDATE`
         )[0];
         // Cancelled meanwhile, or finished by another copy of this job.
         if (!locked || locked.materialized_at !== null || (locked.status !== 'SENDING' && locked.status !== 'SCHEDULED')) return null;
@@ -151,10 +151,12 @@ async function coverChunk(
   if (cost === 0) return { reservationId: campaign.reservation_id, affordable: planned.length };
   const details = { reason: `Campaign "${campaign.name}": recipients added since it was sent`, referenceType: 'Campaign', referenceId: campaignId, author: PLATFORM };
 
+  // Read without a lock (settlements, which lock the hold, are not held up by a chunk): only an
+  // extension changes what is held, and extensions happen under the campaign's row lock.
   const hold = campaign.reservation_id
     ? (
         await tx.$queryRaw<{ held: string; state: string }[]>`
-          SELECT amount_held::text AS held, state::text FROM credit_reservation WHERE id = ${campaign.reservation_id}::uuid FOR UPDATE`
+          SELECT amount_held::text AS held, state::text FROM credit_reservation WHERE id = ${campaign.reservation_id}::uuid`
       )[0]
     : undefined;
   if (hold && hold.state === 'OPEN') {

@@ -127,7 +127,7 @@ function refuseUnsendable(preview: CampaignPreview): void {
 
 async function lockCampaign(tx: Transaction, accountId: string, campaignId: string) {
   const rows = await tx.$queryRaw<{ status: 'DRAFT' | 'SCHEDULED' | 'SENDING' | 'COMPLETED' | 'CANCELLED'; updatedAt: Date }[]>`
-    SELECT status::text AS status, updated_at AS "updatedAt" FROM campaign WHERE id = ${campaignId}::uuid AND account_id = ${accountId}::uuid FOR UPDATE`;
+    SELECT status::text AS status, updated_at AS "updatedAt" FROM campaign WHERE id = ${campaignId}::uuid AND account_id = ${accountId}::uuid FOR NO KEY UPDATE`;
   const row = rows[0];
   if (!row) throw new NotFoundError('Campaign');
   return row;
