@@ -334,7 +334,8 @@ async function chargeOrReport(tx: Transaction, accountId: string, amount: Micros
  * Gives back what holds still hold once none of their messages waits any more. `reservations`
  * maps each hold to the campaign its messages belong to (null for sendMessage holds): a
  * campaign's messages are looked up by campaign (an index of campaign and status), and a
- * campaign's hold stays open while its messages are still being written (materialized_at null).
+ * campaign's hold stays open while its messages are still being written (materialized_at null):
+ * the campaign life cycle (src/jobs/campaign-lifecycle.ts) releases it once they all are and none waits.
  */
 export async function closeFinishedReservations(reservations: ReadonlyMap<string, string | null>): Promise<void> {
   if (reservations.size === 0) return;
@@ -359,20 +360,6 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
   for (const { id } of rows) {
     if (!open.has(id)) await releaseReservation(prisma, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
   }
-}
-
-/**
- * Holds of campaigns that finished writing their messages after the last of them was recorded:
- * the record could not close them then (rule above), so the dispatcher's sweep does.
- */
-export async function closeMaterializedCampaignReservations(): Promise<void> {
-  const { rows } = await pool.query<{ reservation_id: string; campaign_id: string }>(
-    `SELECT c.reservation_id::text, c.id::text AS campaign_id FROM campaign c
-       JOIN credit_reservation r ON r.id = c.reservation_id AND r.state = 'OPEN'
-      WHERE c.status = 'SENDING' AND c.materialized_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = c.id AND m.status = 'ON_HOLD')`,
-  );
-  if (rows.length > 0) await closeFinishedReservations(new Map(rows.map((row) => [row.reservation_id, row.campaign_id])));
 }
 
 /**

@@ -6,7 +6,6 @@ import {
   applyUnmatchedReceipts,
   chargeHandedOver,
   closeFinishedReservations,
-  closeMaterializedCampaignReservations,
   publishStatusChanges,
   reconcileInDoubtMessages,
   type ChangedMessage,
@@ -470,7 +469,6 @@ export class Dispatcher {
 
   private async maintain(): Promise<void> {
     await reconcileInDoubtMessages();
-    await closeMaterializedCampaignReservations();
   }
 
   private every(ms: number, task: () => Promise<void>): void {

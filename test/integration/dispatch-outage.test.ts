@@ -1,0 +1,145 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CarrierConnectionSettings } from '../../src/gateways/carriers/carrier-settings.js';
+import { silentCarrierLogger } from '../../src/gateways/carriers/logger.js';
+import { SmppCarrierGateway } from '../../src/gateways/carriers/smpp-carrier.js';
+import { startCarrierSimulator, type CarrierSimulator } from '../../src/simulator/carrier-simulator.js';
+import { freePort } from '../../src/simulator/child-process.js';
+import type { Dispatcher } from '../../src/jobs/dispatcher.js';
+import { carrierConnection } from '../support/carriers.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { fundedAccount, plainNumber, queueMessages, statusCounts, waitUntilFinal } from './dispatch-support.js';
+
+/**
+ * Carrier outages, with the platform's own dispatcher and SMPP gateway built here on connections
+ * of the test's choosing (this process' platform serves the API only, so no other dispatcher
+ * competes): a carrier that goes away makes messages wait, not fail; a backup route takes over.
+ */
+let platform: TestPlatform;
+let accountId: string;
+const simulators: CarrierSimulator[] = [];
+let dispatcher: Dispatcher | null = null;
+
+const everyoneDelivered = { DELIVRD: 1, UNDELIV: 0, EXPIRED: 0, NONE: 0 };
+
+beforeAll(async () => {
+  platform = await startTestPlatform({ ROLE: 'api' });
+  accountId = await fundedAccount(platform, 200);
+});
+
+afterEach(async () => {
+  await dispatcher?.stop();
+  dispatcher = null;
+  for (const simulator of simulators.splice(0)) await simulator.stop();
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function simulatorOn(port: number): Promise<CarrierSimulator> {
+  const simulator = await startCarrierSimulator({ port, receiptDelayMs: 20, outcomeMix: everyoneDelivered, logger: silentCarrierLogger });
+  simulators.push(simulator);
+  return simulator;
+}
+
+/** The gateway and dispatcher a worker process builds (src/app.ts), on these connections. */
+async function startDispatching(connections: CarrierConnectionSettings[], options: { maxInFlight?: number } = {}): Promise<SmppCarrierGateway> {
+  const { Dispatcher } = await import('../../src/jobs/dispatcher.js');
+  const { applyCarrierEvents } = await import('../../src/jobs/carrier-events.js');
+  // A short route wait, so that messages stranded by the outage come back to the queue quickly.
+  const gateway = new SmppCarrierGateway(connections, { logger: silentCarrierLogger, routeWaitMs: 300, eventFlushMs: 5 }).start();
+  gateway.setEventHandler(applyCarrierEvents);
+  expect(await gateway.waitUntilReady(5000)).toBe(true);
+  dispatcher = new Dispatcher(gateway, { leaseSeconds: 2, reconcileSeconds: 2, idlePollMs: 100, ...options });
+  dispatcher.start();
+  return gateway;
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) expect.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('carrier outages', () => {
+  it('messages wait while the carrier is down (no attempt used, nothing NOT_ISSUED) and all go out when it is back', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const before = await simulatorOn(port);
+    await startDispatching([carrierConnection('only', port, { windowSize: 10, maxSegmentsPerSecond: 200 })], { maxInFlight: 100 });
+    const numbers = Array.from({ length: 400 }, (_, i) => plainNumber(1, i));
+    const { ids } = await queueMessages(platform, accountId, numbers.map((to) => ({ to })));
+
+    await until(() => before.stats().acceptedMessages >= 100, 'the first messages to go out');
+    const held = await platform.sql<{ id: string }>(`SELECT id::text FROM message WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD' AND claimed_until IS NOT NULL`, [ids]);
+    await before.stop();
+    const acceptedBefore = new Set(before.submissionCounts().keys());
+
+    // Messages queued during the outage are not even claimed.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const later = await queueMessages(platform, accountId, Array.from({ length: 50 }, (_, i) => ({ to: plainNumber(2, i) })));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const during = await statusCounts(platform, [...ids, ...later.ids]);
+    expect(during['NOT_ISSUED'] ?? 0).toBe(0);
+    expect(during['ON_HOLD']).toBeGreaterThan(50);
+    const [untouched] = await platform.sql<{ n: string }>(
+      `SELECT count(*)::text AS n FROM message WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD' AND attempts = 0 AND claimed_until IS NULL`,
+      [later.ids],
+    );
+    expect(Number(untouched!.n)).toBe(50);
+    // What the gateway held when the carrier went away came back to the queue without using an
+    // attempt (nothing had left), except what was in flight: maybe at the carrier, in doubt.
+    const heldNow = await platform.sql<{ attempts: number; claimed: boolean }>(
+      `SELECT attempts, claimed_until IS NOT NULL AS claimed FROM message WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD'`,
+      [held.map((row) => row.id)],
+    );
+    expect(heldNow.filter((row) => !(row.attempts === 0 && !row.claimed) && !(row.attempts === 1 && row.claimed))).toEqual([]);
+    expect(heldNow.filter((row) => row.attempts === 0).length).toBeGreaterThan(0);
+
+    const after = await simulatorOn(port);
+    await until(async () => !(await statusCounts(platform, [...ids, ...later.ids]))['ON_HOLD'], 'every message to be handed over', 30_000);
+    const all = [...ids, ...later.ids];
+    const rows = await platform.sql<{ recipient: string; status: string; attempts: number }>(
+      `SELECT recipient, status::text, attempts FROM message WHERE id = ANY($1::bigint[])`,
+      [all],
+    );
+    expect(rows.filter((row) => row.status === 'NOT_ISSUED')).toEqual([]);
+    expect(Math.max(...rows.map((row) => row.attempts))).toBeLessThanOrEqual(2);
+    // Every number reached a carrier; only what was in flight at the cut can have reached both.
+    const acceptedAfter = new Set(after.submissionCounts().keys());
+    expect(rows.filter((row) => !acceptedBefore.has(row.recipient) && !acceptedAfter.has(row.recipient))).toEqual([]);
+    expect([...acceptedAfter].filter((number) => acceptedBefore.has(number)).length).toBeLessThanOrEqual(10);
+    // The carrier that went away took its pending receipts with it: those stay TRANSMITTED (until
+    // the 48 h expiry); everything the new one took is delivered.
+    await until(async () => {
+      const open = await platform.sql<{ recipient: string }>(`SELECT recipient FROM message WHERE id = ANY($1::bigint[]) AND status = 'TRANSMITTED'`, [all]);
+      return open.every((row) => !acceptedAfter.has(row.recipient));
+    }, 'the receipts of the carrier that came back');
+    const stillOpen = await platform.sql<{ recipient: string }>(`SELECT recipient FROM message WHERE id = ANY($1::bigint[]) AND status = 'TRANSMITTED'`, [all]);
+    expect(stillOpen.filter((row) => !acceptedBefore.has(row.recipient))).toEqual([]);
+  });
+
+  it('fails over to the backup route when the preferred carrier is down, and sends everything there', { timeout: 60_000 }, async () => {
+    const primary = await simulatorOn(0);
+    const backup = await simulatorOn(0);
+    const gateway = await startDispatching([
+      carrierConnection('primary', primary.port, { routes: [{ prefix: '+', priority: 1 }] }),
+      carrierConnection('backup', backup.port, { routes: [{ prefix: '+', priority: 2 }] }),
+    ]);
+    await primary.stop();
+    await until(() => gateway.connectionStates().find((state) => state.connection === 'primary')?.state === 'down', 'the primary to be seen down');
+
+    const numbers = Array.from({ length: 300 }, (_, i) => plainNumber(3, i));
+    const { ids } = await queueMessages(platform, accountId, numbers.map((to) => ({ to })));
+    const counts = await waitUntilFinal(platform, ids, 30_000);
+    expect(counts).toEqual({ DELIVERED: 300 });
+    expect(backup.stats()).toMatchObject({ acceptedMessages: 300, destinationsWithSeveralMessages: 0 });
+    expect(primary.stats().acceptedMessages).toBe(0);
+    const connections = await platform.sql<{ connection: string; n: string }>(
+      `SELECT connection, count(*)::text AS n FROM message WHERE id = ANY($1::bigint[]) GROUP BY connection`,
+      [ids],
+    );
+    expect(connections).toEqual([{ connection: 'backup', n: '300' }]);
+  });
+});
