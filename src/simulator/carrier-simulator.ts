@@ -138,6 +138,8 @@ export interface CarrierSimulator {
   stats(): CarrierSimulatorStats;
   /** Accepted messages to that number (first parts counted once). */
   submissionsTo(destination: string): number;
+  /** When the first message to `destination` was accepted (epoch ms), null if none was. */
+  firstSubmissionAt(destination: string): number | null;
   /** Accepted messages per destination. */
   submissionCounts(): ReadonlyMap<string, number>;
   /** The most recent reassembled submissions, oldest first. */
@@ -245,6 +247,8 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   let roundRobin = 0;
   const attempts = new Map<string, number>();
   const counts = new Map<string, number>();
+  /** When each destination's first message was accepted (epoch ms): latency measurements read it. */
+  const firstAcceptedAt = new Map<string, number>();
   const partials = new Map<string, PartialSet>();
   let kept: SimulatedMessage[] = [];
   const scheduled = new Fifo<Delivery>(); // receipts in order of due time (constant delay)
@@ -374,6 +378,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       stats.acceptedMessages++;
       const count = (counts.get(to) ?? 0) + 1;
       counts.set(to, count);
+      if (count === 1) firstAcceptedAt.set(to, now);
       if (count === 2) severalMessages++;
     }
     record(state, { from, to, text: content.text, dataCoding, carrierMessageId, reference, concatenation, acceptedAt: new Date(now) });
@@ -652,6 +657,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       destinationsWithSeveralMessages: severalMessages,
     }),
     submissionsTo: (destination) => counts.get(destination) ?? 0,
+    firstSubmissionAt: (destination) => firstAcceptedAt.get(destination) ?? null,
     submissionCounts: () => counts,
     messages: () => kept.slice(-keepMessages),
     injectInbound(from, to, text, inject = {}) {
@@ -729,6 +735,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     reset() {
       attempts.clear();
       counts.clear();
+      firstAcceptedAt.clear();
       partials.clear();
       kept = [];
       severalMessages = 0;

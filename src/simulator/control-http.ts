@@ -4,7 +4,7 @@
  * Loopback only by default; plain JSON.
  *
  *   GET  /stats                         counters (CarrierSimulatorStats)
- *   GET  /submissions?to=+33612345678   { to, messages } accepted messages to that number
+ *   GET  /submissions?to=+33612345678   { to, messages, firstAt } accepted messages to that number, when the first was (epoch ms)
  *   GET  /messages?limit=100            the most recent reassembled submissions
  *   POST /inbound  { from, to, text, partOrder? }      an inbound SMS (partOrder: "reverse" or [2,1,3])
  *   POST /receipt  { carrierMessageId, stat, recipient? }  a receipt for any id
@@ -56,7 +56,7 @@ async function handle(simulator: CarrierSimulator, request: IncomingMessage, res
     case 'GET /submissions': {
       const to = url.searchParams.get('to');
       if (!to) return reply(response, 400, { error: 'the "to" query parameter is required, e.g. ?to=%2B33612345678' });
-      return reply(response, 200, { to, messages: simulator.submissionsTo(to) });
+      return reply(response, 200, { to, messages: simulator.submissionsTo(to), firstAt: simulator.firstSubmissionAt(to) });
     }
     case 'GET /messages': {
       const limit = Math.max(1, Math.min(10_000, Number(url.searchParams.get('limit') ?? 100) || 100));
