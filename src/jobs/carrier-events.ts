@@ -369,18 +369,21 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
  * (each could not see the other). Run by every dispatcher every few seconds, well inside
  * DISPATCH_RECONCILE_SECONDS, so that evidence always comes before a message is sent again.
  */
-export async function reconcileInDoubtMessages(): Promise<number> {
+export async function reconcileInDoubtMessages(minimumAgeSeconds = 2): Promise<number> {
   const applied = await prisma.$transaction(async (tx) => {
-    // OR-ed EXISTS stay per-row index probes: the table is small, the message table large.
+    // Receipts younger than a few seconds are normally taken by the record they raced; OR-ed
+    // EXISTS stay per-row index probes (the message table is large).
     const rows = await tx.$queryRawUnsafe<StoredReceipt[]>(
       `DELETE FROM unmatched_receipt u
         WHERE u.id IN (
           SELECT w.id FROM unmatched_receipt w
-           WHERE EXISTS (SELECT 1 FROM carrier_part p WHERE p.connection = w.connection AND p.carrier_message_id = w.carrier_message_id)
-              OR EXISTS (SELECT 1 FROM message m WHERE m.id = w.reference
-                            AND (m.status <> 'ON_HOLD' OR m.claimed_until IS NULL OR m.claimed_until < now()))
+           WHERE w.received_at < now() - make_interval(secs => $1::float8)
+             AND (EXISTS (SELECT 1 FROM carrier_part p WHERE p.connection = w.connection AND p.carrier_message_id = w.carrier_message_id)
+                  OR EXISTS (SELECT 1 FROM message m WHERE m.id = w.reference
+                                AND (m.status <> 'ON_HOLD' OR m.claimed_until IS NULL OR m.claimed_until < now())))
            ORDER BY w.id LIMIT 5000)
        RETURNING ${STORED_RECEIPT_COLUMNS}`,
+      minimumAgeSeconds,
     );
     return applyReceipts(tx, rows.map(receiptRowOfStored));
   }, TRANSACTION_OPTIONS);

@@ -468,7 +468,7 @@ export class Dispatcher {
   }
 
   private async maintain(): Promise<void> {
-    await reconcileInDoubtMessages();
+    await reconcileInDoubtMessages(Math.min(2, this.settings.reconcileSeconds / 4));
   }
 
   private every(ms: number, task: () => Promise<void>): void {
