@@ -1,10 +1,11 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignPreviewDocument, CancelCampaignDocument } from '../../codegen/generated/operations.js';
+import { CampaignPreviewDocument, CampaignProgressDocument, CancelCampaignDocument } from '../../codegen/generated/operations.js';
 import { DEFAULT_SENDING_RULES } from '../../src/domain/messaging/default-sending-rules.js';
 import { nextSendingTime } from '../../src/domain/messaging/sending-windows.js';
 import { createTenant, databaseId, type Tenant } from '../support/fixtures.js';
-import { apiClient, startTestPlatform, type ApiClient, type TestPlatform } from '../support/platform.js';
+import { apiClient, collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
+import { startPlatformProcess } from '../support/process.js';
 import { balanceOf, campaignOf, chargedPricesOf, createCampaign, ledgerOf, micros, numbers, seedContacts, seedList, sendCampaign, topUp } from './campaigns-support.js';
 
 /**
@@ -171,6 +172,27 @@ describe('campaign life cycle', () => {
     });
     expect(await balanceOf(owner)).toEqual(before);
   });
+
+  it('streams campaignProgress from the worker to a subscriber of another API process, ending with the final counts', async () => {
+    const api = await startPlatformProcess({ DATABASE_URL: platform.database.url, ROLE: 'api' });
+    try {
+      const recipients = numbers('+33655900010', 10, 10);
+      const campaign = await createCampaign(owner, { name: 'Far', type: 'TRANSACTIONAL', sender: 'BOUTIQUE', text: 'Hello', recipients: { numbers: recipients } });
+      const subscriber = wsClient(`${api.url!.replace(/^http/, 'ws')}/graphql`, `Bearer ${tenant.accessToken}`);
+      const progress = collect(subscriber, CampaignProgressDocument, { campaignId: campaign.id });
+      await progress.next(1);
+      await sendCampaign(owner, { id: campaign.id });
+      const deadline = Date.now() + 20_000;
+      while (!progress.received.at(-1)?.campaignProgress.final) {
+        if (Date.now() > deadline) throw new Error(`no final event: ${JSON.stringify(progress.received)}`);
+        await progress.next(progress.received.length + 1, 20_000);
+      }
+      expect(progress.received.at(-1)!.campaignProgress).toMatchObject({ status: 'COMPLETED', total: 10, delivered: 10, charged: '0.45', final: true });
+      await subscriber.dispose();
+    } finally {
+      expect(await api.terminate(), api.output()).toBe(0);
+    }
+  }, 60_000);
 
   it('writes each message once with two copies of the job, extends the hold for recipients added after the send, and never spends what the balance lacks', async () => {
     const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');

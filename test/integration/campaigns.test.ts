@@ -7,6 +7,7 @@ import {
   CreateCampaignDocument,
   DeleteCampaignDocument,
   LedgerEntriesDocument,
+  NodeDocument,
   SendCampaignDocument,
   SetContactFieldsDocument,
   UpdateCampaignDocument,
@@ -148,6 +149,19 @@ describe('campaign drafts and preview', () => {
     const draft = await createCampaign(owner, { name: 'Draft', type: 'TRANSACTIONAL', sender: 'BOUTIQUE', text: 'Hi', recipients: { numbers: ['+33655009101'] } });
     const updated = await owner.request(UpdateCampaignDocument, { input: { id: draft.id, name: 'Renamed', text: 'Hello {firstname|you}' } });
     expect(updated.updateCampaign).toMatchObject({ __typename: 'MutationUpdateCampaignSuccess', data: { name: 'Renamed', text: 'Hello {firstname|you}' } });
+    // Another account sees nothing of it: not by id, not through node, not live.
+    const other = await createTenant(platform);
+    const otherClient = apiClient(platform.graphqlUrl, `Bearer ${other.accessToken}`);
+    expect((await otherClient.request(NodeDocument, { id: draft.id })).node).toBeNull();
+    expect(await otherClient.request(CampaignPreviewDocument, { id: draft.id })).toMatchObject({ campaignPreview: { __typename: 'NotFoundError' } });
+    expect(await otherClient.request(DeleteCampaignDocument, { id: draft.id })).toMatchObject({ deleteCampaign: { __typename: 'NotFoundError' } });
+    const spy = wsClient(platform.wsUrl, `Bearer ${other.accessToken}`);
+    const spied = collect(spy, CampaignProgressDocument, { campaignId: draft.id });
+    expect(JSON.stringify(await spied.failure())).toContain('Campaign not found');
+    expect(spied.received).toEqual([]);
+    await spy.dispose();
+    expect((await owner.request(NodeDocument, { id: draft.id })).node).toMatchObject({ __typename: 'Campaign', id: draft.id });
+
     const deleted = await owner.request(DeleteCampaignDocument, { id: draft.id });
     expect(deleted.deleteCampaign).toMatchObject({ __typename: 'MutationDeleteCampaignSuccess', data: draft.id });
     const { campaigns } = await owner.request(CampaignsDocument, { first: 50 });
