@@ -86,8 +86,27 @@ export async function applyCarrierEvents(batch: CarrierEventBatch): Promise<void
   if (batch.inbound.length > 0) await receiveInboundMessages(batch.inbound);
   const rows = batch.receipts.flatMap((receipt) => receiptRowOf(receipt) ?? []);
   if (rows.length === 0) return;
-  const applied = await prisma.$transaction((tx) => applyReceipts(tx, rows), TRANSACTION_OPTIONS);
+  // The common case in one statement on its own (atomic by itself, no transaction to open): known
+  // parts. Should a later step fail, the carrier delivers the batch again and this one changes
+  // nothing more, while the settling of multipart messages is repeated (see `markParts`).
+  const first = await markParts(onPool, rows);
+  const applied: ReceiptsApplied = { changed: first.changed, reservations: new Map() };
+  if (first.touched.length > 0) applied.changed.push(...(await settleMessageStatuses(onPool, first.touched)));
+  if (first.unmatched.length > 0) {
+    const rest = await prisma.$transaction((tx) => applyUnmatched(onTransaction(tx), tx, first.unmatched), TRANSACTION_OPTIONS);
+    applied.changed.push(...rest.changed);
+    for (const [id, campaign] of rest.reservations) applied.reservations.set(id, campaign);
+  }
   await afterReceipts(applied);
+}
+
+/** Runs one statement: on the pool (autocommit) or in a transaction; rows come back as the statement casts them. */
+type Sql = <Row>(text: string, ...values: unknown[]) => Promise<Row[]>;
+
+const onPool: Sql = async <Row>(text: string, ...values: unknown[]) => (await pool.query(text, values)).rows as Row[];
+
+function onTransaction(tx: Transaction): Sql {
+  return <Row>(text: string, ...values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
 }
 
 /** After commit: live events, and holds that recorded submissions may have finished. */
@@ -96,28 +115,36 @@ export async function afterReceipts(applied: ReceiptsApplied): Promise<void> {
   if (applied.reservations.size > 0) await closeFinishedReservations(applied.reservations);
 }
 
+/** The whole sequence in the caller's transaction (records, sweeps). */
 export async function applyReceipts(tx: Transaction, receipts: readonly ReceiptRow[]): Promise<ReceiptsApplied> {
+  if (receipts.length === 0) return { changed: [], reservations: new Map() };
+  const sql = onTransaction(tx);
+  const first = await markParts(sql, receipts);
+  const rest = await applyUnmatched(sql, tx, first.unmatched);
+  const changed = [...first.changed, ...rest.changed];
+  if (first.touched.length > 0) changed.push(...(await settleMessageStatuses(sql, first.touched)));
+  return { changed, reservations: rest.reservations };
+}
+
+/** Steps 2 to 4 for the receipts whose part was unknown. */
+async function applyUnmatched(sql: Sql, tx: Transaction, receipts: readonly ReceiptRow[]): Promise<ReceiptsApplied> {
   const applied: ReceiptsApplied = { changed: [], reservations: new Map() };
   if (receipts.length === 0) return applied;
-  const first = await markParts(tx, receipts);
-  applied.changed.push(...first.changed);
-  const touched = first.touched;
-  let unmatched = first.unmatched;
+  let unmatched = receipts;
   const evidence = unmatched.filter((receipt) => receipt.reference !== null);
   if (evidence.length > 0) {
     const recorded = await recordSubmissionsFromReceipts(tx, evidence);
     applied.changed.push(...recorded.changed);
     for (const [id, campaign] of recorded.reservations) applied.reservations.set(id, campaign);
-    const second = await markParts(tx, evidence);
+    const second = await markParts(sql, evidence);
     applied.changed.push(...second.changed);
-    touched.push(...second.touched);
+    if (second.touched.length > 0) applied.changed.push(...(await settleMessageStatuses(sql, second.touched)));
     unmatched = [...unmatched.filter((receipt) => receipt.reference === null), ...second.unmatched];
   }
   await keepUnmatched(
     tx,
     unmatched.filter((receipt) => receipt.status !== 'TRANSMITTED' || receipt.reference !== null),
   );
-  if (touched.length > 0) applied.changed.push(...(await settleMessageStatuses(tx, [...new Set(touched)])));
   return applied;
 }
 
@@ -126,13 +153,12 @@ export async function applyReceipts(tx: Transaction, receipts: readonly ReceiptR
  * directly (its own status is its part's: one row written per receipt, the common case at
  * volume); a receipt for a part of a longer message is kept on its `carrier_part` row (once per
  * part) and the message is settled from all its parts afterwards. Returns the messages changed,
- * the multipart messages touched and the receipts of unknown parts.
+ * the multipart messages a final receipt names (whether or not its part was new: settling is
+ * idempotent, and a batch delivered again must settle what a failed first try did not) and the
+ * receipts of unknown parts.
  */
-async function markParts(
-  tx: Transaction,
-  receipts: readonly ReceiptRow[],
-): Promise<{ changed: ChangedMessage[]; touched: string[]; unmatched: ReceiptRow[] }> {
-  const rows = await tx.$queryRawUnsafe<(Partial<ChangedMessage> & { what: 'changed' | 'part' | 'unmatched'; id: string | null; position: number | null })[]>(
+async function markParts(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ changed: ChangedMessage[]; touched: string[]; unmatched: ReceiptRow[] }> {
+  const rows = await sql<Partial<ChangedMessage> & { what: 'changed' | 'part' | 'unmatched'; id: string | null; position: number | null }>(
     `WITH r AS (
        SELECT * FROM json_to_recordset($1::json) AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz)
      ), matched AS (
@@ -156,7 +182,8 @@ async function markParts(
      )
      SELECT 'changed' AS what, id::text, account_id::text, status::text, kind::text, campaign_id::text, NULL::int AS position FROM singles
      UNION ALL
-     SELECT DISTINCT 'part', message_id::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::int FROM parts
+     SELECT DISTINCT 'part', message_id::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::int FROM matched
+      WHERE segments > 1 AND status <> 'TRANSMITTED'
      UNION ALL
      SELECT 'unmatched', NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, position FROM matched WHERE message_id IS NULL`,
     JSON.stringify(
@@ -249,8 +276,8 @@ async function keepUnmatched(tx: Transaction, receipts: readonly ReceiptRow[]): 
  * Step 4: the status of each message from all its parts (see `statusOfParts`): the first failed
  * part decides at once; otherwise DELIVERED when at least `segments` parts are delivered.
  */
-async function settleMessageStatuses(tx: Transaction, messageIds: readonly string[]): Promise<ChangedMessage[]> {
-  return tx.$queryRawUnsafe<ChangedMessage[]>(
+async function settleMessageStatuses(sql: Sql, messageIds: readonly string[]): Promise<ChangedMessage[]> {
+  return sql<ChangedMessage>(
     `WITH parts AS (
        SELECT p.message_id,
               count(*) FILTER (WHERE p.receipt_status = 'DELIVERED') AS delivered,

@@ -91,7 +91,7 @@ export interface DispatcherStats {
 }
 
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
-const RECORD_CATCH_UP = 4;
+const RECORD_CATCH_UP = 8;
 
 export class Dispatcher {
   private readonly settings: Required<DispatcherOptions>;
@@ -219,7 +219,7 @@ export class Dispatcher {
     // Outcomes waiting for the database: when it falls behind, claiming more only grows them.
     const unrecorded = this.held.size - this.inFlight.transactional - this.inFlight.bulk;
     const worthClaiming = bulkFree >= Math.min(batchSize, Math.ceil(maxInFlight / 4));
-    const bulk = this.queueEmpty.bulk || !worthClaiming || unrecorded > 4 * batchSize ? 0 : Math.min(batchSize, bulkFree);
+    const bulk = this.queueEmpty.bulk || !worthClaiming || unrecorded > RECORD_CATCH_UP * batchSize ? 0 : Math.min(batchSize, bulkFree);
     return { transactional: Math.max(0, transactional), bulk };
   }
 
