@@ -7,9 +7,12 @@ import { chargedMicros, fundedAccount, killProcessTree, plainNumber, PRICE, queu
 
 /**
  * Exactly once across SIGKILL: a worker process is killed while it has submissions at the
- * carrier that it has not recorded; a new worker finishes the job. The carrier simulator runs in
- * this test's process (it outlives the worker) and answers every submit_sm 50 ms late, so that
- * at any moment a window of accepted-but-unanswered submissions exists to be lost with the worker.
+ * carrier that it has not recorded; a new worker finishes the job, and receives the receipts the
+ * carrier kept for the dead one. The carrier simulator runs in this test's process (it outlives
+ * the workers) and answers every submit_sm 50 ms late, so that at any moment a window of
+ * accepted-but-unanswered submissions exists to be lost with the worker. The reconciliation delay
+ * (15 s) covers the new worker's start-up on a loaded machine, as in production it must cover the
+ * carrier's receipt delay.
  */
 const MESSAGES = 2000;
 let platform: TestPlatform;
@@ -50,7 +53,7 @@ function startWorker(): Promise<PlatformProcess> {
       },
     ]),
     DISPATCH_LEASE_SECONDS: '2',
-    DISPATCH_RECONCILE_SECONDS: '4',
+    DISPATCH_RECONCILE_SECONDS: '15',
     DISPATCH_IDLE_POLL_MS: '200',
   }).then((worker) => {
     workers.push(worker);
@@ -69,7 +72,7 @@ async function until<T>(check: () => Promise<T | false>, what: string, timeoutMs
 }
 
 describe('a worker killed mid-send', () => {
-  it('every recipient gets exactly one SMS, none is lost, and what was submitted is charged once', { timeout: 90_000 }, async () => {
+  it('every recipient gets exactly one SMS, none is lost, and what was submitted is charged once', { timeout: 120_000 }, async () => {
     const accountId = await fundedAccount(platform, 100);
     const numbers = Array.from({ length: MESSAGES }, (_, i) => plainNumber(7, i));
     const { ids, reservationId } = await queueMessages(platform, accountId, numbers.map((to) => ({ to, kind: 'MARKETING' })));

@@ -29,7 +29,8 @@ beforeAll(async () => {
       { name: 'sim', host: '127.0.0.1', port: simulatorPort, systemId: 'platform', password: 'secret', binds: 1, windowSize: 50, maxSegmentsPerSecond: 1000 },
     ]),
     DISPATCH_LEASE_SECONDS: '1',
-    DISPATCH_RECONCILE_SECONDS: '2',
+    // Above the receipt delay (300 ms) with room for a loaded machine.
+    DISPATCH_RECONCILE_SECONDS: '4',
     DISPATCH_IDLE_POLL_MS: '200',
   });
   tenant = await createTenant(platform);
@@ -218,7 +219,7 @@ describe('messages in doubt (a dispatcher died between the carrier and the datab
     expect(simulator().submissionsTo(numbers.neverSent)).toBe(1);
     // The documented residual risk: a carrier that accepted it but never sends a receipt leaves no
     // evidence, so the message is sent a second time after the delay (and charged once).
-    await expect.poll(() => simulator().submissionsTo(numbers.silent), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => simulator().submissionsTo(numbers.silent), { timeout: 15_000 }).toBe(2);
     await expect.poll(async () => (await rowsOf([silent]))[0]).toMatchObject({ status: 'TRANSMITTED', attempts: 2, charged: true });
     // Four messages handed over, each charged once.
     await expect.poll(() => reservationOf(reservationId)).toEqual({ state: 'CLOSED', settled: '0.18', released: '0' });
