@@ -91,13 +91,54 @@ export async function applyCarrierEvents(batch: CarrierEventBatch): Promise<void
   // nothing more, while the settling of multipart messages is repeated (see `markParts`).
   const first = await markParts(onPool, rows);
   const applied: ReceiptsApplied = { changed: first.changed, reservations: new Map() };
-  if (first.touched.length > 0) applied.changed.push(...(await settleMessageStatuses(onPool, first.touched)));
-  if (first.unmatched.length > 0) {
-    const rest = await prisma.$transaction((tx) => applyUnmatched(onTransaction(tx), tx, first.unmatched), TRANSACTION_OPTIONS);
+  const touched = [...first.touched];
+  let unmatched = first.unmatched;
+  // Receipts faster than the record of their submission, by a dispatcher of this process: wait
+  // for that record (milliseconds) and apply them then, rather than store and re-apply them.
+  const local = unmatched.filter((receipt) => receipt.reference !== null && heldLocally(receipt.reference));
+  if (local.length > 0) {
+    await whenRecordedLocally(local.map((receipt) => receipt.reference as string));
+    const again = await markParts(onPool, local);
+    applied.changed.push(...again.changed);
+    touched.push(...again.touched);
+    unmatched = [...unmatched.filter((receipt) => !local.includes(receipt)), ...again.unmatched];
+  }
+  if (touched.length > 0) applied.changed.push(...(await settleMessageStatuses(onPool, [...new Set(touched)])));
+  if (unmatched.length > 0) {
+    const rest = await prisma.$transaction((tx) => applyUnmatched(onTransaction(tx), tx, unmatched), TRANSACTION_OPTIONS);
     applied.changed.push(...rest.changed);
     for (const [id, campaign] of rest.reservations) applied.reservations.set(id, campaign);
   }
   await afterReceipts(applied);
+}
+
+/** The dispatchers of this process, which know which messages they are about to record. */
+export interface LocalRecorder {
+  holds(messageId: string): boolean;
+  whenRecorded(messageIds: readonly string[]): Promise<void>;
+}
+
+const localRecorders = new Set<LocalRecorder>();
+/** A receipt waits at most this long for a local record; then it takes the `unmatched_receipt` way. */
+const LOCAL_RECORD_WAIT_MS = 5000;
+
+export function registerLocalRecorder(recorder: LocalRecorder): () => void {
+  localRecorders.add(recorder);
+  return () => localRecorders.delete(recorder);
+}
+
+function heldLocally(messageId: string): boolean {
+  for (const recorder of localRecorders) if (recorder.holds(messageId)) return true;
+  return false;
+}
+
+async function whenRecordedLocally(messageIds: readonly string[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([...localRecorders].map((recorder) => recorder.whenRecorded(messageIds))),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, LOCAL_RECORD_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Runs one statement: on the pool (autocommit) or in a transaction; rows come back as the statement casts them. */

@@ -8,6 +8,7 @@ import {
   closeFinishedReservations,
   publishStatusChanges,
   reconcileInDoubtMessages,
+  registerLocalRecorder,
   type ChangedMessage,
 } from './carrier-events.js';
 
@@ -98,8 +99,9 @@ export class Dispatcher {
   private running = false;
   private claimLoop: Promise<void> | null = null;
   private readonly inFlight = { transactional: 0, bulk: 0 };
-  /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately). */
-  private readonly held = new Map<string, { leaseUntil: number }>();
+  /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately) and who waits for the record. */
+  private readonly held = new Map<string, { leaseUntil: number; waiters?: (() => void)[] }>();
+  private unregisterRecorder: (() => void) | null = null;
   /** Lanes whose last claim found fewer messages than asked: not claimed again before a wake-up or a poll. */
   private queueEmpty = { transactional: false, bulk: false };
   private waiter: (() => void) | null = null;
@@ -136,7 +138,29 @@ export class Dispatcher {
     const leaseMs = this.settings.leaseSeconds * 1000;
     this.every(Math.max(200, leaseMs / 3), () => this.renewLeases());
     this.every(Math.max(200, Math.min(5000, (this.settings.reconcileSeconds * 1000) / 4)), () => this.maintain());
+    this.unregisterRecorder = registerLocalRecorder(this);
     this.claimLoop = this.runClaims();
+  }
+
+  /**
+   * Resolves once these messages, if this dispatcher holds them, have their outcome recorded (a
+   * receipt faster than the record waits for it in memory rather than in `unmatched_receipt`).
+   */
+  whenRecorded(messageIds: readonly string[]): Promise<void> {
+    const pending = messageIds.filter((id) => this.held.has(id));
+    if (pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let remaining = pending.length;
+      const done = () => {
+        if (--remaining === 0) resolve();
+      };
+      for (const id of pending) (this.held.get(id)!.waiters ??= []).push(done);
+    });
+  }
+
+  /** Whether this dispatcher holds the message (claimed, outcome not recorded yet). */
+  holds(messageId: string): boolean {
+    return this.held.has(messageId);
   }
 
   /**
@@ -157,6 +181,9 @@ export class Dispatcher {
       else this.startRecording();
     }
     for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.unregisterRecorder?.();
+    // Receipts still waiting for a record that will not come go the slow way.
+    for (const held of this.held.values()) for (const resolve of held.waiters ?? []) resolve();
   }
 
   stats(): DispatcherStats {
@@ -363,7 +390,11 @@ export class Dispatcher {
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** attempt)));
       }
     }
-    for (const outcome of batch) this.held.delete(outcome.message.id);
+    for (const outcome of batch) {
+      const held = this.held.get(outcome.message.id);
+      this.held.delete(outcome.message.id);
+      for (const resolve of held?.waiters ?? []) resolve();
+    }
   }
 
   /** Writes a batch of outcomes in one transaction, charges what reached the carrier, then publishes and closes finished holds. */
