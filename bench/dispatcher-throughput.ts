@@ -161,7 +161,8 @@ async function main(): Promise<void> {
     started = performance.now();
     const platform = await startPlatform();
     const any = async (statuses: string[]) =>
-      (await pool.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM message WHERE status = ANY($1::"MessageStatus"[])) AS any`, [statuses])).rows[0]?.any;
+      (await pool.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM message WHERE campaign_id = $2::uuid AND status = ANY($1::"MessageStatus"[])) AS any`, [statuses, campaign!.id]))
+        .rows[0]?.any;
     let handedOverAt = 0;
     let lastPrint = started;
     const deadline = started + Math.max(120_000, MESSAGES); // a stuck run fails instead of hanging
@@ -172,7 +173,10 @@ async function main(): Promise<void> {
       if (handedOverAt !== 0 && !(await any(['ON_HOLD', 'TRANSMITTED']))) break;
       if (performance.now() - lastPrint > 5000) {
         lastPrint = performance.now();
-        const { rows } = await pool.query<{ status: string; n: string }>(`SELECT status::text, count(*)::text AS n FROM message WHERE status IN ('ON_HOLD', 'TRANSMITTED') GROUP BY status`);
+        const { rows } = await pool.query<{ status: string; n: string }>(
+          `SELECT status::text, count(*)::text AS n FROM message WHERE campaign_id = $1::uuid AND status IN ('ON_HOLD', 'TRANSMITTED') GROUP BY status`,
+          [campaign!.id],
+        );
         console.info(`  ${((lastPrint - started) / 1000).toFixed(0)} s: ${rows.map((row) => `${Number(row.n).toLocaleString('en')} ${row.status}`).join(', ') || 'all final'}`);
       }
     }

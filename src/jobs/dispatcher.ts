@@ -251,23 +251,28 @@ export class Dispatcher {
   }
 
   /**
-   * One statement for both lanes. A message is due when ON_HOLD, its time has come, and it is
-   * not held: never claimed or given back (claimed_until null), or in doubt for longer than the
-   * reconciliation delay (its lease ended that long ago without a recorded outcome).
+   * One statement for both lanes. A message is due when ON_HOLD, its time has come, and it is not
+   * held: never claimed or given back (claimed_until null: the queue index holds exactly those), or
+   * in doubt for longer than the reconciliation delay (its lease ended that long ago without a
+   * recorded outcome: the small index of held messages finds them, oldest first, ahead of the rest).
    */
   private async claim(limits: { transactional: number; bulk: number }): Promise<ClaimedMessage[]> {
-    const due = (lane: string) => `
+    const select = `
       SELECT d.id, d.kind = 'MARKETING' AND EXISTS (
                SELECT 1 FROM blacklist_entry b WHERE b.account_id = d.account_id AND b.number = d.recipient) AS blacklisted
-        FROM message d
-       WHERE d.status = 'ON_HOLD' AND ${lane} AND d.send_after <= now()
-         AND (d.claimed_until IS NULL OR d.claimed_until < now() - make_interval(secs => $3::int))
-         AND (d.campaign_id IS NULL OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = d.campaign_id AND c.status = 'CANCELLED'))
+        FROM message d`;
+    const live = `d.send_after <= now()
+         AND (d.campaign_id IS NULL OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = d.campaign_id AND c.status = 'CANCELLED'))`;
+    const fresh = (lane: string) => `${select}
+       WHERE d.status = 'ON_HOLD' AND d.claimed_until IS NULL AND ${lane} AND ${live}
        ORDER BY d.priority, d.send_after, d.id`;
     const { rows } = await pool.query<ClaimedMessage>(
-      `WITH transactional AS (${due('d.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
-            bulk AS (${due('d.priority > 0')} LIMIT $2 FOR UPDATE SKIP LOCKED),
-            claimed AS (SELECT * FROM transactional UNION ALL SELECT * FROM bulk)
+      `WITH doubt AS (${select}
+              WHERE d.status = 'ON_HOLD' AND d.claimed_until IS NOT NULL AND d.claimed_until < now() - make_interval(secs => $3::int) AND ${live}
+              ORDER BY d.claimed_until LIMIT $1::int + $2::int FOR UPDATE SKIP LOCKED),
+            transactional AS (${fresh('d.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
+            bulk AS (${fresh('d.priority > 0')} LIMIT $2 FOR UPDATE SKIP LOCKED),
+            claimed AS (SELECT * FROM doubt UNION ALL SELECT * FROM transactional UNION ALL SELECT * FROM bulk)
        UPDATE message m
           SET claimed_until = CASE WHEN c.blacklisted THEN NULL ELSE now() + make_interval(secs => $4::int) END,
               attempts = CASE WHEN c.blacklisted THEN m.attempts ELSE m.attempts + 1 END,
