@@ -59,6 +59,108 @@ export function publishEvent<Name extends EventName>(name: Name, accountId: stri
   (pubSub.publish as (name: string, id: string, payload: unknown) => void)(name, accountId, payload);
 }
 
+/** Events a subscriber may fall behind by before its stream ends (it subscribes again and refetches). */
+export const MAX_QUEUED_EVENTS = 1000;
+
+/**
+ * An account's events of one name that pass `accept`, as an async iterator for a subscription
+ * resolver. Unlike `pubSub.subscribe` piped through `filter`s (a Repeater and an async loop per
+ * stage, and a round of promises per event for every subscriber), the predicate runs inside the
+ * dispatch loop: an event for another agent costs one function call, and an idle subscription
+ * holds one small object. Events wait in order while the consumer is busy; a consumer more than
+ * MAX_QUEUED_EVENTS behind gets an error (its stream ends) rather than unbounded memory.
+ */
+export function subscribeToEvents<Name extends EventName>(
+  name: Name,
+  accountId: string,
+  accept: (payload: EventPayloads[Name]) => boolean = () => true,
+): AsyncIterableIterator<EventPayloads[Name]> {
+  return new EventStream(eventTarget, `${name}:${accountId}`, accept);
+}
+
+interface ListenerRegistry {
+  addEventListener(topic: string, listener: Listener | null): void;
+  removeEventListener(topic: string, listener: Listener | null): void;
+}
+
+/** Exported for its unit test; subscribers use `subscribeToEvents`. */
+export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
+  /** Events not yet taken, or callers of `next()` waiting for one: never both at once. */
+  private queued: Payload[] | null = null;
+  private waiting: ((result: IteratorResult<Payload>) => void)[] | null = null;
+  private failure: Error | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly target: ListenerRegistry,
+    private readonly topic: string,
+    private readonly accept: (payload: Payload) => boolean,
+  ) {
+    target.addEventListener(topic, this as unknown as Listener);
+  }
+
+  /** Called by `deliver` for every event of the topic. */
+  handleEvent(event: CustomEvent): void {
+    if (this.ended) return;
+    const payload = event.detail as Payload;
+    if (!this.accept(payload)) return;
+    const resolve = this.waiting?.shift();
+    if (resolve) {
+      if (this.waiting?.length === 0) this.waiting = null;
+      resolve({ value: payload, done: false });
+      return;
+    }
+    this.queued ??= [];
+    if (this.queued.length >= MAX_QUEUED_EVENTS) {
+      // With a code, so that error masking lets the client read it.
+      this.failure = Object.assign(new Error(`Over ${MAX_QUEUED_EVENTS} events behind: subscribe again and refetch.`), { extensions: { code: 'EVENTS_DROPPED' } });
+      this.close();
+      return;
+    }
+    this.queued.push(payload);
+  }
+
+  next(): Promise<IteratorResult<Payload>> {
+    if (this.queued) {
+      const value = this.queued.shift() as Payload;
+      if (this.queued.length === 0) this.queued = null;
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.failure) {
+      const failure = this.failure;
+      this.failure = null;
+      return Promise.reject(failure);
+    }
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting ??= []).push(resolve));
+  }
+
+  return(): Promise<IteratorResult<Payload>> {
+    this.queued = null;
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<Payload>> {
+    this.queued = null;
+    this.close();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Payload> {
+    return this;
+  }
+
+  private close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.target.removeEventListener(this.topic, this as unknown as Listener);
+    const waiting = this.waiting ?? [];
+    this.waiting = null;
+    for (const resolve of waiting) resolve({ value: undefined, done: true });
+  }
+}
+
 function enqueue(event: WireEvent): void {
   const size = Buffer.byteLength(JSON.stringify(event));
   if (size > MAX_NOTIFY_BYTES) {
@@ -96,10 +198,17 @@ async function flush(): Promise<void> {
   }
   payloads.push(`[${batch.join(',')}]`);
   try {
-    await pool.query(`SELECT pg_notify($1, payload) FROM unnest($2::text[]) WITH ORDINALITY AS batch(payload, position) ORDER BY position`, [
-      CHANNEL,
-      payloads,
-    ]);
+    // Notifications go out when this statement's transaction commits, and a commit waits for its
+    // WAL flush: one disk flush more between every change and its event. This transaction writes
+    // no data (only the notifications, which are not durable anyway), so it commits without
+    // waiting for the flush; the writes the events announce were committed durably before.
+    await pool.query(
+      `SELECT pg_notify($1, payload)
+         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit,
+              unnest($2::text[]) WITH ORDINALITY AS batch(payload, position)
+        ORDER BY position`,
+      [CHANNEL, payloads],
+    );
   } catch (error) {
     console.error('[events] could not publish', events.length, 'event(s):', (error as Error).message);
   }

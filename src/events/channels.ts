@@ -13,8 +13,19 @@ export interface EventPayloads {
   messageStatusChanged: { accountId: string; messageId: string; status: string; campaignId: string | null };
   /** Platform-internal, topic `platform`: messages are waiting; dispatchers claim them now. */
   dispatchRequested: { accountId: 'platform' };
-  /** Two-way (issue 7): an SMS arrived in a conversation; `assignedUserId` decides which agents see it. */
-  messageReceived: { accountId: string; conversationId: string; inboundMessageId: string; assignedUserId: string | null };
+  /** Two-way (issue 7): an SMS arrived in a conversation; `assignedUserId` decides which agents see it. The message
+   *  travels with the event (`text` null when too long for a notification: subscribers load it), so that
+   *  delivering it to agents costs no query. */
+  messageReceived: {
+    accountId: string;
+    conversationId: string;
+    inboundMessageId: string;
+    assignedUserId: string | null;
+    text: string | null;
+    optOut: boolean;
+    /** ISO 8601. */
+    receivedAt: string;
+  };
   /** A conversation changed (message in or out, assignment, closed, read); the previous assignee learns it left them. */
   conversationUpdated: {
     accountId: string;
@@ -42,6 +53,10 @@ export interface EventPayloads {
   };
   accountUpdated: { accountId: string; change: 'SERVICE_ACTIVATED' | 'PLAN_CHANGED' | 'PROFILE_CHANGED' };
 }
+
+/** `messageReceived` carries texts up to this many bytes (UTF-8); longer ones are loaded by subscribers. A
+ *  notification holds at most 8000 bytes, shared by the events of a batch. */
+export const MESSAGE_RECEIVED_TEXT_BYTES = 1000;
 
 export type EventName = keyof EventPayloads;
 

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
+import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
 import { isExportDownload, serveExportDownload, setExportsBaseUrl } from './exports.js';
 import { persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
+import { subscribe } from './subscriptions.js';
 import { authenticateRequest, GRAPHQL_PATH, yoga } from './yoga.js';
 
 /**
@@ -22,6 +23,7 @@ export interface HttpServer {
 
 type Envelope = ReturnType<typeof yoga.getEnveloped>;
 type SocketExtra = {
+  /** Dropped once the connection is authenticated. */
   request: IncomingMessage;
   actor?: Actor | null;
 };
@@ -51,10 +53,14 @@ export async function startHttpServer(): Promise<HttpServer> {
         } catch {
           return false;
         }
+        // Nothing reads the upgrade request afterwards: an idle connection need not keep it (and its headers).
+        // (graphql-ws types it read-only; it is a plain property of the object useServer made for this socket.)
+        (ctx.extra as { request?: IncomingMessage }).request = undefined;
         return ctx.extra.actor !== null;
       },
       execute: (args: ExecutionArgs) => (args.rootValue as Envelope).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as Envelope).subscribe(args),
+      // Subscriptions run lean (see subscriptions.ts): agents hold them open all day, by the thousand.
+      subscribe: (args: ExecutionArgs) => subscribe(args),
       // Through Yoga's envelope, so validation, armor limits and the context apply as over HTTP.
       onSubscribe: async (ctx, _id, params) => {
         // The same allow-list rule as over HTTP: API keys run persisted operations only.
@@ -67,22 +73,22 @@ export async function startHttpServer(): Promise<HttpServer> {
           return [persistedOnlyError()];
         }
         const envelope = yoga.getEnveloped({
-          req: ctx.extra.request,
           request: undefined as never,
           params,
           socketActor: ctx.extra.actor ?? null,
         });
-        const args = {
+        const document = envelope.parse(params.query);
+        const errors = envelope.validate(envelope.schema, document);
+        if (errors.length) return errors;
+        return {
           schema: envelope.schema,
           operationName: params.operationName,
-          document: envelope.parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await envelope.contextFactory(),
-          rootValue: envelope,
-        };
-        const errors = envelope.validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args as ExecutionArgs;
+          // Queries and mutations execute through the envelope; a subscription does not keep it (nor its closures).
+          rootValue: getOperationAST(document, params.operationName)?.operation === 'subscription' ? undefined : envelope,
+        } satisfies ExecutionArgs;
       },
     },
     sockets,

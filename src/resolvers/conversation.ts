@@ -1,17 +1,17 @@
-import { filter, pipe } from 'graphql-yoga';
 import { prisma } from '../db/client.js';
 import { assignConversation, configureConversationAssignment } from '../domain/conversations/assignment.js';
 import { ConversationClosedError } from '../domain/conversations/conversation-errors.js';
 import {
   closeConversation,
+  inboundThreadEntry,
   markConversationRead,
   replyToConversation,
   startConversation,
 } from '../domain/conversations/conversations.js';
-import { maySeeConversation, visibleConversations } from '../domain/conversations/visibility.js';
+import { conversationEventFilter, visibleConversations } from '../domain/conversations/visibility.js';
 import { IdempotencyKeyReusedError, InsufficientCreditError, NotFoundError, PlanLimitError, ValidationError } from '../domain/errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { pubSub } from '../events/bus.js';
+import { subscribeToEvents } from '../events/bus.js';
 import { builder } from '../schema/builder.js';
 import {
   AssignConversationInput,
@@ -151,18 +151,20 @@ builder.subscriptionField('messageReceived', (t) =>
     args: { conversationId: t.arg.globalID({ for: [ConversationType] }) },
     subscribe: (_root, args, context) => {
       const actor = requireActor(context);
-      return pipe(
-        pubSub.subscribe('messageReceived', actor.accountId),
-        filter((event) => !args.conversationId || event.conversationId === args.conversationId.id),
-        filter((event) => maySeeConversation(actor, { accountId: event.accountId, assignedUserId: event.assignedUserId })),
+      const conversationId = args.conversationId?.id ?? null;
+      const visible = conversationEventFilter(actor);
+      // Topics are per account: only the account's events reach the predicate.
+      return subscribeToEvents(
+        'messageReceived',
+        actor.accountId,
+        (event) => (conversationId === null || event.conversationId === conversationId) && visible(event.assignedUserId),
       );
     },
-    resolve: async (event) => {
-      const [entry] = await prisma.$queryRaw<{ id: string; text: string; optOut: boolean; at: Date }[]>`
-        SELECT id::text, text, opt_out AS "optOut", received_at AS at FROM inbound_message WHERE id = ${BigInt(event.inboundMessageId)}`;
-      if (!entry) throw new Error(`inbound message ${event.inboundMessageId} not found`);
-      return { direction: 'INBOUND' as const, status: null, ...entry };
-    },
+    // The message travels with the event (no query); a long one is loaded.
+    resolve: (event) =>
+      event.text === null
+        ? inboundThreadEntry(event.inboundMessageId)
+        : { direction: 'INBOUND' as const, id: event.inboundMessageId, text: event.text, status: null, optOut: event.optOut, at: new Date(event.receivedAt) },
   }),
 );
 
@@ -174,15 +176,16 @@ builder.subscriptionField('conversationUpdated', (t) =>
     args: { conversationId: t.arg.globalID({ for: [ConversationType] }) },
     subscribe: (_root, args, context) => {
       const actor = requireActor(context);
-      return pipe(
-        pubSub.subscribe('conversationUpdated', actor.accountId),
-        filter((event) => !args.conversationId || event.conversationId === args.conversationId.id),
-        // The agent it was taken from learns it too.
-        filter(
-          (event) =>
-            maySeeConversation(actor, { accountId: event.accountId, assignedUserId: event.assignedUserId }) ||
-            (actor.userId !== null && event.previousAssignedUserId === actor.userId),
-        ),
+      const conversationId = args.conversationId?.id ?? null;
+      const visible = conversationEventFilter(actor);
+      const userId = actor.userId;
+      return subscribeToEvents(
+        'conversationUpdated',
+        actor.accountId,
+        (event) =>
+          (conversationId === null || event.conversationId === conversationId) &&
+          // The agent it was taken from learns it too.
+          (visible(event.assignedUserId) || (userId !== null && event.previousAssignedUserId === userId)),
       );
     },
     resolve: (query, event) => prisma.conversation.findUniqueOrThrow({ ...query, where: { id: event.conversationId } }),

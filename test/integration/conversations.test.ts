@@ -18,6 +18,7 @@ import {
   type Role,
   type StartConversationInput,
 } from '../../codegen/generated/operations.js';
+import { MESSAGE_RECEIVED_TEXT_BYTES } from '../../src/events/channels.js';
 import { createTenant, lastCodeSentTo, randomFrenchMobile, type Tenant } from '../support/fixtures.js';
 import { apiClient, collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
 
@@ -256,6 +257,30 @@ describe('two-way conversations', () => {
     expect(agent1Events.received.map((event) => event.messageReceived.text)).toEqual(['Encore une question']);
     expect(agent2Events.received).toHaveLength(1);
     expect(otherAccount.received).toHaveLength(1);
+  });
+
+  it('a reply too long to travel with its event still reaches subscribers whole', async () => {
+    const a = await org();
+    const events = collect(wsClient(platform.wsUrl, `Bearer ${a.tenant.accessToken}`), MessageReceivedDocument, {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const contact = deliveredNumber();
+    const started = await start(a.owner, { to: contact, text: 'Décrivez-nous votre demande.' });
+    await handedOver(started.message.id);
+    // 9 parts: over the bytes a messageReceived event carries, so the subscriber loads it.
+    const long = 'Voici le detail de ma demande, ligne apres ligne, pour que tout soit clair. '.repeat(18).trim();
+    expect(Buffer.byteLength(long)).toBeGreaterThan(MESSAGE_RECEIVED_TEXT_BYTES);
+    const short = 'Et merci !';
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, long);
+    await expect.poll(() => inboundCount(contact), { timeout: 10_000 }).toBe(1);
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, short);
+    await events.next(2);
+    expect(events.received.map((event) => event.messageReceived)).toEqual([
+      expect.objectContaining({ direction: 'INBOUND', text: long, optOut: false }),
+      expect.objectContaining({ direction: 'INBOUND', text: short, optOut: false }),
+    ]);
+    expect((await thread(a.owner, started.conversation.id))?.messages.map((message) => message.id).slice(1)).toEqual(
+      events.received.map((event) => event.messageReceived.id),
+    );
   });
 
   it('refuses bad input with typed errors', async () => {

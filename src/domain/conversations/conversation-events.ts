@@ -1,6 +1,6 @@
 /** Live events of conversations, published after the transaction that made them true. */
 import { publishEvent } from '../../events/bus.js';
-import type { EventPayloads } from '../../events/channels.js';
+import { MESSAGE_RECEIVED_TEXT_BYTES, type EventPayloads } from '../../events/channels.js';
 
 export type ConversationChange = EventPayloads['conversationUpdated']['change'];
 export type ConversationUpdate = EventPayloads['conversationUpdated'];
@@ -9,6 +9,22 @@ export function publishConversationUpdates(updates: readonly ConversationUpdate[
   for (const update of updates) publishEvent('conversationUpdated', update.accountId, update);
 }
 
-export function publishMessagesReceived(messages: readonly EventPayloads['messageReceived'][]): void {
-  for (const message of messages) publishEvent('messageReceived', message.accountId, message);
+export interface MessageReceived {
+  accountId: string;
+  conversationId: string;
+  inboundMessageId: string;
+  assignedUserId: string | null;
+  text: string;
+  optOut: boolean;
+  receivedAt: Date;
+}
+
+export function publishMessagesReceived(messages: readonly MessageReceived[]): void {
+  for (const message of messages) {
+    publishEvent('messageReceived', message.accountId, {
+      ...message,
+      text: Buffer.byteLength(message.text) <= MESSAGE_RECEIVED_TEXT_BYTES ? message.text : null,
+      receivedAt: message.receivedAt.toISOString(),
+    });
+  }
 }

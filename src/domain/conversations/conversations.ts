@@ -240,6 +240,14 @@ export async function conversationThread(
   return rows.reverse();
 }
 
+/** One received message as a thread entry. */
+export async function inboundThreadEntry(inboundMessageId: string): Promise<ThreadEntry> {
+  const [entry] = await prisma.$queryRaw<{ id: string; text: string; optOut: boolean; at: Date }[]>`
+    SELECT id::text, text, opt_out AS "optOut", received_at AS at FROM inbound_message WHERE id = ${BigInt(inboundMessageId)}`;
+  if (!entry) throw new NotFoundError('InboundMessage');
+  return { direction: 'INBOUND', status: null, ...entry };
+}
+
 async function contactNumberOf(actor: Actor, input: StartConversationInput): Promise<string> {
   const given = [input.to?.trim() ? 'to' : null, input.contactId ? 'contactId' : null].filter(Boolean);
   if (given.length !== 1) throw ValidationError.single('to', 'give either a number (`to`) or a contact (`contactId`), not both nor neither');

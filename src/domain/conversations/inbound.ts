@@ -34,7 +34,9 @@ export interface ReceivedMessage {
   conversationId: string | null;
   from: string;
   to: string;
+  text: string;
   optOut: boolean;
+  receivedAt: Date;
 }
 
 interface StoredRow {
@@ -42,6 +44,7 @@ interface StoredRow {
   account_id: string | null;
   from_number: string;
   to_number: string;
+  text: string;
   opt_out: boolean;
   received_at: Date;
 }
@@ -67,7 +70,17 @@ export async function receiveInboundMessages(inbound: readonly InboundSms[]): Pr
   publishMessagesReceived(
     received.flatMap((message) =>
       message.accountId !== null && message.conversationId !== null
-        ? [{ accountId: message.accountId, conversationId: message.conversationId, inboundMessageId: message.id, assignedUserId: assignedTo.get(message.conversationId) ?? null }]
+        ? [
+            {
+              accountId: message.accountId,
+              conversationId: message.conversationId,
+              inboundMessageId: message.id,
+              assignedUserId: assignedTo.get(message.conversationId) ?? null,
+              text: message.text,
+              optOut: message.optOut,
+              receivedAt: message.receivedAt,
+            },
+          ]
         : [],
     ),
   );
@@ -128,7 +141,7 @@ async function storeInbound(
      INSERT INTO inbound_message (account_id, connection, from_number, to_number, text, parts, complete, opt_out, received_at)
      SELECT account_id, connection, from_number, to_number, text, parts, complete, opt_out AND account_id IS NOT NULL, received_at
        FROM routed ORDER BY position
-     RETURNING id::text, account_id::text, from_number, to_number, opt_out, received_at`,
+     RETURNING id::text, account_id::text, from_number, to_number, text, opt_out, received_at`,
     rows.map((row) => row.connection),
     rows.map((row) => row.from),
     rows.map((row) => row.to),
@@ -204,5 +217,14 @@ async function storeInbound(
 }
 
 function receivedOf(row: StoredRow, conversationId: string | null): ReceivedMessage {
-  return { id: row.id, accountId: row.account_id, conversationId, from: row.from_number, to: row.to_number, optOut: row.opt_out };
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    conversationId,
+    from: row.from_number,
+    to: row.to_number,
+    text: row.text,
+    optOut: row.opt_out,
+    receivedAt: row.received_at,
+  };
 }

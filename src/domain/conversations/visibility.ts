@@ -24,3 +24,15 @@ export function maySeeConversation(actor: Actor, conversation: { accountId: stri
   if (conversation.accountId !== actor.accountId || !can(actor.role, 'conversations:read')) return false;
   return seesAllConversations(actor) || conversation.assignedUserId === null || (actor.userId !== null && conversation.assignedUserId === actor.userId);
 }
+
+/**
+ * The same rule as a predicate on an event's assignee, decided once for a subscriber: live events
+ * of an account go through it for each of the account's subscribers, so it must be a comparison
+ * or two, not a permission lookup.
+ */
+export function conversationEventFilter(actor: Actor): (assignedUserId: string | null) => boolean {
+  if (!can(actor.role, 'conversations:read')) return () => false;
+  if (seesAllConversations(actor)) return () => true;
+  const userId = actor.userId;
+  return (assignedUserId) => assignedUserId === null || (userId !== null && assignedUserId === userId);
+}

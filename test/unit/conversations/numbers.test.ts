@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/domain/auth/actor.js';
-import { maySeeConversation } from '../../../src/domain/conversations/visibility.js';
+import { conversationEventFilter, maySeeConversation } from '../../../src/domain/conversations/visibility.js';
 import { isE164, normaliseInboundAddress } from '../../../src/domain/numbers/inbound-addresses.js';
 import { parseSharedShortCodes, sharedShortCodeFor } from '../../../src/domain/numbers/short-codes.js';
 
@@ -66,5 +66,7 @@ describe('who sees a conversation', () => {
     ['an agent API key, assigned to someone', actor('AGENT', null), { accountId: 'acc', assignedUserId: 'u2' }, false],
   ])('%s: %s', (_case, who, conversation, expected) => {
     expect(maySeeConversation(who, conversation)).toBe(expected);
+    // The predicate live events go through agrees (events reach it only from the subscriber's own account).
+    if (conversation.accountId === who.accountId) expect(conversationEventFilter(who)(conversation.assignedUserId)).toBe(expected);
   });
 });
