@@ -24,9 +24,11 @@ import type { MessageStatus } from '../generated/prisma/enums.js';
  *    as the dispatcher would have: TRANSMITTED, charged against its reservation, its part
  *    attached; then the receipt applies. The dispatcher does not claim such "in doubt" messages
  *    again before DISPATCH_RECONCILE_SECONDS (see dispatcher.ts), so this evidence arrives first.
- * 3. What still matches nothing waits in `unmatched_receipt`: a fast carrier can answer before
- *    the submission is recorded (re-applied by the dispatcher's record), or the message's lease
- *    is still running (`reconcileInDoubtMessages` takes it once the lease has ended).
+ * 3. A fast carrier can answer before the submission is recorded: when a dispatcher of this
+ *    process holds the message, the receipt waits in memory for that record (milliseconds) and
+ *    applies then. What still matches nothing waits in `unmatched_receipt`: re-applied by the
+ *    record it raced, or by `reconcileInDoubtMessages` (every dispatcher, every few seconds) once
+ *    the message's lease has ended.
  * 4. Messages of several parts whose parts changed take their status from all their parts (`statusOfParts`):
  *    DELIVERED once every part is, NOT_ISSUED / EXPIRED as soon as one part is. Only
  *    ON_HOLD / TRANSMITTED messages move, so a final status never changes.

@@ -17,7 +17,8 @@ import {
  * messages (and, on a budget of their own, `transactionalInFlight` transactional ones) in the
  * carrier gateway, claims the next batch while earlier ones are in flight, and records outcomes
  * as they come, in batches (every `recordFlushMs` or `batchSize` outcomes, one record
- * transaction at a time), so the carrier link never idles while the database works.
+ * transaction at a time, which takes everything waiting, up to a bound, when the database fell
+ * behind), so the carrier link never idles while the database works.
  *
  * Claiming: due ON_HOLD messages, transactional lane first, with `FOR UPDATE SKIP LOCKED` (any
  * number of workers share the queue), under a lease (`leaseSeconds`, renewed while the
@@ -38,9 +39,9 @@ import {
  * the message in doubt the same way.
  *
  * Residual risk: a carrier that accepted a submission but never sends a receipt for it (the
- * simulator's 0004 numbers; a real carrier that drops receipts or does not echo the reference)
- * leaves no evidence, so a message in doubt to such a number is sent a second time after the
- * delay. Also claimed messages still queued in the gateway when the worker died had not left,
+ * simulator's 0004 numbers; a real carrier that drops receipts, sends them later than the delay,
+ * or does not echo the reference) leaves no evidence, so a message in doubt to such a number is
+ * sent a second time after the delay. Also claimed messages still queued in the gateway when the worker died had not left,
  * but cannot be told apart from those that had: they wait the delay too. See the README.
  */
 export interface DispatcherOptions {
