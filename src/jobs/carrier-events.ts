@@ -11,7 +11,9 @@ import type { MessageStatus } from '../generated/prisma/enums.js';
 /**
  * Receipts, and the evidence they carry.
  *
- * A batch of receipts is applied in one transaction of a few set-based statements:
+ * A batch of receipts is applied with a few set-based statements: step 1 alone (the common case,
+ * one statement that is atomic by itself), the rest in one transaction when some receipts match
+ * no known part:
  * 1. Each receipt is matched to its part (`carrier_part`, by connection and carrier id). The
  *    receipt of a single-part message sets the message's status; a part of a longer message
  *    takes the receipt's final status on its row, once: duplicates and late receipts of a part
@@ -29,9 +31,9 @@ import type { MessageStatus } from '../generated/prisma/enums.js';
  *    applies then. What still matches nothing waits in `unmatched_receipt`: re-applied by the
  *    record it raced, or by `reconcileInDoubtMessages` (every dispatcher, every few seconds) once
  *    the message's lease has ended.
- * 4. Messages of several parts whose parts changed take their status from all their parts (`statusOfParts`):
- *    DELIVERED once every part is, NOT_ISSUED / EXPIRED as soon as one part is. Only
- *    ON_HOLD / TRANSMITTED messages move, so a final status never changes.
+ * 4. Messages of several parts whose parts changed take their status from all their parts
+ *    (`statusOfParts`): DELIVERED once every part is, NOT_ISSUED / EXPIRED as soon as one part is.
+ *    Only ON_HOLD / TRANSMITTED messages move, so a final status never changes.
  */
 
 export interface ChangedMessage {
