@@ -147,6 +147,8 @@ export interface RunImportOptions {
   afterBatchCommitted?: (batchNumber: number) => void;
   /** Filled with the time spent in each phase (the benchmark prints it). */
   profile?: ImportProfile;
+  /** Keep every foreign-key check even where the role may skip them (tests compare both ways). */
+  keepForeignKeyChecks?: boolean;
 }
 
 export type RunImportResult = 'COMPLETED' | 'ALREADY_DONE' | 'ALREADY_RUNNING' | 'FAILED';
@@ -178,7 +180,7 @@ export async function runContactImport(importId: string, options: RunImportOptio
     await prisma.contactImport.update({ where: { id: importId }, data: { status: 'RUNNING', startedAt: job.startedAt ?? new Date(), failure: null } });
 
     const target = { importId, accountId: job.accountId, listId: job.listId };
-    const writerOptions = { ids: new ContactIdGenerator(), skipForeignKeyChecks: await maySkipForeignKeyChecks(client), profile: options.profile };
+    const writerOptions = { ids: new ContactIdGenerator(), skipForeignKeyChecks: !options.keepForeignKeyChecks && (await maySkipForeignKeyChecks(client)), profile: options.profile };
     const writers = [await ImportBatchWriter.open(client, target, writerOptions)];
     while (writers.length < IMPORT_WRITERS) {
       const more = await pool.connect();

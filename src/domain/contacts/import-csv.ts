@@ -16,7 +16,7 @@ export class CsvFormatError extends Error {
     /** 1-based line where the faulty record starts. */
     readonly line: number,
   ) {
-    super(`${message} (line ${line})`);
+    super(message);
     this.name = 'CsvFormatError';
   }
 }

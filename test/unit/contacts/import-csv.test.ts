@@ -110,7 +110,7 @@ describe('CsvRecordReader reads what csv-parse reads', () => {
     const text = `phone;name\n"0612345678;Zoé\n${'0612345678;x\n'.repeat(10_000)}`;
     const reader = new CsvRecordReader({ delimiter: ';', maxRecordLength: 1000 });
     const records: string[][] = [];
-    expect(() => reader.push(text, records)).toThrow(/longer than 1000 characters.*line 2/);
+    expect(() => reader.push(text, records)).toThrow(expect.objectContaining({ message: expect.stringMatching(/longer than 1000 characters/), line: 2 }));
     expect(records).toEqual([['phone', 'name']]);
   });
 });
