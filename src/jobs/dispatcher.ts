@@ -32,7 +32,10 @@ import {
  * Exactly once across a crash. Every submit_sm carries our message id (a vendor TLV the carrier
  * echoes in its receipts, see carrier-events.ts). A worker killed between the socket write and
  * the record leaves its messages ON_HOLD with a lease that runs out: such a message is IN DOUBT.
- * It is not claimed again before `reconcileSeconds` after its lease ended; meanwhile a receipt
+ * It is not claimed again before `reconcileSeconds` after its lease ended, nor before this
+ * dispatcher's carrier link has been up for `reconcileSeconds` (a carrier delivers the receipts
+ * it kept for a dead session only once a session is bound again, so a worker that restarts
+ * after a long outage must give them that time before it decides); meanwhile a receipt
  * naming it proves the submission and records it (TRANSMITTED, charged, then the receipt's
  * status), so it is never sent twice. One without such evidence after the delay was never sent
  * (or its carrier keeps no receipt) and is sent. A connection lost with parts in flight leaves
@@ -98,6 +101,8 @@ const RECORD_CATCH_UP = 8;
 export class Dispatcher {
   private readonly settings: Required<DispatcherOptions>;
   private running = false;
+  /** Since when a carrier connection has been up without interruption (null: none is up). */
+  private linkUpSince: number | null = null;
   private claimLoop: Promise<void> | null = null;
   private readonly inFlight = { transactional: 0, bulk: 0 };
   /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately) and who waits for the record. */
@@ -133,14 +138,27 @@ export class Dispatcher {
     })();
     this.unsubscribers.push(
       this.gateway.onConnectionStateChange((change) => {
+        this.noteLinkState();
         if (change.state === 'up') this.requestClaim();
       }),
     );
+    this.noteLinkState();
     const leaseMs = this.settings.leaseSeconds * 1000;
     this.every(Math.max(200, leaseMs / 3), () => this.renewLeases());
     this.every(Math.max(200, Math.min(5000, (this.settings.reconcileSeconds * 1000) / 4)), () => this.maintain());
     this.unregisterRecorder = registerLocalRecorder(this);
     this.claimLoop = this.runClaims();
+  }
+
+  private noteLinkState(): void {
+    const up = this.gateway.connectionStates().some((connection) => connection.boundBinds > 0);
+    if (!up) this.linkUpSince = null;
+    else this.linkUpSince ??= Date.now();
+  }
+
+  /** In-doubt messages are decided only after the carrier has had time to deliver the receipts it kept. */
+  private inDoubtDecidable(): boolean {
+    return this.linkUpSince !== null && Date.now() - this.linkUpSince >= this.settings.reconcileSeconds * 1000;
   }
 
   /**
@@ -269,7 +287,7 @@ export class Dispatcher {
        ORDER BY d.priority, d.send_after, d.id`;
     const { rows } = await pool.query<ClaimedMessage>(
       `WITH doubt AS (${select}
-              WHERE d.status = 'ON_HOLD' AND d.claimed_until IS NOT NULL AND d.claimed_until < now() - make_interval(secs => $3::int) AND ${live}
+              WHERE $5::boolean AND d.status = 'ON_HOLD' AND d.claimed_until IS NOT NULL AND d.claimed_until < now() - make_interval(secs => $3::int) AND ${live}
               ORDER BY d.claimed_until LIMIT $1::int + $2::int FOR UPDATE SKIP LOCKED),
             transactional AS (${fresh('d.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
             bulk AS (${fresh('d.priority > 0')} LIMIT $2 FOR UPDATE SKIP LOCKED),
@@ -283,7 +301,7 @@ export class Dispatcher {
         WHERE m.id = c.id
        RETURNING m.id::text, m.account_id::text, m.kind::text, m.sender, m.recipient, m.country, m.text, m.priority,
                  m.reservation_id::text, m.campaign_id::text, m.attempts, m.status::text`,
-      [limits.transactional, limits.bulk, this.settings.reconcileSeconds, this.settings.leaseSeconds],
+      [limits.transactional, limits.bulk, this.settings.reconcileSeconds, this.settings.leaseSeconds, this.inDoubtDecidable()],
     );
     const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
     for (const message of rows) if (message.status !== 'BLACKLISTED') this.held.set(message.id, { leaseUntil });
