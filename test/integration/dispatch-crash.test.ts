@@ -10,9 +10,9 @@ import { chargedMicros, fundedAccount, killProcessTree, plainNumber, PRICE, queu
  * carrier that it has not recorded; a new worker finishes the job, and receives the receipts the
  * carrier kept for the dead one. The carrier simulator runs in this test's process (it outlives
  * the workers) and answers every submit_sm 50 ms late, so that at any moment a window of
- * accepted-but-unanswered submissions exists to be lost with the worker. The reconciliation delay
- * (15 s) covers the new worker's start-up on a loaded machine, as in production it must cover the
- * carrier's receipt delay.
+ * accepted-but-unanswered submissions exists to be lost with the worker. The new worker decides
+ * about messages in doubt only once its carrier link has been up for the reconciliation delay,
+ * however long it took to start.
  */
 const MESSAGES = 2000;
 let platform: TestPlatform;
@@ -53,7 +53,7 @@ function startWorker(): Promise<PlatformProcess> {
       },
     ]),
     DISPATCH_LEASE_SECONDS: '2',
-    DISPATCH_RECONCILE_SECONDS: '15',
+    DISPATCH_RECONCILE_SECONDS: '5',
     DISPATCH_IDLE_POLL_MS: '200',
   }).then((worker) => {
     workers.push(worker);
@@ -78,7 +78,9 @@ describe('a worker killed mid-send', () => {
     const { ids, reservationId } = await queueMessages(platform, accountId, numbers.map((to) => ({ to, kind: 'MARKETING' })));
 
     const first = await startWorker();
-    await until(async () => simulator.stats().acceptedMessages >= 600 || false, 'the first worker to be well into the batch', 40_000);
+    await until(async () => simulator.stats().acceptedMessages >= 600 || false, 'the first worker to be well into the batch', 40_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nworker output:\n${first.output()}`);
+    });
     const exited = new Promise((resolve) => first.child.once('exit', resolve));
     await killProcessTree(first.child.pid!);
     await exited;
