@@ -87,8 +87,14 @@ export function receiptRowOf(receipt: DeliveryReceipt): ReceiptRow | null {
 /** The gateway's event handler: resolves once the batch is committed (the carrier is acknowledged then). */
 export async function applyCarrierEvents(batch: CarrierEventBatch): Promise<void> {
   for (const unreadable of batch.unreadableReceipts) console.warn(`[receipts] ${unreadable.connection}: ${unreadable.problem}`);
+  await applyCarrierReceipts(batch.receipts);
+  // Replies last, in their own transaction: receipts may be applied twice harmlessly (a failed
+  // batch is delivered again), a reply may not, so nothing that can fail comes after it.
   if (batch.inbound.length > 0) await receiveInboundMessages(batch.inbound);
-  const rows = batch.receipts.flatMap((receipt) => receiptRowOf(receipt) ?? []);
+}
+
+async function applyCarrierReceipts(receipts: CarrierEventBatch['receipts']): Promise<void> {
+  const rows = receipts.flatMap((receipt) => receiptRowOf(receipt) ?? []);
   if (rows.length === 0) return;
   // The common case in one statement on its own (atomic by itself, no transaction to open): known
   // parts. Should a later step fail, the carrier delivers the batch again and this one changes
@@ -422,15 +428,23 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
             END`,
     [ids, ids.map((id) => reservations.get(id) ?? null)],
   );
-  if (rows.length === 0) return;
-  // Rarely reached (once per finished hold), so the campaign table is read only then.
-  const { rows: stillWritten } = await pool.query<{ id: string }>(
-    `SELECT reservation_id::text AS id FROM campaign WHERE reservation_id = ANY($1::uuid[]) AND materialized_at IS NULL`,
-    [rows.map((row) => row.id)],
-  );
-  const open = new Set(stillWritten.map((row) => row.id));
   for (const { id } of rows) {
-    if (!open.has(id)) await releaseReservation(prisma, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
+    const campaignId = reservations.get(id) ?? null;
+    if (campaignId === null) {
+      await releaseReservation(prisma, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
+      continue;
+    }
+    // Rarely reached (once per finished hold). A campaign's last chunk of messages may commit
+    // after the check above: the campaign row is locked first (its writer holds that lock while
+    // it writes a chunk), then "all written and none waiting" is decided again, in one transaction.
+    await prisma.$transaction(async (tx) => {
+      const written = await tx.$queryRaw<unknown[]>`
+        SELECT 1 FROM campaign WHERE id = ${campaignId}::uuid AND reservation_id = ${id}::uuid AND materialized_at IS NOT NULL FOR SHARE`;
+      if (written.length === 0) return;
+      const waiting = await tx.$queryRaw<unknown[]>`
+        SELECT 1 FROM message WHERE campaign_id = ${campaignId}::uuid AND status = 'ON_HOLD' LIMIT 1`;
+      if (waiting.length === 0) await releaseReservation(tx, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
+    });
   }
 }
 
