@@ -74,8 +74,26 @@ export function subscribeToEvents<Name extends EventName>(
   name: Name,
   accountId: string,
   accept: (payload: EventPayloads[Name]) => boolean = () => true,
+  audienceKeys: readonly string[] | null = null,
 ): AsyncIterableIterator<EventPayloads[Name]> {
-  return new EventStream(eventTarget, `${name}:${accountId}`, accept);
+  return new EventStream(eventTarget, `${name}:${accountId}`, accept, audienceKeys);
+}
+
+/**
+ * Audiences. An event may name who it is for, as keys in its payload (`audience: string[]`, e.g.
+ * `user:<id>`); a subscriber that registers with keys (`subscribeToEvents(..., keys)`) is handed
+ * only the events of the topic naming one of its keys, and one without keys every event of the
+ * topic. With thousands of subscribers per account each waiting for their own few events, an
+ * event then costs a lookup per key instead of a predicate call per subscriber of the account
+ * (the predicate still runs on those it reaches: keys narrow, they do not authorise).
+ */
+function audienceOf(detail: unknown): readonly string[] {
+  const audience = (detail as { audience?: unknown } | null)?.audience;
+  return Array.isArray(audience) ? (audience as string[]) : [];
+}
+
+function keyedTopic(topic: string, key: string): string {
+  return `${topic}#${key}`;
 }
 
 interface ListenerRegistry {
@@ -90,18 +108,22 @@ export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
   private waiting: ((result: IteratorResult<Payload>) => void)[] | null = null;
   private failure: Error | null = null;
   private ended = false;
+  /** The last event handed in: an event naming two of this subscriber's keys reaches it twice. */
+  private lastEvent: CustomEvent | null = null;
 
   constructor(
     private readonly target: ListenerRegistry,
     private readonly topic: string,
     private readonly accept: (payload: Payload) => boolean,
+    private readonly audienceKeys: readonly string[] | null = null,
   ) {
-    target.addEventListener(topic, this as unknown as Listener);
+    for (const registered of this.registeredTopics()) target.addEventListener(registered, this as unknown as Listener);
   }
 
-  /** Called by `deliver` for every event of the topic. */
+  /** Called by `deliver` for every event of the topic (or of its keys). */
   handleEvent(event: CustomEvent): void {
-    if (this.ended) return;
+    if (this.ended || event === this.lastEvent) return;
+    this.lastEvent = event;
     const payload = event.detail as Payload;
     if (!this.accept(payload)) return;
     const resolve = this.waiting?.shift();
@@ -151,10 +173,15 @@ export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
     return this;
   }
 
+  private registeredTopics(): string[] {
+    return this.audienceKeys === null ? [this.topic] : this.audienceKeys.map((key) => keyedTopic(this.topic, key));
+  }
+
   private close(): void {
     if (this.ended) return;
     this.ended = true;
-    this.target.removeEventListener(this.topic, this as unknown as Listener);
+    this.lastEvent = null;
+    for (const registered of this.registeredTopics()) this.target.removeEventListener(registered, this as unknown as Listener);
     const waiting = this.waiting ?? [];
     this.waiting = null;
     for (const resolve of waiting) resolve({ value: undefined, done: true });
@@ -222,12 +249,24 @@ function deliver(payload: string): void {
     return;
   }
   for (const [topic, detail] of events) {
+    let event: CustomEvent | null = null;
     const listeners = listenersByTopic.get(topic);
-    if (!listeners) continue;
-    const event = new CustomEvent(topic, { detail });
-    for (const listener of listeners) {
+    if (listeners) dispatch(listeners, (event ??= new CustomEvent(topic, { detail })));
+    for (const key of audienceOf(detail)) {
+      const keyed = listenersByTopic.get(keyedTopic(topic, key));
+      if (keyed) dispatch(keyed, (event ??= new CustomEvent(topic, { detail })));
+    }
+  }
+}
+
+function dispatch(listeners: ReadonlySet<Listener>, event: CustomEvent): void {
+  for (const listener of listeners) {
+    // One failing subscriber never keeps the event from the others.
+    try {
       if (typeof listener === 'function') listener(event);
       else listener.handleEvent(event);
+    } catch (error) {
+      console.error(`[events] a ${event.type} subscriber failed:`, (error as Error).message);
     }
   }
 }

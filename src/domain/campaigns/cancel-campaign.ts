@@ -7,6 +7,7 @@
  * is in flight; otherwise the dispatcher settles the in-flight messages when it records them and
  * releases the rest, and the campaign life cycle finishes any batch left by a crash.
  */
+import { config } from '../../config.js';
 import { pool, prisma } from '../../db/client.js';
 import type { Campaign } from '../../generated/prisma/client.js';
 import { publishEvent } from '../../events/bus.js';
@@ -40,8 +41,14 @@ export async function cancelCampaign(actor: Actor, campaignId: string): Promise<
   return cancelled;
 }
 
-/** A dispatcher whose lease ran out this long ago is gone: its messages are no longer in flight. */
-const STALE_CLAIM_MINUTES = 5;
+/**
+ * A message whose lease ran out is in doubt (its dispatcher died, perhaps after handing it over):
+ * a receipt may still prove it was sent, and the dispatcher decides after the reconciliation
+ * delay. A cancelled campaign's in-doubt message is cancelled only after that same delay.
+ */
+function staleClaimSeconds(): number {
+  return config.dispatch.reconcileSeconds;
+}
 
 /**
  * Marks CANCELLED the messages of a cancelled campaign that wait and that no dispatcher holds
@@ -53,10 +60,10 @@ export async function cancelWaitingMessages(campaignId: string, options: { stale
     const { rowCount } = await pool.query(
       `UPDATE message SET status = 'CANCELLED', final_at = now()
         WHERE id IN (SELECT m.id FROM message m
-                      WHERE m.campaign_id = $1 AND m.status = 'ON_HOLD' AND (m.claimed_until IS NULL OR ($3 AND m.claimed_until < now() - make_interval(mins => $4)))
+                      WHERE m.campaign_id = $1 AND m.status = 'ON_HOLD' AND (m.claimed_until IS NULL OR ($3 AND m.claimed_until < now() - make_interval(secs => $4)))
                       LIMIT $2 FOR UPDATE SKIP LOCKED)
           AND status = 'ON_HOLD' AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = $1 AND c.status = 'CANCELLED')`,
-      [campaignId, CANCEL_BATCH, options.staleClaims, STALE_CLAIM_MINUTES],
+      [campaignId, CANCEL_BATCH, options.staleClaims, staleClaimSeconds()],
     );
     total += rowCount ?? 0;
     if ((rowCount ?? 0) < CANCEL_BATCH) return total;
