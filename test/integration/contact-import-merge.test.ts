@@ -31,6 +31,17 @@ async function upload(tenant: Tenant, csv: string, listId: string): Promise<stri
 
 const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
+/** The account's contacts with their lists and tags, by number. */
+function contactsOf(tenant: Tenant) {
+  return platform.sql<{ number: string; first_name: string; last_name: string; field_1: string | null; lists: string[]; tags: string[] }>(
+    `SELECT c.number, c.first_name, c.last_name, c.field_1,
+            ARRAY(SELECT l.name FROM contact_list_member m JOIN contact_list l ON l.id = m.list_id WHERE m.contact_id = c.id ORDER BY l.name)::text[] AS lists,
+            ARRAY(SELECT t.tag FROM contact_tag t WHERE t.contact_id = c.id ORDER BY t.tag)::text[] AS tags
+       FROM contact c WHERE c.account_id = $1 ORDER BY c.number`,
+    [tenant.accountUuid],
+  );
+}
+
 describe('CSV import into an account that has contacts already', () => {
   it.each([
     ['foreign-key checks skipped where the import makes them unnecessary', false],
@@ -70,19 +81,26 @@ describe('CSV import into an account that has contacts already', () => {
       [again],
     );
     expect(job).toEqual([{ created: 2, updated: 1, added_to_list: 5, error_rows: 0 }]);
-    const contacts = await platform.sql<{ number: string; first_name: string; last_name: string; field_1: string | null; lists: string[]; tags: string[] }>(
-      `SELECT c.number, c.first_name, c.last_name, c.field_1,
-              ARRAY(SELECT l.name FROM contact_list_member m JOIN contact_list l ON l.id = m.list_id WHERE m.contact_id = c.id ORDER BY l.name)::text[] AS lists,
-              ARRAY(SELECT t.tag FROM contact_tag t WHERE t.contact_id = c.id ORDER BY t.tag)::text[] AS tags
-         FROM contact c WHERE c.account_id = $1 ORDER BY c.number`,
-      [tenant.accountUuid],
-    );
+    const contacts = await contactsOf(tenant);
     expect(contacts).toEqual([
       { number: '+33600000001', first_name: 'Zoé', last_name: 'Lefèvre', field_1: 'Paris', lists: ['First', 'Second'], tags: ['new', 'vip'] },
       { number: '+33600000002', first_name: 'Luc', last_name: 'Petit', field_1: 'Lyon', lists: ['First', 'Second'], tags: ['gold'] },
       { number: '+33600000003', first_name: 'Léa', last_name: 'Durand', field_1: null, lists: ['First', 'Second'], tags: [] },
       { number: '+33600000004', first_name: 'Max', last_name: 'Roux', field_1: 'Nice', lists: ['Second'], tags: [] },
       { number: '+33600000005', first_name: 'Ana', last_name: 'Blanc', field_1: null, lists: ['Second'], tags: ['gold'] },
+    ]);
+
+    // Into a list that holds them all: only a changed value is written.
+    const third = await upload(tenant, ['phone;first name;last name;city', '0600000002;Lucas;;', '0600000003;Léa;Durand;', '0600000005;;;Lille'].join('\n'), second);
+    expect(await runContactImport(third, { batchRows: 2, keepForeignKeyChecks })).toBe('COMPLETED');
+    expect(await platform.sql('SELECT created, updated, added_to_list FROM contact_import WHERE id = $1', [third])).toEqual([{ created: 0, updated: 2, added_to_list: 0 }]);
+    const after = await contactsOf(tenant);
+    expect(after).toEqual([
+      { number: '+33600000001', first_name: 'Zoé', last_name: 'Lefèvre', field_1: 'Paris', lists: ['First', 'Second'], tags: ['new', 'vip'] },
+      { number: '+33600000002', first_name: 'Lucas', last_name: 'Petit', field_1: 'Lyon', lists: ['First', 'Second'], tags: ['gold'] },
+      { number: '+33600000003', first_name: 'Léa', last_name: 'Durand', field_1: null, lists: ['First', 'Second'], tags: [] },
+      { number: '+33600000004', first_name: 'Max', last_name: 'Roux', field_1: 'Nice', lists: ['Second'], tags: [] },
+      { number: '+33600000005', first_name: 'Ana', last_name: 'Blanc', field_1: 'Lille', lists: ['Second'], tags: ['gold'] },
     ]);
   });
 

@@ -12,15 +12,15 @@
  * 3. the contacts already there that get a new list membership or tags are locked FOR KEY SHARE;
  *    one found deleted meanwhile fails the attempt, as the foreign-key check would, and the
  *    batch is retried;
- * 4. the batch is COPYed into a temporary table, each row with its contact id if known;
- * 5. one statement inserts the new contacts with their memberships and tags, updates the known
- *    ones where a value changes and adds their memberships and tags.
+ * 4. the new contacts, their memberships and tags are COPYed straight into their tables;
+ * 5. the known ones are COPYed into a temporary table, and one statement updates them where a
+ *    value changes and adds their memberships and tags.
  *
- * The foreign-key checks of statement 5 were more than half of a fresh import's time (three per
- * new contact, each a row lock through SPI) and every one of them is already satisfied: by the
- * locks of steps 1 and 3, or because the row pointed at is inserted by the statement itself. So,
- * when the database role may, statement 5 runs with `session_replication_role = replica`
- * (triggers, hence these checks, off for that statement only; none of these tables has other
+ * The foreign-key checks of steps 4 and 5 were more than half of a fresh import's time (three
+ * per new contact, each a row lock through SPI) and every one of them is already satisfied: by
+ * the locks of steps 1 and 3, or because the row pointed at is written by step 4 itself. So,
+ * when the database role may, steps 4 and 5 run with `session_replication_role = replica`
+ * (triggers, hence these checks, off for those statements only; none of these tables has other
  * triggers).
  */
 import { Readable } from 'node:stream';
@@ -81,14 +81,15 @@ class ContactDeletedMeanwhileError extends Error {
   }
 }
 
-const STAGING = `CREATE TEMP TABLE IF NOT EXISTS contact_import_batch (
-  id uuid NOT NULL, number text NOT NULL, calling_code text NOT NULL, first_name text, last_name text,
-  field_1 text, field_2 text, field_3 text, field_4 text, field_5 text, tags text,
-  contact_id uuid, join_list boolean NOT NULL
+const STAGING = `CREATE TEMP TABLE IF NOT EXISTS contact_import_known (
+  contact_id uuid NOT NULL, first_name text, last_name text, field_1 text, field_2 text, field_3 text, field_4 text, field_5 text,
+  tags text, join_list boolean NOT NULL
 ) ON COMMIT DELETE ROWS`;
 
-const COPY_STAGING =
-  'COPY contact_import_batch (id, number, calling_code, first_name, last_name, field_1, field_2, field_3, field_4, field_5, tags, contact_id, join_list) FROM STDIN';
+const COPY_KNOWN = 'COPY contact_import_known (contact_id, first_name, last_name, field_1, field_2, field_3, field_4, field_5, tags, join_list) FROM STDIN';
+const COPY_CONTACTS = 'COPY contact (id, account_id, number, calling_code, first_name, last_name, field_1, field_2, field_3, field_4, field_5) FROM STDIN';
+const COPY_MEMBERS = 'COPY contact_list_member (list_id, contact_id) FROM STDIN';
+const COPY_TAGS = 'COPY contact_tag (contact_id, account_id, tag) FROM STDIN';
 
 const SPECIAL = /[\\\t\n\r]/;
 function copyValue(value: string | null | undefined): string {
@@ -97,13 +98,16 @@ function copyValue(value: string | null | undefined): string {
   return value.replace(/[\\\t\n\r]/g, (char) => (char === '\\' ? '\\\\' : char === '\t' ? '\\t' : char === '\n' ? '\\n' : '\\r'));
 }
 
-function copyLine(id: string, row: ContactRow, contactId: string | undefined, joinList: boolean): string {
+function copyValues(row: ContactRow): string {
   const fields = row.fields;
   return (
-    `${id}\t${row.number}\t${row.callingCode}\t${copyValue(row.firstName)}\t${copyValue(row.lastName)}\t` +
-    `${copyValue(fields[0])}\t${copyValue(fields[1])}\t${copyValue(fields[2])}\t${copyValue(fields[3])}\t${copyValue(fields[4])}\t` +
-    `${copyValue(row.tags)}\t${contactId ?? '\\N'}\t${joinList ? 't' : 'f'}\n`
+    `${copyValue(row.firstName)}\t${copyValue(row.lastName)}\t` +
+    `${copyValue(fields[0])}\t${copyValue(fields[1])}\t${copyValue(fields[2])}\t${copyValue(fields[3])}\t${copyValue(fields[4])}`
   );
+}
+
+async function copyInto(client: pg.PoolClient, statement: string, lines: string[]): Promise<void> {
+  if (lines.length > 0) await pipeline(Readable.from([lines.join('')]), client.query(copyFrom(statement)));
 }
 
 // The batch table is never analysed (its size is known: one batch): its only join (known
@@ -113,9 +117,23 @@ const PLAN_SETTINGS = 'SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin
 const LOCK_TARGETS = `SELECT EXISTS (SELECT 1 FROM account WHERE id = $1::uuid FOR KEY SHARE) AS account,
   ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM contact_list WHERE id = $2::uuid FOR KEY SHARE)) AS list`;
 
+/** Row: number, id, member of the list, then the stored values (see storedValuesDiffer). */
 const LOOKUP = `SELECT c.number, c.id,
-    $3::uuid IS NOT NULL AND EXISTS (SELECT 1 FROM contact_list_member l WHERE l.list_id = $3::uuid AND l.contact_id = c.id) AS member
+    $3::uuid IS NOT NULL AND EXISTS (SELECT 1 FROM contact_list_member l WHERE l.list_id = $3::uuid AND l.contact_id = c.id) AS member,
+    c.first_name, c.last_name, c.field_1, c.field_2, c.field_3, c.field_4, c.field_5
   FROM contact c WHERE c.account_id = $1::uuid AND c.number = ANY ($2::text[])`;
+type FoundContact = [number: string, id: string, member: boolean, ...stored: (string | null)[]];
+
+/** Whether the row changes a stored value (values in the file replace, blanks keep). */
+function changesStoredValues(row: ContactRow, found: FoundContact): boolean {
+  if (row.firstName !== null && row.firstName !== found[3]) return true;
+  if (row.lastName !== null && row.lastName !== found[4]) return true;
+  for (let index = 0; index < 5; index++) {
+    const value = row.fields[index];
+    if (value !== null && value !== undefined && value !== found[5 + index]) return true;
+  }
+  return false;
+}
 
 const LOCK_KNOWN = 'SELECT count(*)::int AS kept FROM (SELECT 1 FROM contact WHERE id = ANY ($1::uuid[]) FOR KEY SHARE) AS kept';
 
@@ -123,44 +141,32 @@ const LOCK_KNOWN = 'SELECT count(*)::int AS kept FROM (SELECT 1 FROM contact WHE
  * Values present in the file replace the stored ones, blanks keep them; a contact is rewritten
  * only when a value changes (a re-import of the same file writes nothing).
  */
-const MERGE_BATCH = `WITH inserted AS (
-    INSERT INTO contact (id, account_id, number, calling_code, first_name, last_name, field_1, field_2, field_3, field_4, field_5)
-    SELECT id, $1::uuid, number, calling_code, first_name, last_name, field_1, field_2, field_3, field_4, field_5
-      FROM contact_import_batch WHERE contact_id IS NULL
+const MERGE_KNOWN = `WITH changed AS (
+    UPDATE contact AS c SET
+      first_name = COALESCE(k.first_name, c.first_name), last_name = COALESCE(k.last_name, c.last_name),
+      field_1 = COALESCE(k.field_1, c.field_1), field_2 = COALESCE(k.field_2, c.field_2), field_3 = COALESCE(k.field_3, c.field_3),
+      field_4 = COALESCE(k.field_4, c.field_4), field_5 = COALESCE(k.field_5, c.field_5), updated_at = now()
+      FROM contact_import_known k
+     WHERE c.id = k.contact_id
+       AND (c.first_name, c.last_name, c.field_1, c.field_2, c.field_3, c.field_4, c.field_5) IS DISTINCT FROM
+           (COALESCE(k.first_name, c.first_name), COALESCE(k.last_name, c.last_name), COALESCE(k.field_1, c.field_1),
+            COALESCE(k.field_2, c.field_2), COALESCE(k.field_3, c.field_3), COALESCE(k.field_4, c.field_4), COALESCE(k.field_5, c.field_5))
     RETURNING 1
   ),
-  new_members AS (
+  members AS (
     INSERT INTO contact_list_member (list_id, contact_id)
-    SELECT $2::uuid, id FROM contact_import_batch WHERE contact_id IS NULL AND $2::uuid IS NOT NULL
-    RETURNING 1
-  ),
-  known_members AS (
-    INSERT INTO contact_list_member (list_id, contact_id)
-    SELECT $2::uuid, contact_id FROM contact_import_batch WHERE join_list
+    SELECT $1::uuid, contact_id FROM contact_import_known WHERE join_list
     ON CONFLICT DO NOTHING
     RETURNING 1
   ),
   tagged AS (
     INSERT INTO contact_tag (contact_id, account_id, tag)
-    SELECT COALESCE(b.contact_id, b.id), $1::uuid, tag FROM contact_import_batch b, unnest(string_to_array(b.tags, '|')) AS tag
-     WHERE b.tags IS NOT NULL
+    SELECT k.contact_id, $2::uuid, tag FROM contact_import_known k, unnest(string_to_array(k.tags, '|')) AS tag
+     WHERE k.tags IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING 1
-  ),
-  changed AS (
-    UPDATE contact AS c SET
-      first_name = COALESCE(b.first_name, c.first_name), last_name = COALESCE(b.last_name, c.last_name),
-      field_1 = COALESCE(b.field_1, c.field_1), field_2 = COALESCE(b.field_2, c.field_2), field_3 = COALESCE(b.field_3, c.field_3),
-      field_4 = COALESCE(b.field_4, c.field_4), field_5 = COALESCE(b.field_5, c.field_5), updated_at = now()
-      FROM contact_import_batch b
-     WHERE b.contact_id IS NOT NULL AND c.id = b.contact_id
-       AND (c.first_name, c.last_name, c.field_1, c.field_2, c.field_3, c.field_4, c.field_5) IS DISTINCT FROM
-           (COALESCE(b.first_name, c.first_name), COALESCE(b.last_name, c.last_name), COALESCE(b.field_1, c.field_1),
-            COALESCE(b.field_2, c.field_2), COALESCE(b.field_3, c.field_3), COALESCE(b.field_4, c.field_4), COALESCE(b.field_5, c.field_5))
-    RETURNING 1
   )
-  SELECT (SELECT count(*) FROM inserted)::int AS created, (SELECT count(*) FROM changed)::int AS updated,
-         (SELECT count(*) FROM new_members)::int + (SELECT count(*) FROM known_members)::int AS added`;
+  SELECT (SELECT count(*) FROM changed)::int AS updated, (SELECT count(*) FROM members)::int AS added`;
 
 const INSERT_REFUSED = `INSERT INTO contact_import_error (import_id, row, value, reason, message)
   SELECT $1::uuid, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`;
@@ -170,21 +176,22 @@ const ADVANCE = `UPDATE contact_import SET committed_rows = $3, committed_batche
     error_rows = error_rows + $8
   WHERE id = $1::uuid AND committed_rows = $2`;
 
-/** Below this, the planner's estimate of the account's contacts is checked (see below). */
-const ESTIMATE_CHECKED_BELOW = 1000;
+/** From this estimate on, the planner prefers probing the unique index anyway. */
+const ESTIMATE_TRUSTED = 10_000;
 
 /**
  * The lookup reads the account's contacts through the unique (account, number) index, one
  * probe per number, when the planner knows the account is large; with statistics from before
  * the import (an empty table, or only other tenants) it believes the account small and reads
- * all of it instead, once per batch. So the import compares the planner's estimate with a count
+ * all of it instead, once per batch. So the import compares a small estimate with a count
  * bounded at ten times that estimate, and refreshes the statistics when they are off by more
  * (SKIP_LOCKED: an autovacuum at work is refreshing them anyway).
  */
 export async function ensureContactStatistics(client: pg.PoolClient, accountId: string): Promise<void> {
   const plan = await client.query<{ 'QUERY PLAN': { Plan: { 'Plan Rows': number } }[] }>('EXPLAIN (FORMAT JSON) SELECT 1 FROM contact WHERE account_id = $1::uuid', [accountId]);
   const estimate = plan.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0;
-  const bound = Math.max(ESTIMATE_CHECKED_BELOW, Math.ceil(estimate) * 10);
+  if (estimate >= ESTIMATE_TRUSTED) return;
+  const bound = Math.max(1000, Math.ceil(estimate) * 10);
   const counted = await client.query<{ contacts: number }>('SELECT count(*)::int AS contacts FROM (SELECT 1 FROM contact WHERE account_id = $1::uuid LIMIT $2) AS sample', [
     accountId,
     bound,
@@ -314,22 +321,37 @@ export class ImportBatchWriter {
   /** Steps 1 to 5 of the module comment. */
   private async merge(rows: ContactRow[]): Promise<BatchCounts> {
     const { client, target, profile } = this;
+    const { accountId, listId } = target;
     let started = performance.now();
     await client.query(PLAN_SETTINGS);
-    const locked = await client.query<{ account: boolean; list: boolean }>(LOCK_TARGETS, [target.accountId, target.listId]);
+    const locked = await client.query<{ account: boolean; list: boolean }>(LOCK_TARGETS, [accountId, listId]);
     if (!locked.rows[0]?.list) throw new ImportListDeletedError();
-    if (!locked.rows[0]?.account) throw new Error(`account ${target.accountId} of import ${target.importId} no longer exists`);
+    if (!locked.rows[0]?.account) throw new Error(`account ${accountId} of import ${target.importId} no longer exists`);
 
-    const found = await client.query<{ number: string; id: string; member: boolean }>(LOOKUP, [target.accountId, rows.map((row) => row.number), target.listId]);
-    const known = new Map<string, { id: string; member: boolean }>();
-    for (const contact of found.rows) known.set(contact.number, contact);
-    const lines: string[] = [];
+    const found = await client.query<FoundContact>({ text: LOOKUP, values: [accountId, rows.map((row) => row.number), listId], rowMode: 'array' });
+    const known = new Map<string, FoundContact>();
+    for (const contact of found.rows) known.set(contact[0], contact);
+    const contacts: string[] = [];
+    const members: string[] = [];
+    const tags: string[] = [];
+    const knownLines: string[] = [];
     const referenced: string[] = [];
     for (const row of rows) {
       const contact = known.get(row.number);
-      const joinList = contact !== undefined && target.listId !== null && !contact.member;
-      if (contact && (joinList || row.tags !== null)) referenced.push(contact.id);
-      lines.push(copyLine(this.ids.next(), row, contact?.id, joinList));
+      if (contact === undefined) {
+        const id = this.ids.next();
+        contacts.push(`${id}\t${accountId}\t${row.number}\t${row.callingCode}\t${copyValues(row)}\n`);
+        if (listId !== null) members.push(`${listId}\t${id}\n`);
+        if (row.tags !== null) for (const tag of row.tags.split('|')) tags.push(`${id}\t${accountId}\t${copyValue(tag)}\n`);
+      } else {
+        // Only what changes something goes on (a re-import of the same file: nothing).
+        const [, id, member] = contact;
+        const joinList = listId !== null && !member;
+        if (joinList || row.tags !== null) referenced.push(id);
+        if (joinList || row.tags !== null || changesStoredValues(row, contact)) {
+          knownLines.push(`${id}\t${copyValues(row)}\t${copyValue(row.tags)}\t${joinList ? 't' : 'f'}\n`);
+        }
+      }
     }
     if (referenced.length > 0) {
       const kept = await client.query<{ kept: number }>(LOCK_KNOWN, [referenced]);
@@ -338,12 +360,20 @@ export class ImportBatchWriter {
     }
     started = addTime(profile, 'lookupMs', started);
 
-    await pipeline(Readable.from([lines.join('')]), client.query(copyFrom(COPY_STAGING)));
-    started = addTime(profile, 'copyMs', started);
     if (this.skipForeignKeyChecks) await client.query('SET LOCAL session_replication_role = replica');
-    const merged = await client.query<BatchCounts>(MERGE_BATCH, [target.accountId, target.listId]);
+    await copyInto(client, COPY_CONTACTS, contacts);
+    await copyInto(client, COPY_MEMBERS, members);
+    await copyInto(client, COPY_TAGS, tags);
+    started = addTime(profile, 'copyMs', started);
+    const counts: BatchCounts = { created: contacts.length, updated: 0, added: members.length };
+    if (knownLines.length > 0) {
+      await copyInto(client, COPY_KNOWN, knownLines);
+      const merged = await client.query<{ updated: number; added: number }>(MERGE_KNOWN, [listId, accountId]);
+      counts.updated = merged.rows[0]?.updated ?? 0;
+      counts.added += merged.rows[0]?.added ?? 0;
+    }
     if (this.skipForeignKeyChecks) await client.query('SET LOCAL session_replication_role = origin');
     addTime(profile, 'mergeMs', started);
-    return merged.rows[0]!;
+    return counts;
   }
 }
