@@ -8,7 +8,8 @@ import { startJobs, stopJobs } from './jobs/boss.js';
 import { applyCarrierEvents } from './jobs/carrier-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
 import { CampaignLifecycle } from './jobs/campaign-lifecycle.js';
-import { startCarrierSimulator, type CarrierSimulator } from './simulator/carrier-simulator.js';
+import type { CarrierSimulator } from './simulator/carrier-simulator.js';
+import { startConfiguredSimulator, type RunningSimulator } from './simulator/configured-simulator.js';
 
 export interface Platform {
   /** Base URL of the API, when this process serves it. */
@@ -29,7 +30,7 @@ export async function startPlatform(): Promise<Platform> {
   await startEventListener();
   await startJobs();
 
-  let simulator: CarrierSimulator | null = null;
+  let simulator: RunningSimulator | null = null;
   let gateway: SmppCarrierGateway | null = null;
   let dispatcher: Dispatcher | null = null;
   let campaigns: CampaignLifecycle | null = null;
@@ -37,15 +38,12 @@ export async function startPlatform(): Promise<Platform> {
     const settings = config.carriers.simulator;
     let connections = config.carriers.connections;
     if (settings.enabled && config.role === 'all') {
-      simulator = await startCarrierSimulator({
-        host: settings.host,
-        port: settings.port,
-        receiptDelayMs: settings.receiptDelayMs,
-        outcomeMix: settings.outcomeMix,
-        maxSubmitsPerSecond: settings.maxSubmitsPerSecond,
-      });
+      // With its HTTP control (CARRIER_SIMULATOR_CONTROL_PORT, 0 for none): a developer injects
+      // replies and reads what the "phones" received there.
+      simulator = await startConfiguredSimulator(settings);
+      if (simulator.controlUrl) console.info(`Carrier simulator:      smpp://${simulator.simulator.host}:${simulator.simulator.port}, control ${simulator.controlUrl}`);
       // The simulator may have taken a free port (CARRIER_SIMULATOR_PORT=0, as in the tests).
-      if (!config.carriers.configured) connections = [simulatorCarrier(simulator.host, simulator.port)];
+      if (!config.carriers.configured) connections = [simulatorCarrier(simulator.simulator.host, simulator.simulator.port)];
     }
     gateway = startSmppCarrierGateway(connections);
     gateway.setEventHandler(applyCarrierEvents);
@@ -59,7 +57,7 @@ export async function startPlatform(): Promise<Platform> {
   if (config.runsApi) http = await startHttpServer();
   return {
     url: http?.url ?? null,
-    simulator,
+    simulator: simulator?.simulator ?? null,
     // Order matters: stop taking work, let in-flight work finish, then close what it used.
     async stop() {
       await http?.close();
