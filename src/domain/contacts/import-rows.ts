@@ -2,7 +2,7 @@
  * The rows of a contact import: which column goes where, and one CSV record to a contact row
  * or a reason for refusing it. Pure.
  */
-import { parsePhone } from '../phone.js';
+import { parsePhone, type PhoneParseOptions } from '../phone.js';
 import type { ContactFieldDefinition } from './contact-fields.js';
 import { MAX_FIELD_VALUE_LENGTH, MAX_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS } from './contact-limits.js';
 
@@ -136,10 +136,25 @@ function refuse(reason: string, value: string, message: string): RowResult {
   return { ok: false, reason, value, message };
 }
 
+let lastCallingCode: string | null = null;
+let lastPhoneOptions: PhoneParseOptions = {};
+/** The phone options of a list's calling code, made once (this runs for every row of a file). */
+function phoneOptionsFor(callingCode: string | null): PhoneParseOptions {
+  if (callingCode !== lastCallingCode) {
+    lastCallingCode = callingCode;
+    lastPhoneOptions = callingCode ? { defaultCallingCode: callingCode } : {};
+  }
+  return lastPhoneOptions;
+}
+
+function tooLong(value: string | null, label: string, max: number): RowResult | null {
+  return value && value.length > max ? refuse('VALUE_TOO_LONG', value, `The ${label} has ${value.length} characters; at most ${max}.`) : null;
+}
+
 export function normaliseImportRow(record: readonly string[], context: RowContext): RowResult {
   const { mapping } = context;
   const raw = record[mapping.number] ?? '';
-  const parsed = parsePhone(raw, context.listCallingCode ? { defaultCallingCode: context.listCallingCode } : {});
+  const parsed = parsePhone(raw, phoneOptionsFor(context.listCallingCode));
   if (!parsed.ok) return refuse(parsed.reason, raw, parsed.message);
   const phone = parsed.phone;
   if (context.listCallingCode && phone.callingCode !== context.listCallingCode) {
@@ -147,11 +162,11 @@ export function normaliseImportRow(record: readonly string[], context: RowContex
   }
   const firstName = text(record, mapping.firstName);
   const lastName = text(record, mapping.lastName);
-  for (const [value, label] of [[firstName, 'first name'], [lastName, 'last name']] as const) {
-    if (value && value.length > MAX_NAME_LENGTH) return refuse('VALUE_TOO_LONG', value, `The ${label} has ${value.length} characters; at most ${MAX_NAME_LENGTH}.`);
-  }
+  const nameRefused = tooLong(firstName, 'first name', MAX_NAME_LENGTH) ?? tooLong(lastName, 'last name', MAX_NAME_LENGTH);
+  if (nameRefused) return nameRefused;
   const fields: (string | null)[] = [null, null, null, null, null];
-  for (const [index, field] of mapping.fields.entries()) {
+  for (let index = 0; index < mapping.fields.length; index++) {
+    const field = mapping.fields[index]!;
     const value = text(record, field.column);
     if (value && value.length > MAX_FIELD_VALUE_LENGTH) {
       return refuse('VALUE_TOO_LONG', value, `The field "${field.name}" has ${value.length} characters; at most ${MAX_FIELD_VALUE_LENGTH}.`);
