@@ -21,6 +21,8 @@ export const boss = new PgBoss({
   max: 4,
   supervise: config.runsWorkers,
   schedule: config.runsWorkers,
+  // Workers of queues created with `notify` (jobs a customer waits for) wake when a job is sent.
+  useListenNotify: config.runsWorkers,
 });
 boss.on('error', (error: Error) => console.error('[jobs]', error.message));
 
@@ -52,6 +54,8 @@ export async function startJobs(): Promise<void> {
   await boss.start();
   for (const [name, definition] of Object.entries(QUEUES)) {
     await boss.createQueue(name, definition.options);
+    // A queue created by an earlier version keeps its options: wake-on-send is switched on here.
+    if ('notify' in definition.options && definition.options.notify) await boss.updateQueue(name, { notify: true });
   }
   if (!config.runsWorkers) return;
   for (const [name, definition] of Object.entries(QUEUES)) {

@@ -61,15 +61,16 @@ export const QUEUES: Record<QueueName, QueueDefinition> = {
   'materialize-campaign': {
     // One job per campaign at a time (singletonKey = campaign id); a retry resumes after the last
     // committed chunk. A worker that dies stops its heartbeat and the job is retried within a minute.
-    options: { policy: 'exclusive', retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 3 * 3600, heartbeatSeconds: 30, deadLetter: DEAD_LETTER_QUEUE },
+    // `notify`: a worker picks it up the moment it is sent, not at its next poll (a customer waits).
+    options: { policy: 'exclusive', retryLimit: 10, retryDelay: 5, retryBackoff: true, expireInSeconds: 3 * 3600, heartbeatSeconds: 30, deadLetter: DEAD_LETTER_QUEUE, notify: true },
   },
   'import-contacts': {
     // A retry resumes after the last committed batch (see runContactImport).
-    options: { retryLimit: 5, retryDelay: 10, retryBackoff: true, expireInSeconds: 3600, deadLetter: DEAD_LETTER_QUEUE },
+    options: { retryLimit: 5, retryDelay: 10, retryBackoff: true, expireInSeconds: 3600, deadLetter: DEAD_LETTER_QUEUE, notify: true },
   },
   'export-contacts': {
     // A retry writes the whole file again (see runContactExport).
-    options: { retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 3600, deadLetter: DEAD_LETTER_QUEUE },
+    options: { retryLimit: 3, retryDelay: 10, retryBackoff: true, expireInSeconds: 3600, deadLetter: DEAD_LETTER_QUEUE, notify: true },
   },
   'purge-expired-exports': {
     options: {
