@@ -5,6 +5,7 @@ import type { Role } from '../generated/prisma/enums.js';
 import { queueEmail } from '../gateways/email.js';
 import { dispatchServiceMessagesNow, queueServiceMessage } from '../gateways/service-messages.js';
 import { confirmationText } from './accounts/sign-up.js';
+import { AGENT_ROLES, publishReleasedConversations, releaseMemberConversations } from './conversations/assignment.js';
 import { MIN_PASSWORD_LENGTH, normaliseEmail } from './accounts/sign-up-rules.js';
 import { requirePermission, type Actor } from './auth/actor.js';
 import { hashPassword, verifyAgainstNothing, verifyPassword } from './auth/passwords.js';
@@ -201,27 +202,39 @@ async function ensureAnotherOwner(tx: Transaction, member: Membership): Promise<
   if (owners <= 1) throw new LastOwnerError();
 }
 
-/** Changes a member's role; applies to their sessions at the next refresh (access tokens live minutes). */
+/**
+ * Changes a member's role; applies to their sessions at the next refresh (access tokens live
+ * minutes). A role that may not answer conversations gives theirs back to the queue.
+ */
 export async function changeMemberRole(actor: Actor, input: { userId: string; role: Role }): Promise<Membership> {
   requirePermission(actor, 'team:manage');
   ensureMayGrant(actor, input.role);
-  return prisma.$transaction(async (tx) => {
+  const { membership, released } = await prisma.$transaction(async (tx) => {
     const member = await lockedMember(tx, actor, input.userId);
     ensureMayChange(actor, member);
     if (input.role !== 'OWNER') await ensureAnotherOwner(tx, member);
-    return tx.membership.update({ where: { id: member.id }, data: { role: input.role } });
+    const membership = await tx.membership.update({ where: { id: member.id }, data: { role: input.role } });
+    const released = AGENT_ROLES.includes(input.role) ? null : await releaseMemberConversations(tx, actor.accountId, member.userId);
+    return { membership, released };
   });
+  if (released) publishReleasedConversations(released);
+  return membership;
 }
 
-/** Removes a member and revokes their sessions in this account. */
+/**
+ * Removes a member and revokes their sessions in this account. Their conversations go back to
+ * the queue (and to other agents, when the account assigns automatically).
+ */
 export async function removeMember(actor: Actor, input: { userId: string }): Promise<{ userId: string }> {
   requirePermission(actor, 'team:manage');
-  return prisma.$transaction(async (tx) => {
+  const { userId, released } = await prisma.$transaction(async (tx) => {
     const member = await lockedMember(tx, actor, input.userId);
     ensureMayChange(actor, member);
     await ensureAnotherOwner(tx, member);
     await tx.membership.delete({ where: { id: member.id } });
     await tx.refreshToken.updateMany({ where: { userId: member.userId, accountId: actor.accountId, revokedAt: null }, data: { revokedAt: new Date() } });
-    return { userId: member.userId };
+    return { userId: member.userId, released: await releaseMemberConversations(tx, actor.accountId, member.userId) };
   });
+  publishReleasedConversations(released);
+  return { userId };
 }

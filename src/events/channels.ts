@@ -25,6 +25,8 @@ export interface EventPayloads {
     optOut: boolean;
     /** ISO 8601. */
     receivedAt: string;
+    /** Who it is for (bus.ts, audiences): see domain/conversations/visibility.ts. */
+    audience: string[];
   };
   /** A conversation changed (message in or out, assignment, closed, read); the previous assignee learns it left them. */
   conversationUpdated: {
@@ -33,6 +35,8 @@ export interface EventPayloads {
     change: 'MESSAGE_RECEIVED' | 'REPLIED' | 'STARTED' | 'ASSIGNED' | 'CLOSED' | 'READ';
     assignedUserId: string | null;
     previousAssignedUserId: string | null;
+    /** Who it is for (bus.ts, audiences): see domain/conversations/visibility.ts. */
+    audience: string[];
   };
   /** A campaign's messages counted by status (throttled per campaign); `final` once nothing can change. */
   campaignProgress: {

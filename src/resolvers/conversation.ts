@@ -1,6 +1,8 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { prisma } from '../db/client.js';
 import { assignConversation, configureConversationAssignment } from '../domain/conversations/assignment.js';
-import { ConversationClosedError } from '../domain/conversations/conversation-errors.js';
+import { AgentAtCapacityError, ConversationClosedError } from '../domain/conversations/conversation-errors.js';
 import {
   closeConversation,
   inboundThreadEntry,
@@ -8,10 +10,12 @@ import {
   replyToConversation,
   startConversation,
 } from '../domain/conversations/conversations.js';
-import { conversationEventFilter, visibleConversations } from '../domain/conversations/visibility.js';
+import { conversationAudienceKeys, conversationEventFilter, visibleConversations } from '../domain/conversations/visibility.js';
 import { IdempotencyKeyReusedError, InsufficientCreditError, NotFoundError, PlanLimitError, ValidationError } from '../domain/errors.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import { subscribeToEvents } from '../events/bus.js';
+import { encodeActivityCursor } from '../domain/conversations/activity-cursor.js';
+import { listConversations } from '../domain/conversations/conversation-list.js';
+import type { Conversation } from '../generated/prisma/client.js';
 import { builder } from '../schema/builder.js';
 import {
   AssignConversationInput,
@@ -27,21 +31,17 @@ import {
 import { requireActor } from './actor.js';
 
 builder.queryField('conversations', (t) =>
-  t.prismaConnection({
+  t.connection({
     type: ConversationType,
-    cursor: 'id',
-    description: 'Conversations the caller may see (an agent: theirs and the unassigned ones), newest first.',
+    description:
+      'Conversations the caller may see (an agent: theirs and the unassigned ones), the latest activity (message in or out) first. ' +
+      'A cursor keeps its place while conversations move up: what moved is announced by `conversationUpdated`.',
     authScopes: { permission: 'conversations:read' },
     args: { filter: t.arg({ type: ConversationFilterInput }) },
-    resolve: (query, _root, args, context) => {
-      const actor = requireActor(context);
-      const where: Prisma.ConversationWhereInput[] = [visibleConversations(actor)];
-      if (args.filter?.assignedToMe) where.push({ assignedUserId: actor.userId ?? '00000000-0000-0000-0000-000000000000' });
-      if (args.filter?.unassigned) where.push({ assignedUserId: null });
-      if (args.filter?.unread) where.push({ unreadCount: { gt: 0 } });
-      if (args.filter?.status) where.push({ status: args.filter.status });
-      return prisma.conversation.findMany({ ...query, where: { AND: where }, orderBy: { id: 'desc' } });
-    },
+    resolve: (_root, args, context, info) =>
+      resolveCursorConnection<Promise<Conversation[]>>({ args, toCursor: encodeActivityCursor }, (page) =>
+        listConversations(requireActor(context), args.filter ?? {}, page, queryFromInfo({ context, info, path: ['edges', 'node'] })),
+      ),
   }),
 );
 
@@ -91,10 +91,11 @@ builder.mutationField('replyToConversation', (t) =>
 builder.mutationField('assignConversation', (t) =>
   t.prismaField({
     type: ConversationType,
-    description: 'Gives a conversation to a member whose role may answer conversations, or back to the queue (userId null).',
+    description:
+      'Gives a conversation to a member whose role may answer conversations, within their capacity (an open conversation), or back to the queue (userId null).',
     authScopes: { permission: 'conversations:assign' },
     args: { input: t.arg({ type: AssignConversationInput, required: true }) },
-    errors: { types: [ValidationError, NotFoundError] },
+    errors: { types: [ValidationError, NotFoundError, AgentAtCapacityError] },
     resolve: async (query, _root, { input }, context) => {
       const { conversationId } = await assignConversation(requireActor(context), { conversationId: input.conversationId.id, userId: input.userId?.id ?? null });
       return prisma.conversation.findUniqueOrThrow({ ...query, where: { id: conversationId } });
@@ -153,11 +154,12 @@ builder.subscriptionField('messageReceived', (t) =>
       const actor = requireActor(context);
       const conversationId = args.conversationId?.id ?? null;
       const visible = conversationEventFilter(actor);
-      // Topics are per account: only the account's events reach the predicate.
+      // Topics are per account, and an agent's keys narrow them to their own events and the queue's.
       return subscribeToEvents(
         'messageReceived',
         actor.accountId,
         (event) => (conversationId === null || event.conversationId === conversationId) && visible(event.assignedUserId),
+        conversationAudienceKeys(actor),
       );
     },
     // The message travels with the event (no query); a long one is loaded.
@@ -186,6 +188,7 @@ builder.subscriptionField('conversationUpdated', (t) =>
           (conversationId === null || event.conversationId === conversationId) &&
           // The agent it was taken from learns it too.
           (visible(event.assignedUserId) || (userId !== null && event.previousAssignedUserId === userId)),
+        conversationAudienceKeys(actor),
       );
     },
     resolve: (query, event) => prisma.conversation.findUniqueOrThrow({ ...query, where: { id: event.conversationId } }),

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { prisma } from '../db/client.js';
-import { ConversationClosedError } from '../domain/conversations/conversation-errors.js';
+import { AgentAtCapacityError, ConversationClosedError } from '../domain/conversations/conversation-errors.js';
 import { conversationThread, MAX_THREAD_PAGE, type ThreadEntry } from '../domain/conversations/conversations.js';
 import { visibleConversations } from '../domain/conversations/visibility.js';
 import { can } from '../domain/permissions.js';
@@ -171,6 +171,16 @@ export const ConversationAssignmentType = builder.objectRef<{ accountId: string 
       type: [AgentSeatType],
       resolve: (query, settings) => prisma.conversationAgent.findMany({ ...query, where: { accountId: settings.accountId }, orderBy: { createdAt: 'asc' } }),
     }),
+  }),
+});
+
+builder.objectType(AgentAtCapacityError, {
+  name: 'AgentAtCapacityError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    userId: t.id({ resolve: (error) => encodeGlobalID('User', error.userId) }),
+    capacity: t.exposeInt('capacity', { description: "Open conversations the agent takes at once (their seat's, or CONVERSATION_AGENT_CAPACITY)." }),
+    openConversations: t.exposeInt('openConversations'),
   }),
 });
 

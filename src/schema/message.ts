@@ -57,6 +57,10 @@ export const SendMessageInput = builder.inputType('SendMessageInput', {
     smartEncoding: t.boolean(),
     strictTiming: t.boolean({ description: 'Marketing only: refuse instead of holding until the sending window opens.' }),
     idempotencyKey: t.string({ description: 'The same key with the same input returns the first result (kept 24 h).' }),
+    twoWay: t.boolean({
+      description:
+        'Recipients may answer (issue 7): needs a short code or virtual number as sender, adds the two-way surcharge; replies open a conversation.',
+    }),
   }),
 });
 

@@ -1,26 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AcceptInvitationDocument,
   AssignConversationDocument,
   CloseConversationDocument,
   ConfigureConversationAssignmentDocument,
-  ConfirmMobileDocument,
-  ConversationDocument,
   ConversationsDocument,
   ConversationUpdatedDocument,
-  InviteMemberDocument,
+  LatestConversationsDocument,
   MarkConversationReadDocument,
   MessageReceivedDocument,
   ReplyToConversationDocument,
+  SendMessageDocument,
   StartConversationDocument,
-  TopUpCreditDocument,
-  type Role,
-  type StartConversationInput,
 } from '../../codegen/generated/operations.js';
 import { MESSAGE_RECEIVED_TEXT_BYTES } from '../../src/events/channels.js';
-import { createTenant, lastCodeSentTo, randomFrenchMobile, type Tenant } from '../support/fixtures.js';
-import { apiClient, collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
+import { collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
+import { conversationHelpers, deliveredNumber, SHORT_CODE } from './conversations-support.js';
 
 /**
  * Two-way SMS end to end: conversations started over real SMPP to the built-in simulator, replies
@@ -37,77 +32,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const SHORT_CODE = '36111';
-const sql = <Row extends object>(text: string, values: unknown[] = []) => platform.sql<Row>(text, values);
-const client = (token: string) => apiClient(platform.graphqlUrl, `Bearer ${token}`);
-
-/** A French mobile the simulator always delivers to (ends in 0001), unique to this call. */
-function deliveredNumber(): string {
-  return `+3361${String(randomBytes(3).readUIntBE(0, 3) % 1000).padStart(3, "0")}0001`;
-}
-
-interface Org {
-  tenant: Tenant;
-  owner: ApiClient;
-}
-
-async function org(): Promise<Org> {
-  const tenant = await createTenant(platform);
-  await sql(`UPDATE account SET plan_code = 'GOLD' WHERE id = $1`, [tenant.accountUuid]);
-  const owner = client(tenant.accessToken);
-  const topUp = await owner.request(TopUpCreditDocument, { input: { amount: '20.00' } });
-  expect(topUp.topUpCredit.__typename).toBe('MutationTopUpCreditSuccess');
-  return { tenant, owner };
-}
-
-interface Member {
-  userId: string;
-  token: string;
-  api: ApiClient;
-}
-
-async function addMember(inviter: ApiClient, role: Role): Promise<Member> {
-  const email = `agent-${randomBytes(5).toString('hex')}@example-corp.fr`;
-  const invited = (await inviter.request(InviteMemberDocument, { input: { email, role } })).inviteMember;
-  if (invited.__typename !== 'MutationInviteMemberSuccess') throw new Error(JSON.stringify(invited));
-  const [row] = await sql<{ body: string }>(`SELECT body FROM outbound_email WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1`, [email]);
-  const token = /token: (\S+)/.exec(row?.body ?? '')?.[1] ?? '';
-  const mobile = randomFrenchMobile();
-  const accepted = (
-    await apiClient(platform.graphqlUrl).request(AcceptInvitationDocument, {
-      input: { token, password: 'a long enough password', firstName: 'Ana', lastName: 'Gent', mobile },
-    })
-  ).acceptInvitation;
-  if (accepted.__typename !== 'MutationAcceptInvitationSuccess' || !accepted.data.confirmationId) throw new Error(JSON.stringify(accepted));
-  const confirmed = (
-    await apiClient(platform.graphqlUrl).request(ConfirmMobileDocument, {
-      input: { confirmationId: accepted.data.confirmationId, code: await lastCodeSentTo(platform, mobile) },
-    })
-  ).confirmMobile;
-  if (confirmed.__typename !== 'MutationConfirmMobileSuccess') throw new Error(JSON.stringify(confirmed));
-  return { userId: confirmed.data.user.id, token: confirmed.data.accessToken, api: client(confirmed.data.accessToken) };
-}
-
-async function start(api: ApiClient, input: StartConversationInput) {
-  const result = (await api.request(StartConversationDocument, { input })).startConversation;
-  if (result.__typename !== 'MutationStartConversationSuccess') throw new Error(`start refused: ${JSON.stringify(result)}`);
-  return result.data;
-}
-
-/** Waits until the message has been handed to the carrier (reply routing counts from then). */
-async function handedOver(messageGlobalId: string): Promise<void> {
-  const id = Buffer.from(messageGlobalId, 'base64').toString('utf8').split(':')[1];
-  await expect.poll(async () => (await sql<{ submitted_at: Date | null }>(`SELECT submitted_at FROM message WHERE id = $1`, [id]))[0]?.submitted_at ?? null, { timeout: 10_000 }).not.toBeNull();
-}
-
-async function thread(api: ApiClient, id: string) {
-  const { conversation } = await api.request(ConversationDocument, { id });
-  return conversation;
-}
-
-async function inboundCount(from: string): Promise<number> {
-  return Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM inbound_message WHERE from_number = $1`, [from]))[0]?.n ?? 0);
-}
+const { sql, org, addMember, start, handedOver, thread, inboundCount } = conversationHelpers(() => platform);
 
 const LONG_REPLY = 'Bonjour, je ne serai pas disponible jeudi matin. Pourriez-vous me proposer un autre créneau la semaine prochaine, plutôt en fin de journée ? Merci et bonne journée à toute l équipe. '.repeat(2);
 
@@ -281,6 +206,70 @@ describe('two-way conversations', () => {
     expect((await thread(a.owner, started.conversation.id))?.messages.map((message) => message.id).slice(1)).toEqual(
       events.received.map((event) => event.messageReceived.id),
     );
+  });
+
+  it('sendMessage with twoWay goes out from the short code with the surcharge, and its reply opens a conversation', async () => {
+    const a = await org();
+    const contact = deliveredNumber();
+    const send = async (input: { sender: string; twoWay?: boolean }) =>
+      (await a.owner.request(SendMessageDocument, { input: { to: [contact], text: 'Votre colis arrive demain. Répondez 1 pour confirmer.', ...input } })).sendMessage;
+
+    const refused = await send({ sender: 'BOUTIQUE', twoWay: true });
+    expect(refused).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'sender' }] });
+    const sent = await send({ sender: SHORT_CODE, twoWay: true });
+    if (sent.__typename !== 'MutationSendMessageSuccess') throw new Error(JSON.stringify(sent));
+    // SMS 0.045 + two-way surcharge 0.030 (the price a conversation's messages have).
+    expect(sent.data).toMatchObject({ reserved: '0.075', messages: [{ sender: SHORT_CODE, recipient: contact, price: '0.075' }] });
+    const plain = await send({ sender: 'BOUTIQUE' });
+    expect(plain).toMatchObject({ __typename: 'MutationSendMessageSuccess', data: { reserved: '0.045' } });
+    await handedOver(sent.data.messages[0]!.id);
+
+    await platform.simulator!.injectInbound(contact, SHORT_CODE, '1');
+    await expect.poll(() => inboundCount(contact), { timeout: 10_000 }).toBe(1);
+    const { conversations } = await a.owner.request(ConversationsDocument, {});
+    const opened = conversations.edges.find(({ node }) => node.contactNumber === contact)?.node;
+    expect(opened).toMatchObject({ platformNumber: SHORT_CODE, status: 'OPEN', unreadCount: 1 });
+    expect((await thread(a.owner, opened!.id))?.messages.map((message) => [message.direction, message.text])).toEqual([
+      ['OUTBOUND', 'Votre colis arrive demain. Répondez 1 pour confirmer.'],
+      ['INBOUND', '1'],
+    ]);
+  });
+
+  it('lists conversations by latest activity, and a cursor keeps its place while they move', async () => {
+    const a = await org();
+    const first = await start(a.owner, { to: deliveredNumber(), text: 'Premier' });
+    const b = await start(a.owner, { to: deliveredNumber(), text: 'Deuxième' });
+    const c = await start(a.owner, { to: deliveredNumber(), text: 'Troisième' });
+    const reply = async (id: string, text: string) => {
+      const result = (await a.owner.request(ReplyToConversationDocument, { input: { conversationId: id, text } })).replyToConversation;
+      expect(result.__typename).toBe('MutationReplyToConversationSuccess');
+    };
+    const page = async (after?: string | null) => (await a.owner.request(ConversationsDocument, { first: 2, after })).conversations;
+    const ids = (connection: Awaited<ReturnType<typeof page>>) => connection.edges.map(({ node }) => node.id);
+    const [A, B, C] = [first.conversation.id, b.conversation.id, c.conversation.id];
+
+    // Latest activity first: started A, B, C; then A answered.
+    expect(ids(await page())).toEqual([C, B]);
+    await reply(A, 'Une précision');
+    const top = await page();
+    expect(ids(top)).toEqual([A, C]);
+    expect(top.pageInfo.hasNextPage).toBe(true);
+
+    // C moves to the top while the client pages: the next page continues after C's old place
+    // (B), without listing A again, as a cursor of the id alone would.
+    await reply(C, 'Et une autre');
+    const next = await page(top.pageInfo.endCursor);
+    expect(ids(next)).toEqual([B]);
+    expect(next.pageInfo.hasNextPage).toBe(false);
+    expect(ids(await page())).toEqual([C, A]);
+
+    // From the other end (`last`/`before`), and a cursor that is not one is refused by name.
+    const { conversations: oldest } = await a.owner.request(LatestConversationsDocument, { last: 1 });
+    expect(oldest.edges.map(({ node }) => node.id)).toEqual([B]);
+    const { conversations: before } = await a.owner.request(LatestConversationsDocument, { last: 5, before: oldest.pageInfo.startCursor });
+    expect(before.edges.map(({ node }) => node.id)).toEqual([C, A]);
+    const wrong = await a.owner.errors(ConversationsDocument, { after: 'bm9wZQ' });
+    expect(wrong[0]).toMatchObject({ message: expect.stringMatching(/after/), extensions: { code: 'VALIDATION_FAILED' } });
   });
 
   it('refuses bad input with typed errors', async () => {

@@ -9,8 +9,12 @@
  *   conversations are handed out oldest first whenever an agent frees up (a conversation closed
  *   or moved, an agent added or given more room).
  *
- * Automatic hand-outs of one account are serialised by a transaction-level advisory lock, so two
- * workers never give one agent more than their capacity.
+ * Assignment changes of one account are serialised by a transaction-level advisory lock, so two
+ * workers never give one agent more than their capacity. Lock order, against deadlocks: the
+ * conversation rows a write changes first (an inbound reply, a close, a manual assignment), then
+ * the account's advisory lock, and only then the rotation's rows; holding the advisory lock, a
+ * waiting conversation is taken with SKIP LOCKED (one locked by another write is that write's to
+ * hand out).
  */
 import { config } from '../../config.js';
 import { prisma, type Transaction } from '../../db/client.js';
@@ -18,6 +22,7 @@ import type { ConversationAssignmentMode, Role } from '../../generated/prisma/en
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
 import { ROLE_PERMISSIONS } from '../permissions.js';
+import { AgentAtCapacityError } from './conversation-errors.js';
 import { publishConversationUpdates, type ConversationChange } from './conversation-events.js';
 
 /** Roles that may answer conversations: the only ones a conversation can be assigned to. */
@@ -39,7 +44,7 @@ export async function assignWaitingConversations(tx: Transaction, accountIds: re
   for (const accountId of [...new Set(accountIds)].sort()) {
     const settings = await tx.conversationSettings.findUnique({ where: { accountId } });
     if (!settings || settings.assignmentMode === 'MANUAL') continue;
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`conversation-assignment:${accountId}`}, 0))`;
+    await lockAssignments(tx, accountId);
     // One conversation per statement: each hand-out changes the load the next one is chosen by.
     // The loop ends when nothing waits or no agent has room (at most one turn per free seat).
     for (;;) {
@@ -49,7 +54,7 @@ export async function assignWaitingConversations(tx: Transaction, accountIds: re
             WHERE account_id = $1::uuid AND status = 'OPEN' AND assigned_user_id IS NULL
             ORDER BY waiting_since NULLS LAST, created_at, id
             LIMIT 1
-            FOR UPDATE
+            FOR UPDATE SKIP LOCKED
          ), agent AS (
            SELECT a.user_id
              FROM conversation_agent a
@@ -82,6 +87,68 @@ export async function assignWaitingConversations(tx: Transaction, accountIds: re
     }
   }
   return assigned;
+}
+
+/** Serialises the assignment changes of one account, until the transaction ends. */
+async function lockAssignments(tx: Transaction, accountId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`conversation-assignment:${accountId}`}, 0))`;
+}
+
+/**
+ * Throws AgentAtCapacityError when the member already has as many open conversations as their
+ * capacity: their seat's in the rotation, CONVERSATION_AGENT_CAPACITY otherwise.
+ */
+async function ensureRoomFor(tx: Transaction, accountId: string, userId: string): Promise<void> {
+  const [load] = await tx.$queryRaw<{ capacity: number | null; open: number }[]>`
+    SELECT (SELECT capacity FROM conversation_agent WHERE account_id = ${accountId}::uuid AND user_id = ${userId}::uuid) AS capacity,
+           (SELECT count(*)::int FROM conversation
+             WHERE account_id = ${accountId}::uuid AND assigned_user_id = ${userId}::uuid AND status = 'OPEN') AS open`;
+  const capacity = load?.capacity ?? config.twoWay.defaultAgentCapacity;
+  const open = load?.open ?? 0;
+  if (open >= capacity) throw new AgentAtCapacityError(userId, capacity, open);
+}
+
+/**
+ * A member leaves the account (or takes a role that may not answer conversations): their
+ * conversations become nobody's, they leave the rotation, and their open conversations go back to
+ * the queue and are handed out again at once when the account assigns automatically. In the
+ * caller's transaction; publish the result with `publishReleasedConversations` after commit.
+ */
+export async function releaseMemberConversations(tx: Transaction, accountId: string, userId: string): Promise<ReleasedConversations> {
+  // Rows first, then the account's lock (the order every write follows, see above).
+  await tx.$queryRaw`SELECT id FROM conversation WHERE account_id = ${accountId}::uuid AND assigned_user_id = ${userId}::uuid FOR UPDATE`;
+  await lockAssignments(tx, accountId);
+  await tx.conversationAgent.deleteMany({ where: { accountId, userId } });
+  // Also any handed to them since (by a hand-out that committed while this waited for the lock).
+  const released = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE conversation
+       SET assigned_user_id = NULL, waiting_since = CASE WHEN status = 'OPEN' THEN clock_timestamp() END
+     WHERE account_id = ${accountId}::uuid AND assigned_user_id = ${userId}::uuid
+    RETURNING id::text`;
+  const handedOut = await assignWaitingConversations(tx, [accountId]);
+  return { accountId, userId, conversationIds: released.map((row) => row.id), handedOut };
+}
+
+export interface ReleasedConversations {
+  accountId: string;
+  userId: string;
+  conversationIds: string[];
+  handedOut: Assignment[];
+}
+
+/** Events for released conversations (after commit): the member they left learns it, and each one's new agent. */
+export function publishReleasedConversations(released: ReleasedConversations): void {
+  const newAgent = new Map(released.handedOut.map((assignment) => [assignment.conversationId, assignment.userId]));
+  publishConversationUpdates(
+    released.conversationIds.map((conversationId) => ({
+      accountId: released.accountId,
+      conversationId,
+      change: 'ASSIGNED' as ConversationChange,
+      assignedUserId: newAgent.get(conversationId) ?? null,
+      previousAssignedUserId: released.userId,
+    })),
+  );
+  publishAssignments(released.handedOut.filter((assignment) => !released.conversationIds.includes(assignment.conversationId)));
 }
 
 /** Events for automatic hand-outs (after commit). */
@@ -117,7 +184,12 @@ export async function assignConversation(actor: Actor, input: { conversationId: 
     const [conversation] = await tx.$queryRaw<{ assigned_user_id: string | null; status: string }[]>`
       SELECT assigned_user_id::text, status::text FROM conversation WHERE id = ${input.conversationId}::uuid AND account_id = ${actor.accountId}::uuid FOR UPDATE`;
     if (!conversation) throw new NotFoundError('Conversation');
+    // The same lock as automatic hand-outs: the agent's load is counted and changed by one at a time.
+    await lockAssignments(tx, actor.accountId);
     if (input.userId !== null) await ensureAgent(tx, actor.accountId, input.userId, 'userId');
+    if (input.userId !== null && conversation.status === 'OPEN' && conversation.assigned_user_id !== input.userId) {
+      await ensureRoomFor(tx, actor.accountId, input.userId);
+    }
     await tx.conversation.update({
       where: { id: input.conversationId },
       data: { assignedUserId: input.userId, waitingSince: input.userId === null && conversation.status === 'OPEN' ? new Date() : null },
@@ -164,6 +236,7 @@ export async function configureConversationAssignment(actor: Actor, input: Assig
   });
   if (problems.length > 0) throw new ValidationError(problems);
   const handedOut = await prisma.$transaction(async (tx) => {
+    await lockAssignments(tx, actor.accountId);
     for (const [index, agent] of input.agents.entries()) await ensureAgent(tx, actor.accountId, agent.userId, `agents.${index}.userId`);
     await tx.conversationSettings.upsert({
       where: { accountId: actor.accountId },

@@ -36,3 +36,27 @@ export function conversationEventFilter(actor: Actor): (assignedUserId: string |
   const userId = actor.userId;
   return (assignedUserId) => assignedUserId === null || (userId !== null && assignedUserId === userId);
 }
+
+/**
+ * Audience keys of live conversation events (see events/bus.ts): an event names the agent it is
+ * assigned to (and the one it was taken from), or the queue when nobody has it. Members who see
+ * every conversation subscribe without keys; an agent subscribes with their own key and the
+ * queue's, so the events of the account's other agents never reach them at all.
+ */
+export function conversationEventAudience(assignedUserId: string | null, previousAssignedUserId: string | null = null): string[] {
+  const audience = [assignedUserId === null ? QUEUE_AUDIENCE : userAudience(assignedUserId)];
+  if (previousAssignedUserId !== null && previousAssignedUserId !== assignedUserId) audience.push(userAudience(previousAssignedUserId));
+  return audience;
+}
+
+/** The keys an actor subscribes with; null: every event of the account (then the predicate decides). */
+export function conversationAudienceKeys(actor: Actor): string[] | null {
+  if (seesAllConversations(actor)) return null;
+  return actor.userId === null ? [QUEUE_AUDIENCE] : [QUEUE_AUDIENCE, userAudience(actor.userId)];
+}
+
+const QUEUE_AUDIENCE = 'queue';
+
+function userAudience(userId: string): string {
+  return `user:${userId}`;
+}

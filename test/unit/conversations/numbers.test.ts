@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/domain/auth/actor.js';
-import { conversationEventFilter, maySeeConversation } from '../../../src/domain/conversations/visibility.js';
+import {
+  conversationAudienceKeys,
+  conversationEventAudience,
+  conversationEventFilter,
+  maySeeConversation,
+} from '../../../src/domain/conversations/visibility.js';
 import { isE164, normaliseInboundAddress } from '../../../src/domain/numbers/inbound-addresses.js';
 import { parseSharedShortCodes, sharedShortCodeFor } from '../../../src/domain/numbers/short-codes.js';
 
@@ -66,7 +71,25 @@ describe('who sees a conversation', () => {
     ['an agent API key, assigned to someone', actor('AGENT', null), { accountId: 'acc', assignedUserId: 'u2' }, false],
   ])('%s: %s', (_case, who, conversation, expected) => {
     expect(maySeeConversation(who, conversation)).toBe(expected);
-    // The predicate live events go through agrees (events reach it only from the subscriber's own account).
-    if (conversation.accountId === who.accountId) expect(conversationEventFilter(who)(conversation.assignedUserId)).toBe(expected);
+    if (conversation.accountId !== who.accountId || !expected) return;
+    // Live events agree (they reach subscribers of their own account only): the predicate they go
+    // through, and the audience keys that route them, reach everyone who may see the conversation.
+    expect(conversationEventFilter(who)(conversation.assignedUserId)).toBe(true);
+    const keys = conversationAudienceKeys(who);
+    const audience = conversationEventAudience(conversation.assignedUserId);
+    expect(keys === null || keys.some((key) => audience.includes(key))).toBe(true);
+  });
+
+  it('routes events only to the agents concerned: the assignee, the one it was taken from, or every agent for the queue', () => {
+    const reaches = (who: Actor, assigned: string | null, previous: string | null) => {
+      const keys = conversationAudienceKeys(who);
+      return keys === null || keys.some((key) => conversationEventAudience(assigned, previous).includes(key));
+    };
+    expect(reaches(actor('AGENT', 'u1'), 'u2', null)).toBe(false);
+    expect(reaches(actor('AGENT', 'u1'), 'u2', 'u1')).toBe(true);
+    expect(reaches(actor('AGENT', 'u1'), null, 'u3')).toBe(true);
+    expect(reaches(actor('AGENT', null), 'u2', null)).toBe(false);
+    expect(reaches(actor('MANAGER', 'u9'), 'u2', null)).toBe(true);
+    expect(conversationEventAudience('u1', 'u1')).toEqual(['user:u1']);
   });
 });

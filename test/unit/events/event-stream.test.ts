@@ -1,17 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { EventStream, MAX_QUEUED_EVENTS } from '../../../src/events/bus.js';
 
-/** The listener registry of one topic, as the bus keeps it (deliver() calls handleEvent on each listener). */
+type Handler = { handleEvent(event: CustomEvent): void };
+
+/** A listener registry as the bus keeps it: deliver() hands one event to the listeners of its topic, then to those of each key of its audience. */
 function topic() {
-  const listeners = new Set<{ handleEvent(event: CustomEvent): void }>();
-  return {
-    listeners,
-    addEventListener: (_topic: string, listener: unknown) => void listeners.add(listener as { handleEvent(event: CustomEvent): void }),
-    removeEventListener: (_topic: string, listener: unknown) => void listeners.delete(listener as { handleEvent(event: CustomEvent): void }),
+  const byTopic = new Map<string, Set<Handler>>();
+  const registry = {
+    get listeners(): Set<Handler> {
+      return new Set([...byTopic.values()].flatMap((set) => [...set]));
+    },
+    addEventListener(name: string, listener: unknown) {
+      byTopic.set(name, (byTopic.get(name) ?? new Set()).add(listener as Handler));
+    },
+    removeEventListener(name: string, listener: unknown) {
+      byTopic.get(name)?.delete(listener as Handler);
+      if (byTopic.get(name)?.size === 0) byTopic.delete(name);
+    },
     deliver(detail: unknown) {
-      for (const listener of listeners) listener.handleEvent(new CustomEvent('t', { detail }));
+      const event = new CustomEvent('t', { detail });
+      const audience = ((detail as { audience?: string[] } | null)?.audience ?? []).map((key) => `t#${key}`);
+      for (const name of ['t', ...audience]) for (const listener of byTopic.get(name) ?? []) listener.handleEvent(event);
     },
   };
+  return registry;
 }
 
 describe('subscription event streams', () => {
@@ -30,6 +42,26 @@ describe('subscription event streams', () => {
     events.deliver({ n: 5, to: 'me' });
     events.deliver({ n: 6, to: 'me' });
     expect([(await a).value?.n, (await b).value?.n]).toEqual([5, 6]);
+  });
+
+  it('with audience keys, takes only the events naming one of them, once each', async () => {
+    const events = topic();
+    const agent = new EventStream<{ n: number; audience: string[] }>(events, 't', () => true, ['queue', 'user:a']);
+    const manager = new EventStream<{ n: number; audience: string[] }>(events, 't', () => true);
+    events.deliver({ n: 1, audience: ['user:b'] });
+    events.deliver({ n: 2, audience: ['user:a'] });
+    events.deliver({ n: 3, audience: ['queue', 'user:a'] });
+    events.deliver({ n: 4, audience: ['queue'] });
+    const take = async (stream: EventStream<{ n: number; audience: string[] }>, count: number) => {
+      const taken: number[] = [];
+      for (let i = 0; i < count; i++) taken.push((await stream.next()).value?.n as number);
+      return taken;
+    };
+    expect(await take(agent, 3)).toEqual([2, 3, 4]);
+    expect(await take(manager, 4)).toEqual([1, 2, 3, 4]);
+    await agent.return();
+    await manager.return();
+    expect(events.listeners.size).toBe(0);
   });
 
   it('stops listening when the subscriber leaves, and ends a waiting consumer', async () => {
