@@ -6,7 +6,8 @@
  * PostgreSQL's own COPY of the same file into a plain table.
  *
  * Runs on a fresh embedded PostgreSQL (durable settings, as in production) under
- * .data/bench-import-*, removed at the end. ROWS=200000 npm run bench:import for a quicker run.
+ * .data/bench-import-*, removed at the end. ROWS=200000 npm run bench:import for a quicker run,
+ * WRITERS=1 to write one batch at a time.
  * The machine's load average is printed with each figure: on a shared machine the same run
  * varies by a factor of two; compare runs through their ratio to the raw COPY of the same run.
  * Exits with code 1 when the counts are not exactly the expected ones.
@@ -26,6 +27,8 @@ import type { ImportProfile } from '../src/domain/contacts/contact-import.js';
 
 const ROWS = Number(process.env['ROWS'] ?? 1_000_000);
 const SEARCHES = 300;
+/** Batches written at once (default: the import's own setting). */
+const WRITERS = process.env['WRITERS'] ? Number(process.env['WRITERS']) : undefined;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
       started = performance.now();
       const job = await startContactImport(actor, { fileName: 'contacts.csv', content: bytes, listId: list.id });
       const profile: ImportProfile = { parseMs: 0, lookupMs: 0, copyMs: 0, mergeMs: 0, orderMs: 0, errorsAndCommitMs: 0 };
-      const result = await runContactImport(job.id, { profile });
+      const result = await runContactImport(job.id, { profile, ...(WRITERS ? { writers: WRITERS } : {}) });
       const seconds = (performance.now() - started) / 1000;
       const done = await prisma.contactImport.findUniqueOrThrow({ where: { id: job.id } });
       runs.push({ label, seconds });

@@ -145,6 +145,27 @@ describe('CSV import into an account that has contacts already', () => {
     ]);
   });
 
+  it('keeps the triggers someone adds to the contact tables', async () => {
+    const tenant = await createTenant(platform);
+    const listId = await newList(tenant, 'Audited');
+    await platform.sql('CREATE TABLE contact_audit (contact_id uuid NOT NULL)');
+    await platform.sql("CREATE FUNCTION contact_audit_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO contact_audit VALUES (NEW.id); RETURN NEW; END $$");
+    await platform.sql('CREATE TRIGGER contact_audit AFTER INSERT ON contact FOR EACH ROW EXECUTE FUNCTION contact_audit_insert()');
+    try {
+      const { runContactImport } = await import('../../src/domain/contacts/contact-import.js');
+      expect(await runContactImport(await upload(tenant, 'phone\n0630000001\n0630000002\n0630000003\n', listId))).toBe('COMPLETED');
+      const [audited] = await platform.sql<{ count: number }>(
+        'SELECT count(*)::int AS count FROM contact_audit a JOIN contact c ON c.id = a.contact_id WHERE c.account_id = $1',
+        [tenant.accountUuid],
+      );
+      expect(audited!.count).toBe(3);
+    } finally {
+      await platform.sql('DROP TRIGGER contact_audit ON contact');
+      await platform.sql('DROP FUNCTION contact_audit_insert()');
+      await platform.sql('DROP TABLE contact_audit');
+    }
+  });
+
   it('stops, saying why, when the list is deleted during the import', async () => {
     const tenant = await createTenant(platform);
     const listId = await newList(tenant, 'Doomed');

@@ -149,6 +149,8 @@ export interface RunImportOptions {
   profile?: ImportProfile;
   /** Keep every foreign-key check even where the role may skip them (tests compare both ways). */
   keepForeignKeyChecks?: boolean;
+  /** Batches written at once; default IMPORT_WRITERS. */
+  writers?: number;
 }
 
 export type RunImportResult = 'COMPLETED' | 'ALREADY_DONE' | 'ALREADY_RUNNING' | 'FAILED';
@@ -182,7 +184,7 @@ export async function runContactImport(importId: string, options: RunImportOptio
     const target = { importId, accountId: job.accountId, listId: job.listId };
     const writerOptions = { ids: new ContactIdGenerator(), skipForeignKeyChecks: !options.keepForeignKeyChecks && (await maySkipForeignKeyChecks(client)), profile: options.profile };
     const writers = [await ImportBatchWriter.open(client, target, writerOptions)];
-    while (writers.length < IMPORT_WRITERS) {
+    while (writers.length < (options.writers ?? IMPORT_WRITERS)) {
       const more = await pool.connect();
       moreClients.push(more);
       writers.push(await ImportBatchWriter.open(more, target, writerOptions));

@@ -20,8 +20,8 @@
  * per new contact, each a row lock through SPI) and every one of them is already satisfied: by
  * the locks of steps 1 and 3, or because the row pointed at is written by step 4 itself. So,
  * when the database role may, steps 4 and 5 run with `session_replication_role = replica`
- * (triggers, hence these checks, off for those statements only; none of these tables has other
- * triggers).
+ * (triggers, hence these checks, off for those statements only), unless these tables have other
+ * triggers (see maySkipForeignKeyChecks).
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -203,13 +203,18 @@ export async function ensureContactStatistics(client: pg.PoolClient, accountId: 
 }
 
 /**
- * Whether this database role may turn triggers off for a statement (superuser, or granted
- * `SET ON PARAMETER session_replication_role`); without it imports keep every check, slower.
+ * Whether the import may turn triggers off for its writes: the database role may (superuser, or
+ * granted `SET ON PARAMETER session_replication_role`; without it imports keep every check,
+ * slower), and the tables written have no trigger but the foreign-key checks (a trigger added
+ * one day, an audit or a counter, is never skipped: imports then keep every trigger).
  */
 export async function maySkipForeignKeyChecks(client: pg.PoolClient): Promise<boolean> {
   try {
     const result = await client.query<{ allowed: boolean }>(
-      "SELECT current_setting('is_superuser') = 'on' OR has_parameter_privilege('session_replication_role', 'SET') AS allowed",
+      `SELECT (current_setting('is_superuser') = 'on' OR has_parameter_privilege('session_replication_role', 'SET'))
+          AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('contact'::regclass, 'contact_list_member'::regclass, 'contact_tag'::regclass))
+          AND NOT EXISTS (SELECT 1 FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_class IN ('contact'::regclass, 'contact_list_member'::regclass, 'contact_tag'::regclass))
+          AS allowed`,
     );
     return result.rows[0]?.allowed === true;
   } catch {
