@@ -158,21 +158,29 @@ function describeLatencies(values: number[]): string {
   return `p50 ${f(percentile(sorted, 50))}, p90 ${f(percentile(sorted, 90))}, p99 ${f(percentile(sorted, 99))}, max ${f(sorted.at(-1) ?? NaN)} (${sorted.length.toLocaleString('en')} events)`;
 }
 
-/** The node process running src/main.ts under a tsx launcher. */
-async function programPid(launcherPid: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const children = (await fs.readFile(`/proc/${launcherPid}/task/${launcherPid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
-    if (children[0]) return Number(children[0]);
-    await sleep(100);
-  }
-  throw new Error(`no child process under ${launcherPid}`);
+/** CPU seconds (user + system) a process has used, with its children's (those alive, and those it waited for). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (!stat) return 0;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let seconds = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  for (const child of await childPids(pid)) seconds += await cpuSeconds(child);
+  return seconds;
 }
 
-/** CPU seconds (user + system) a process has used. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+async function childPids(pid: number): Promise<number[]> {
+  const children = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return children.trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** The PostgreSQL server started on that data directory (its backends are its children). */
+async function postmasterPid(dataDir: string): Promise<number> {
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const commandLine = await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(dataDir) && commandLine.split('\0').includes('-D')) return Number(entry);
+  }
+  return 0;
 }
 
 /** Busy and total CPU time of the whole machine (all cores), in seconds. */
@@ -193,8 +201,9 @@ interface MemorySample {
 }
 
 /** Asks the API process for its memory after a full GC (bench/support/memory-probe.mjs). */
-async function apiMemory(api: PlatformProcess, pid: number): Promise<MemorySample> {
+async function apiMemory(api: PlatformProcess, pid: number, workerPid: number): Promise<MemorySample> {
   const before = api.output().length;
+  process.kill(workerPid, 'SIGUSR2');
   process.kill(pid, 'SIGUSR2');
   for (let attempt = 0; attempt < 1200; attempt++) {
     await sleep(50);
@@ -230,19 +239,38 @@ async function main(): Promise<void> {
       `(shared with other sessions: figures are noisy), Node ${process.version}, ulimit -n ${await fileLimit()}`);
 
     const connection = simulatorCarrier(simulator.host, simulator.port);
+    // Both platform processes load the memory probe: the worker's answers are not read, but it profiles too (MEMORY_PROBE_CPU_PROFILE).
+    const probe = `--expose-gc --import=${path.join(projectRoot, 'bench/support/memory-probe.mjs')}`;
     const common = { DATABASE_URL: database.url, DATA_DIR: workDir, LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL_SECONDS: '86400' };
     [worker, api] = await Promise.all([
-      startPlatformProcess({ ...common, ROLE: 'worker', CARRIER_SIMULATOR: 'false', CARRIERS: JSON.stringify([connection]) }),
+      startPlatformProcess({ ...common, ROLE: 'worker', CARRIER_SIMULATOR: 'false', CARRIERS: JSON.stringify([connection]), NODE_OPTIONS: probe }),
       startPlatformProcess({
         ...common,
         ROLE: 'api',
-        NODE_OPTIONS: `--expose-gc --import=${path.join(projectRoot, 'bench/support/memory-probe.mjs')} ${process.env['INBOX_API_NODE_OPTIONS'] ?? ''}`,
+        NODE_OPTIONS: `${probe} ${process.env['INBOX_API_NODE_OPTIONS'] ?? ''}`,
       }),
     ]);
     const apiPid = Number(/\[memory-probe\] ready (\d+)/.exec(api.output())?.[1]);
     if (!apiPid) throw new Error(`the API process did not load the memory probe:\n${api.output()}`);
-    const workerPid = await programPid(worker.child.pid ?? 0);
+    const workerPid = Number(/\[memory-probe\] ready (\d+)/.exec(worker.output())?.[1]);
+    if (!workerPid) throw new Error(`the worker process did not load the memory probe:\n${worker.output()}`);
     const wsUrl = `${(api.url as string).replace(/^http/, 'ws')}/graphql`;
+    const simulatorPid = (await childPids(simulator.pid))[0] ?? simulator.pid;
+    const postgresPid = await postmasterPid(workDir);
+    /** CPU seconds of each process of the run, and the machine's (busy and total, all cores). */
+    const cpuOfTheRun = async () => {
+      const bench = process.cpuUsage();
+      const machine = await machineCpu();
+      return {
+        api: await cpuSeconds(apiPid),
+        worker: await cpuSeconds(workerPid),
+        simulator: await cpuSeconds(simulatorPid),
+        postgres: await cpuSeconds(postgresPid),
+        bench: (bench.user + bench.system) / 1e6,
+        busy: machine.busy,
+        total: machine.total,
+      };
+    };
 
     // ---- Set-up (SQL) ----
     let started = performance.now();
@@ -312,7 +340,7 @@ async function main(): Promise<void> {
     await injectRound(simulator, conversations.slice(0, 20), 20, 1, 0);
     for (const socket of warmSockets) socket.removeAllListeners('close').close();
     await sleep(3000);
-    const before = await apiMemory(api, apiPid);
+    const before = await apiMemory(api, apiPid, workerPid);
 
     started = performance.now();
     let next = 0;
@@ -328,7 +356,7 @@ async function main(): Promise<void> {
     // Subscriptions start when the server has handled `subscribe` (no acknowledgement in the protocol): let them settle.
     await sleep(5000);
     if (arrivals.errors.length > 0) throw new Error(`${arrivals.errors.length} subscription error(s), first: ${arrivals.errors[0]}`);
-    const after = await apiMemory(api, apiPid);
+    const after = await apiMemory(api, apiPid, workerPid);
     const perConnection = (key: keyof MemorySample) => (after[key] - before[key]) / sockets.length;
     console.log(`  ${sockets.length.toLocaleString('en')} connections opened and subscribed in ${connectSeconds.toFixed(1)} s (${Math.round(sockets.length / connectSeconds)} per second)`);
     console.log(`  API process memory (after full GC): RSS ${mb(before.rss)} -> ${mb(after.rss)}, heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} (of ${mb(before.heapTotal)} -> ${mb(after.heapTotal)}), ` +
@@ -344,7 +372,7 @@ async function main(): Promise<void> {
       Object.assign(injection, { failed: 0, firstError: null });
       const roundStartedAt = new Date();
       sentAtByConversation.clear();
-      const cpuBefore = { api: await cpuSeconds(apiPid), worker: await cpuSeconds(workerPid), bench: process.cpuUsage(), machine: await machineCpu() };
+      const cpuBefore = await cpuOfTheRun();
       const startedRound = performance.now();
       const offset = ((round - 1) * RATE * SECONDS) % conversations.length;
       const sent = await injectRound(simulator, conversations, RATE, SECONDS, offset);
@@ -354,9 +382,9 @@ async function main(): Promise<void> {
       const arrived = () => (SUBSCRIPTIONS.includes('m') ? arrivals.messageReceived.length : Infinity) >= expectedPerSubscription && (SUBSCRIPTIONS.includes('c') ? arrivals.conversationUpdated.length : Infinity) >= expectedPerSubscription;
       while (!arrived() && Date.now() < deadline) await sleep(100);
       const elapsed = (performance.now() - startedRound) / 1000;
-      const machine = await machineCpu();
-      const benchCpu = process.cpuUsage(cpuBefore.bench);
-      const cpu = (seconds: number) => `${((seconds / elapsed) * 100).toFixed(0)}%`;
+      const cpuAfter = await cpuOfTheRun();
+      const cpu = (key: keyof typeof cpuAfter) => `${(((cpuAfter[key] - cpuBefore[key]) / elapsed) * 100).toFixed(0)}%`;
+      const ours = (['api', 'worker', 'simulator', 'postgres', 'bench'] as const).reduce((sum, key) => sum + cpuAfter[key] - cpuBefore[key], 0);
       const line = `round ${round}: messageReceived ${describeLatencies(arrivals.messageReceived)}; conversationUpdated ${describeLatencies(arrivals.conversationUpdated)}`;
       summary.push(line);
       console.log(`  ${line}`);
@@ -364,12 +392,14 @@ async function main(): Promise<void> {
         `${arrivals.errors.length > 0 ? `; ${arrivals.errors.length} client error(s), first: ${arrivals.errors[0]}` : ''}`);
       if (injection.failed > 0) console.log(`    ${injection.failed} injection(s) failed, first: ${injection.firstError}`);
       console.log(`    stages: ${await describeStages(db, roundStartedAt)}`);
-      console.log(`    CPU over ${elapsed.toFixed(1)} s: API ${cpu((await cpuSeconds(apiPid)) - cpuBefore.api)}, worker ${cpu((await cpuSeconds(workerPid)) - cpuBefore.worker)}, ` +
-        `bench ${cpu((benchCpu.user + benchCpu.system) / 1e6)}, whole machine ${(((machine.busy - cpuBefore.machine.busy) / (machine.total - cpuBefore.machine.total)) * 100).toFixed(0)}% of ${cpus.length} cores`);
+      console.log(`    CPU over ${elapsed.toFixed(1)} s (100% = one core): API ${cpu('api')}, worker ${cpu('worker')}, simulator ${cpu('simulator')}, PostgreSQL ${cpu('postgres')}, ` +
+        `bench ${cpu('bench')}; the whole machine was ${(((cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total)) * 100).toFixed(0)}% busy, ` +
+        `${((((cpuAfter.busy - cpuBefore.busy) - ours) / elapsed) * 100).toFixed(0)}% of a core for other work (other sessions)`);
       await sleep(2000);
     }
-    const afterLoad = await apiMemory(api, apiPid);
-    console.log(`  API process memory after the rounds (after full GC): RSS ${mb(afterLoad.rss)}, heap used ${mb(afterLoad.heapUsed)}`);
+    const afterLoad = await apiMemory(api, apiPid, workerPid);
+    console.log(`  API process memory after the rounds (after full GC): RSS ${mb(afterLoad.rss)}, heap used ${mb(afterLoad.heapUsed)} (of ${mb(afterLoad.heapTotal)}), ` +
+      `external ${mb(afterLoad.external)} (array buffers ${mb(afterLoad.arrayBuffers)})`);
     const { rows: stored } = await db.query<{ routed: number; unrouted: number }>(
       `SELECT count(*) FILTER (WHERE conversation_id IS NOT NULL)::int AS routed, count(*) FILTER (WHERE conversation_id IS NULL)::int AS unrouted FROM inbound_message`,
     );

@@ -121,7 +121,11 @@ async function storeInbound(
     };
   });
 
-  const stored = await tx.$queryRawUnsafe<StoredRow[]>(
+  // One statement: route each reply, open or update its conversation (one row per conversation:
+  // a statement may not upsert a row twice), store the replies with their conversation, and
+  // blacklist the numbers that said STOP. Rows come back replies first, in arrival order (ids
+  // grow with it), then conversations.
+  const result = await tx.$queryRawUnsafe<(StoredRow & { kind: 'reply' | 'conversation'; conversation_id: string | null } & Partial<ConversationRow>)[]>(
     `WITH i AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::boolean[], $7::boolean[], $8::timestamptz[], $9::boolean[], $10::boolean[])
          WITH ORDINALITY AS i(connection, from_number, to_number, text, parts, complete, opt_out, received_at, shared, routable, position)
@@ -137,11 +141,39 @@ async function storeInbound(
             ORDER BY m.submitted_at DESC, m.id DESC
             LIMIT 1
          ) last_sender ON true
+     ), conversations AS (
+       INSERT INTO conversation (id, account_id, platform_number, contact_number, status, unread_count, last_message_at, waiting_since, opened_at)
+       SELECT uuidv7(), account_id, to_number, from_number, 'OPEN', count(*)::int, max(received_at), max(received_at), now()
+         FROM routed WHERE account_id IS NOT NULL
+        GROUP BY account_id, to_number, from_number
+       ON CONFLICT (account_id, platform_number, contact_number) DO UPDATE
+          SET unread_count = conversation.unread_count + EXCLUDED.unread_count,
+              last_message_at = greatest(conversation.last_message_at, EXCLUDED.last_message_at),
+              status = 'OPEN',
+              opened_at = CASE WHEN conversation.status = 'CLOSED' THEN now() ELSE conversation.opened_at END,
+              closed_at = NULL,
+              waiting_since = CASE WHEN conversation.assigned_user_id IS NULL THEN coalesce(conversation.waiting_since, EXCLUDED.waiting_since) END
+       RETURNING id, account_id, platform_number, contact_number, assigned_user_id
+     ), stored AS (
+       INSERT INTO inbound_message (account_id, conversation_id, connection, from_number, to_number, text, parts, complete, opt_out, received_at)
+       SELECT r.account_id, c.id, r.connection, r.from_number, r.to_number, r.text, r.parts, r.complete, r.opt_out AND r.account_id IS NOT NULL, r.received_at
+         FROM routed r
+         LEFT JOIN conversations c ON c.account_id = r.account_id AND c.platform_number = r.to_number AND c.contact_number = r.from_number
+        ORDER BY r.position
+       RETURNING id, account_id, conversation_id, from_number, to_number, text, opt_out, received_at
+     ), blacklisted AS (
+       INSERT INTO blacklist_entry (id, account_id, number, reason, source)
+       SELECT uuidv7(), account_id, from_number, 'STOP reply to ' || min(to_number), 'STOP_REPLY'
+         FROM stored WHERE opt_out
+        GROUP BY account_id, from_number
+       ON CONFLICT (account_id, number) DO NOTHING
      )
-     INSERT INTO inbound_message (account_id, connection, from_number, to_number, text, parts, complete, opt_out, received_at)
-     SELECT account_id, connection, from_number, to_number, text, parts, complete, opt_out AND account_id IS NOT NULL, received_at
-       FROM routed ORDER BY position
-     RETURNING id::text, account_id::text, from_number, to_number, text, opt_out, received_at`,
+     SELECT 'reply' AS kind, id::text, account_id::text, conversation_id::text, from_number, to_number, text, opt_out, received_at,
+            NULL AS platform_number, NULL AS contact_number, NULL AS assigned_user_id
+       FROM stored
+     UNION ALL
+     SELECT 'conversation', id::text, account_id::text, NULL, NULL, NULL, NULL, NULL, NULL, platform_number, contact_number, assigned_user_id::text
+       FROM conversations`,
     rows.map((row) => row.connection),
     rows.map((row) => row.from),
     rows.map((row) => row.to),
@@ -154,62 +186,25 @@ async function storeInbound(
     rows.map((row) => row.routable),
     config.twoWay.replyRoutingDays,
   );
-  const routed = stored.filter((row): row is StoredRow & { account_id: string } => row.account_id !== null);
-  if (routed.length === 0) return { received: stored.map((row) => receivedOf(row, null)), conversations: [], handedOut: [] };
-
-  // One row per conversation (a statement may not upsert the same row twice).
-  const conversations = await tx.$queryRawUnsafe<ConversationRow[]>(
-    `WITH n AS (
-       SELECT account_id, platform_number, contact_number, count(*)::int AS received, max(received_at) AS last_at
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS n(account_id, platform_number, contact_number, received_at)
-        GROUP BY 1, 2, 3
-     )
-     INSERT INTO conversation (id, account_id, platform_number, contact_number, status, unread_count, last_message_at, waiting_since, opened_at)
-     SELECT uuidv7(), account_id, platform_number, contact_number, 'OPEN', received, last_at, last_at, now() FROM n
-     ON CONFLICT (account_id, platform_number, contact_number) DO UPDATE
-        SET unread_count = conversation.unread_count + EXCLUDED.unread_count,
-            last_message_at = greatest(conversation.last_message_at, EXCLUDED.last_message_at),
-            status = 'OPEN',
-            opened_at = CASE WHEN conversation.status = 'CLOSED' THEN now() ELSE conversation.opened_at END,
-            closed_at = NULL,
-            waiting_since = CASE WHEN conversation.assigned_user_id IS NULL THEN coalesce(conversation.waiting_since, EXCLUDED.waiting_since) END
-     RETURNING id::text, account_id::text, platform_number, contact_number, assigned_user_id::text`,
-    routed.map((row) => row.account_id),
-    routed.map((row) => row.to_number),
-    routed.map((row) => row.from_number),
-    routed.map((row) => row.received_at),
-  );
-  const conversationOf = new Map(conversations.map((row) => [`${row.account_id} ${row.platform_number} ${row.contact_number}`, row.id]));
-  const conversationIds = routed.map((row) => conversationOf.get(`${row.account_id} ${row.to_number} ${row.from_number}`) ?? null);
-  await tx.$executeRawUnsafe(
-    `UPDATE inbound_message i SET conversation_id = t.conversation_id
-       FROM unnest($1::bigint[], $2::uuid[]) AS t(id, conversation_id)
-      WHERE i.id = t.id`,
-    routed.map((row) => row.id),
-    conversationIds,
-  );
-
-  const optOuts = routed.filter((row) => row.opt_out);
-  if (optOuts.length > 0) {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO blacklist_entry (id, account_id, number, reason, source)
-       SELECT uuidv7(), account_id, number, 'STOP reply to ' || platform_number, 'STOP_REPLY'
-         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(account_id, number, platform_number)
-       ON CONFLICT (account_id, number) DO NOTHING`,
-      optOuts.map((row) => row.account_id),
-      optOuts.map((row) => row.from_number),
-      optOuts.map((row) => row.to_number),
-    );
-  }
+  const stored = result.filter((row) => row.kind === 'reply').sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  const conversations: ConversationRow[] = result
+    .filter((row) => row.kind === 'conversation')
+    .map((row) => ({
+      id: row.id,
+      account_id: row.account_id as string,
+      platform_number: row.platform_number as string,
+      contact_number: row.contact_number as string,
+      assigned_user_id: row.assigned_user_id ?? null,
+    }));
+  if (conversations.length === 0) return { received: stored.map((row) => receivedOf(row, null)), conversations: [], handedOut: [] };
 
   const handedOut = await assignWaitingConversations(tx, [...new Set(conversations.filter((row) => row.assigned_user_id === null).map((row) => row.account_id))]);
   for (const assignment of handedOut) {
     const conversation = conversations.find((row) => row.id === assignment.conversationId);
     if (conversation) conversation.assigned_user_id = assignment.userId;
   }
-  const conversationById = new Map(routed.map((row, index) => [row.id, conversationIds[index] ?? null]));
   return {
-    received: stored.map((row) => receivedOf(row, conversationById.get(row.id) ?? null)),
+    received: stored.map((row) => receivedOf(row, row.conversation_id)),
     conversations,
     // Conversations of this batch are announced with their agent already; others handed out now are announced apart.
     handedOut: handedOut.filter((assignment) => !conversations.some((row) => row.id === assignment.conversationId)),
