@@ -21,7 +21,7 @@
  *   control's own round trip is included) to the event's arrival at the agent's WebSocket client,
  *   for both subscriptions; p50 / p90 / p99 / max per round, over several rounds.
  *
- *   npm run bench:inbox -- [--accounts 100] [--agents 100] [--rate 500] [--seconds 20] [--rounds 3]
+ *   npm run bench:inbox -- [--accounts 100] [--agents 100] [--rate 500] [--seconds 20] [--rounds 3] [--warmup 5]
  *                          [--unassigned 0]   (percent of conversations left in the queue: their
  *                                              replies go to every agent of the account)
  *                          [--subscribe both] (or messages, conversations, none: which subscriptions
@@ -54,6 +54,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '3' },
     unassigned: { type: 'string', default: '0' },
+    warmup: { type: 'string', default: '5' },
     subscribe: { type: 'string', default: 'both' },
   },
 });
@@ -64,6 +65,7 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
 const UNASSIGNED_PERCENT = Number(args.unassigned);
+const WARMUP_SECONDS = Number(args.warmup);
 const SUBSCRIPTIONS = { both: ['m', 'c'], messages: ['m'], conversations: ['c'], none: [] }[args.subscribe as 'both'];
 if (!SUBSCRIPTIONS) throw new Error('--subscribe is both, messages, conversations or none');
 const CONNECTIONS = ACCOUNTS * AGENTS_PER_ACCOUNT;
@@ -364,6 +366,12 @@ async function main(): Promise<void> {
     console.log(`  per idle connection (${SUBSCRIPTIONS.length} subscription(s) each): RSS ${kb(perConnection('rss'))}, heap used ${kb(perConnection('heapUsed'))} (heap reserved ${kb(perConnection('heapTotal'))}), external ${kb(perConnection('external'))}   (target: under 20 kB)`);
 
     // ---- Latency under load ----
+    // Steady state: a few seconds at the full rate first (compiled code, caches, pools), not measured.
+    if (WARMUP_SECONDS > 0) {
+      await injectRound(simulator, conversations, RATE, WARMUP_SECONDS, conversations.length - Math.round(RATE * WARMUP_SECONDS));
+      await sleep(3000);
+      console.log(`  warm-up: ${Math.round(RATE * WARMUP_SECONDS).toLocaleString('en')} replies in ${WARMUP_SECONDS} s, not measured`);
+    }
     const summary: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       arrivals = { messageReceived: [], conversationUpdated: [], errors: [] };
