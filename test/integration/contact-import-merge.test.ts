@@ -145,6 +145,21 @@ describe('CSV import into an account that has contacts already', () => {
     ]);
   });
 
+  it('stores backslashes and tabs as written, and sees them unchanged the second time', async () => {
+    const tenant = await createTenant(platform);
+    const listId = await newList(tenant, 'Escapes');
+    const { runContactImport } = await import('../../src/domain/contacts/contact-import.js');
+    const csv = 'phone;first name;last name\n0640000001;A\\B;C\tD\n0640000002;\\N;x\n';
+    expect(await runContactImport(await upload(tenant, csv, listId))).toBe('COMPLETED');
+    const again = await upload(tenant, csv, listId);
+    expect(await runContactImport(again)).toBe('COMPLETED');
+    expect(await platform.sql('SELECT created, updated FROM contact_import WHERE id = $1', [again])).toEqual([{ created: 0, updated: 0 }]);
+    expect((await contactsOf(tenant)).map((contact) => [contact.first_name, contact.last_name])).toEqual([
+      ['A\\B', 'C\tD'],
+      ['\\N', 'x'],
+    ]);
+  });
+
   it('keeps the triggers someone adds to the contact tables', async () => {
     const tenant = await createTenant(platform);
     const listId = await newList(tenant, 'Audited');

@@ -23,7 +23,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { lockAccount } from '../plans.js';
 import { ensureContactFields, loadContactFields } from './contact-fields.js';
 import { detectDelimiter, detectEncoding, spreadsheetSafe, type CsvEncoding } from './csv.js';
-import { ImportBatchWriter, ImportListDeletedError, maySkipForeignKeyChecks, type ImportBatch, type ImportProfile } from './import-batches.js';
+import { ImportBatchWriter, ImportListDeletedError, maySkipForeignKeyChecks, packRow, type ImportBatch, type ImportProfile } from './import-batches.js';
 import { CsvFormatError, readCsvRecords, readCsvSample } from './import-csv.js';
 import { ContactIdGenerator } from './import-ids.js';
 import { normaliseImportRow, resolveMapping, type ImportColumnChoice, type ImportMapping } from './import-rows.js';
@@ -195,7 +195,7 @@ export async function runContactImport(importId: string, options: RunImportOptio
     const committedRows = job.committedRows;
     let batchNumber = job.committedBatches;
     let rowNumber = -1; // the header is row 0
-    const emptyBatch = (startRow: number): ImportBatch => ({ startRow, endRow: startRow, rows: [], refused: [], duplicates: 0, checkStatistics: false });
+    const emptyBatch = (startRow: number): ImportBatch => ({ startRow, endRow: startRow, rows: [], tags: [], refused: [], duplicates: 0, checkStatistics: false });
     let batch = emptyBatch(committedRows);
     let batchSize = 0;
     // Batch N is written by writer N % IMPORT_WRITERS once that writer is free, and commits
@@ -241,7 +241,10 @@ export async function runContactImport(importId: string, options: RunImportOptio
               if (!replay) batch.duplicates++;
             } else {
               seen.add(number);
-              if (!replay) batch.rows.push(result.row);
+              if (!replay) {
+                batch.rows.push(packRow(result.row));
+                batch.tags.push(result.row.tags);
+              }
             }
           } else if (!replay) {
             batch.refused.push({ row: rowNumber, reason: result.reason, value: result.value, message: result.message });

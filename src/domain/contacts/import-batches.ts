@@ -40,8 +40,10 @@ export interface ImportBatch {
   startRow: number;
   /** Last data row of this batch. */
   endRow: number;
-  /** Valid rows, each number once in the whole file. */
-  rows: ContactRow[];
+  /** Valid rows, each number once in the whole file, packed (see packRow). */
+  rows: string[];
+  /** Tags of each row (`|`-separated), same order. */
+  tags: (string | null)[];
   refused: ({ row: number } & RowRefusal)[];
   duplicates: number;
   /** Check the planner's statistics first (see ensureContactStatistics). */
@@ -98,12 +100,36 @@ function copyValue(value: string | null | undefined): string {
   return value.replace(/[\\\t\n\r]/g, (char) => (char === '\\' ? '\\\\' : char === '\t' ? '\\t' : char === '\n' ? '\\n' : '\\r'));
 }
 
-function copyValues(row: ContactRow): string {
+function copyUnescape(value: string): string | null {
+  if (value === '\\N') return null;
+  if (!value.includes('\\')) return value;
+  return value.replace(/\\(.)/g, (_, char: string) => (char === 't' ? '\t' : char === 'n' ? '\n' : char === 'r' ? '\r' : char));
+}
+
+/**
+ * A row as a batch keeps it until written: its COPY columns number, calling_code, first_name,
+ * last_name, field_1 to field_5 in one flat string. Kept as objects (a row, its fields, a
+ * string per value) for the second or two a batch waits, rows cost the garbage collector more
+ * than all the parsing.
+ */
+export function packRow(row: ContactRow): string {
   const fields = row.fields;
-  return (
-    `${copyValue(row.firstName)}\t${copyValue(row.lastName)}\t` +
-    `${copyValue(fields[0])}\t${copyValue(fields[1])}\t${copyValue(fields[2])}\t${copyValue(fields[3])}\t${copyValue(fields[4])}`
-  );
+  return [
+    row.number,
+    row.callingCode,
+    copyValue(row.firstName),
+    copyValue(row.lastName),
+    copyValue(fields[0]),
+    copyValue(fields[1]),
+    copyValue(fields[2]),
+    copyValue(fields[3]),
+    copyValue(fields[4]),
+  ].join('\t');
+}
+
+/** Where the values (first_name onwards) start in a packed row. */
+function valuesStart(packed: string): number {
+  return packed.indexOf('\t', packed.indexOf('\t') + 1) + 1;
 }
 
 async function copyInto(client: pg.PoolClient, statement: string, lines: string[]): Promise<void> {
@@ -127,13 +153,12 @@ const LOOKUP = `SELECT c.number, c.id,
   FROM contact c WHERE c.account_id = $1::uuid AND c.number = ANY (string_to_array($2, ','))`;
 type FoundContact = [number: string, id: string, member: boolean, ...stored: (string | null)[]];
 
-/** Whether the row changes a stored value (values in the file replace, blanks keep). */
-function changesStoredValues(row: ContactRow, found: FoundContact): boolean {
-  if (row.firstName !== null && row.firstName !== found[3]) return true;
-  if (row.lastName !== null && row.lastName !== found[4]) return true;
-  for (let index = 0; index < 5; index++) {
-    const value = row.fields[index];
-    if (value !== null && value !== undefined && value !== found[5 + index]) return true;
+/** Whether the packed values change a stored value (values in the file replace, blanks keep). */
+function changesStoredValues(values: string, found: FoundContact): boolean {
+  const fileValues = values.split('\t');
+  for (let index = 0; index < 7; index++) {
+    const value = fileValues[index]!;
+    if (value !== '\\N' && copyUnescape(value) !== found[3 + index]) return true;
   }
   return false;
 }
@@ -285,7 +310,7 @@ export class ImportBatchWriter {
     const { client, target, profile } = this;
     await client.query('BEGIN');
     try {
-      const counts: BatchCounts = batch.rows.length > 0 ? await this.merge(batch.rows) : { created: 0, updated: 0, added: 0 };
+      const counts: BatchCounts = batch.rows.length > 0 ? await this.merge(batch) : { created: 0, updated: 0, added: 0 };
       let started = performance.now();
       if (batch.refused.length > 0) {
         await client.query(INSERT_REFUSED, [
@@ -327,16 +352,18 @@ export class ImportBatchWriter {
   }
 
   /** Steps 1 to 5 of the module comment. */
-  private async merge(rows: ContactRow[]): Promise<BatchCounts> {
+  private async merge(batch: ImportBatch): Promise<BatchCounts> {
     const { client, target, profile } = this;
     const { accountId, listId } = target;
+    const { rows } = batch;
     let started = performance.now();
     await client.query(PLAN_SETTINGS);
     const locked = await client.query<{ account: boolean; list: boolean }>(LOCK_TARGETS, [accountId, listId]);
     if (!locked.rows[0]?.list) throw new ImportListDeletedError();
     if (!locked.rows[0]?.account) throw new Error(`account ${accountId} of import ${target.importId} no longer exists`);
 
-    const found = await client.query<FoundContact>({ text: LOOKUP, values: [accountId, rows.map((row) => row.number).join(','), listId], rowMode: 'array' });
+    const numbers = rows.map((packed) => packed.slice(0, packed.indexOf('\t'))).join(',');
+    const found = await client.query<FoundContact>({ text: LOOKUP, values: [accountId, numbers, listId], rowMode: 'array' });
     const known = new Map<string, FoundContact>();
     for (const contact of found.rows) known.set(contact[0], contact);
     const contacts: string[] = [];
@@ -344,20 +371,23 @@ export class ImportBatchWriter {
     const tags: string[] = [];
     const knownLines: string[] = [];
     const referenced: string[] = [];
-    for (const row of rows) {
-      const contact = known.get(row.number);
+    for (let index = 0; index < rows.length; index++) {
+      const packed = rows[index]!;
+      const rowTags = batch.tags[index] ?? null;
+      const contact = known.get(packed.slice(0, packed.indexOf('\t')));
       if (contact === undefined) {
         const id = this.ids.next();
-        contacts.push(`${id}\t${accountId}\t${row.number}\t${row.callingCode}\t${copyValues(row)}\n`);
+        contacts.push(`${id}\t${accountId}\t${packed}\n`);
         if (listId !== null) members.push(`${listId}\t${id}\n`);
-        if (row.tags !== null) for (const tag of row.tags.split('|')) tags.push(`${id}\t${accountId}\t${copyValue(tag)}\n`);
+        if (rowTags !== null) for (const tag of rowTags.split('|')) tags.push(`${id}\t${accountId}\t${copyValue(tag)}\n`);
       } else {
         // Only what changes something goes on (a re-import of the same file: nothing).
         const [, id, member] = contact;
         const joinList = listId !== null && !member;
-        if (joinList || row.tags !== null) referenced.push(id);
-        if (joinList || row.tags !== null || changesStoredValues(row, contact)) {
-          knownLines.push(`${id}\t${copyValues(row)}\t${copyValue(row.tags)}\t${joinList ? 't' : 'f'}\n`);
+        const values = packed.slice(valuesStart(packed));
+        if (joinList || rowTags !== null) referenced.push(id);
+        if (joinList || rowTags !== null || changesStoredValues(values, contact)) {
+          knownLines.push(`${id}\t${values}\t${copyValue(rowTags)}\t${joinList ? 't' : 'f'}\n`);
         }
       }
     }
