@@ -19,15 +19,17 @@ import { apiClient, type ApiClient, type TestPlatform } from '../support/platfor
 
 export const SHORT_CODE = '36111';
 
-let nextNumber = randomBytes(2).readUInt16BE(0) % 10_000;
+/** 06 10 xx 00 01 to 06 38 xx 00 01: ranges libphonenumber knows as assigned mobiles. */
+const NUMBERS = 2_900;
+let nextNumber = randomBytes(2).readUInt16BE(0) % NUMBERS;
 
 /**
  * A French mobile the simulator always delivers to (ends in 0001), never given twice in a test
- * file (each file has a database of its own): 10,000 of them from a random start.
+ * file (each file has a database of its own): 2,900 of them from a random start.
  */
 export function deliveredNumber(): string {
-  nextNumber = (nextNumber + 1) % 10_000;
-  return `+336${String(nextNumber).padStart(4, '0')}0001`;
+  nextNumber = (nextNumber + 1) % NUMBERS;
+  return `+336${10 + Math.floor(nextNumber / 100)}${String(nextNumber % 100).padStart(2, '0')}0001`;
 }
 
 export interface Org {
