@@ -217,7 +217,11 @@ describe('sending a campaign', () => {
     }
     const last = progress.received.at(-1)!.campaignProgress;
     expect(last).toMatchObject({ status: 'COMPLETED', total: 153, onHold: 0, transmitted: 0, delivered: 150, notIssued: 2, expired: 1, final: true });
-    expect(progress.received.length).toBeGreaterThan(2); // intermediate counts were pushed too
+    // The current counts, then (throttled) what changed: 153 messages may all end within one
+    // throttle interval on a fast machine, so intermediate events are not counted on here.
+    expect(progress.received.length).toBeGreaterThanOrEqual(2);
+    const totals = progress.received.map((event) => event.campaignProgress.delivered + event.campaignProgress.notIssued + event.campaignProgress.expired);
+    expect(totals).toEqual([...totals].sort((a, b) => a - b)); // counts only ever grow
     // Charged when handed over: everything but the one refused at submission.
     const prices = await chargedPricesOf(platform, campaign.id);
     expect(prices.charged).toBe('6.840000');
