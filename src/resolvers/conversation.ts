@@ -30,6 +30,20 @@ import {
 } from '../schema/conversation.js';
 import { requireActor } from './actor.js';
 
+/**
+ * The bus hands one payload object to every subscriber of an event in this process: what a
+ * subscription resolver loads for it is loaded once, and shared, per payload and key.
+ */
+const loadsByEvent = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+function oncePerEvent<T>(event: object, key: string, load: () => PromiseLike<T>): Promise<T> {
+  let loads = loadsByEvent.get(event);
+  if (!loads) loadsByEvent.set(event, (loads = new Map()));
+  let loaded = loads.get(key) as Promise<T> | undefined;
+  if (!loaded) loads.set(key, (loaded = Promise.resolve(load())));
+  return loaded;
+}
+
 builder.queryField('conversations', (t) =>
   t.connection({
     type: ConversationType,
@@ -165,7 +179,7 @@ builder.subscriptionField('messageReceived', (t) =>
     // The message travels with the event (no query); a long one is loaded.
     resolve: (event) =>
       event.text === null
-        ? inboundThreadEntry(event.inboundMessageId)
+        ? oncePerEvent(event, 'entry', () => inboundThreadEntry(event.inboundMessageId))
         : { direction: 'INBOUND' as const, id: event.inboundMessageId, text: event.text, status: null, optOut: event.optOut, at: new Date(event.receivedAt) },
   }),
 );
@@ -191,6 +205,9 @@ builder.subscriptionField('conversationUpdated', (t) =>
         conversationAudienceKeys(actor),
       );
     },
-    resolve: (query, event) => prisma.conversation.findUniqueOrThrow({ ...query, where: { id: event.conversationId } }),
+    // Read at delivery (the latest state, whatever order events arrive in), once per event and
+    // selection however many subscribers it reaches (owners, managers, the queue's agents).
+    resolve: (query, event) =>
+      oncePerEvent(event, JSON.stringify(query), () => prisma.conversation.findUniqueOrThrow({ ...query, where: { id: event.conversationId } })),
   }),
 );
