@@ -1,7 +1,9 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { prisma } from '../db/client.js';
+import { encodeActivityCursor } from '../domain/conversations/activity-cursor.js';
 import { assignConversation, configureConversationAssignment } from '../domain/conversations/assignment.js';
+import { listConversations } from '../domain/conversations/conversation-list.js';
 import { AgentAtCapacityError, ConversationClosedError } from '../domain/conversations/conversation-errors.js';
 import {
   closeConversation,
@@ -13,8 +15,6 @@ import {
 import { conversationAudienceKeys, conversationEventFilter, visibleConversations } from '../domain/conversations/visibility.js';
 import { IdempotencyKeyReusedError, InsufficientCreditError, NotFoundError, PlanLimitError, ValidationError } from '../domain/errors.js';
 import { subscribeToEvents } from '../events/bus.js';
-import { encodeActivityCursor } from '../domain/conversations/activity-cursor.js';
-import { listConversations } from '../domain/conversations/conversation-list.js';
 import type { Conversation } from '../generated/prisma/client.js';
 import { builder } from '../schema/builder.js';
 import {
