@@ -13,6 +13,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { stringify } from 'csv-stringify/sync';
 import type pg from 'pg';
+import { config } from '../../config.js';
 import { pool, prisma } from '../../db/client.js';
 import type { ContactImport } from '../../generated/prisma/client.js';
 import { publishEvent } from '../../events/bus.js';
@@ -184,7 +185,9 @@ export async function runContactImport(importId: string, options: RunImportOptio
     const target = { importId, accountId: job.accountId, listId: job.listId };
     const writerOptions = { ids: new ContactIdGenerator(), skipForeignKeyChecks: !options.keepForeignKeyChecks && (await maySkipForeignKeyChecks(client)), profile: options.profile };
     const writers = [await ImportBatchWriter.open(client, target, writerOptions)];
-    while (writers.length < (options.writers ?? IMPORT_WRITERS)) {
+    // Each writer holds a connection of the pool for the whole import; Prisma needs one more.
+    const writerCount = Math.max(1, Math.min(options.writers ?? IMPORT_WRITERS, config.databasePoolSize - 2));
+    while (writers.length < writerCount) {
       const more = await pool.connect();
       moreClients.push(more);
       writers.push(await ImportBatchWriter.open(more, target, writerOptions));
