@@ -201,7 +201,7 @@ export async function runContactImport(importId: string, options: RunImportOptio
     const emptyBatch = (startRow: number): ImportBatch => ({ startRow, endRow: startRow, rows: [], tags: [], refused: [], duplicates: 0, checkStatistics: false });
     let batch = emptyBatch(committedRows);
     let batchSize = 0;
-    // Batch N is written by writer N % IMPORT_WRITERS once that writer is free, and commits
+    // Batch N is written by writer N % writers.length once that writer is free, and commits
     // after batch N - 1 (`lastWritten`); the first failure stops the reading.
     let lastWritten: Promise<unknown> = Promise.resolve();
     const writerFree: Promise<unknown>[] = writers.map(() => Promise.resolve());
