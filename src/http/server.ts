@@ -53,9 +53,11 @@ export async function startHttpServer(): Promise<HttpServer> {
         } catch {
           return false;
         }
-        // Nothing reads the upgrade request afterwards: an idle connection need not keep it (and its headers).
-        // (graphql-ws types it read-only; it is a plain property of the object useServer made for this socket.)
+        // Nothing reads the upgrade request nor the credentials afterwards: an idle connection need
+        // not keep them (its headers, the token). graphql-ws types both read-only; they are plain
+        // properties of the objects it made for this socket.
         (ctx.extra as { request?: IncomingMessage }).request = undefined;
+        (ctx as { connectionParams?: unknown }).connectionParams = undefined;
         return ctx.extra.actor !== null;
       },
       execute: (args: ExecutionArgs) => (args.rootValue as Envelope).execute(args),
