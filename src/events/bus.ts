@@ -108,8 +108,6 @@ export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
   private waiting: ((result: IteratorResult<Payload>) => void)[] | null = null;
   private failure: Error | null = null;
   private ended = false;
-  /** The last event handed in: an event naming two of this subscriber's keys reaches it twice. */
-  private lastEvent: CustomEvent | null = null;
 
   constructor(
     private readonly target: ListenerRegistry,
@@ -120,10 +118,9 @@ export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
     for (const registered of this.registeredTopics()) target.addEventListener(registered, this as unknown as Listener);
   }
 
-  /** Called by `deliver` for every event of the topic (or of its keys). */
+  /** Called by `deliver` for every event of the topic (or naming one of its keys), once per event. */
   handleEvent(event: CustomEvent): void {
-    if (this.ended || event === this.lastEvent) return;
-    this.lastEvent = event;
+    if (this.ended) return;
     const payload = event.detail as Payload;
     if (!this.accept(payload)) return;
     const resolve = this.waiting?.shift();
@@ -180,7 +177,6 @@ export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
   private close(): void {
     if (this.ended) return;
     this.ended = true;
-    this.lastEvent = null;
     for (const registered of this.registeredTopics()) this.target.removeEventListener(registered, this as unknown as Listener);
     const waiting = this.waiting ?? [];
     this.waiting = null;
@@ -249,14 +245,27 @@ function deliver(payload: string): void {
     return;
   }
   for (const [topic, detail] of events) {
-    let event: CustomEvent | null = null;
-    const listeners = listenersByTopic.get(topic);
-    if (listeners) dispatch(listeners, (event ??= new CustomEvent(topic, { detail })));
-    for (const key of audienceOf(detail)) {
-      const keyed = listenersByTopic.get(keyedTopic(topic, key));
-      if (keyed) dispatch(keyed, (event ??= new CustomEvent(topic, { detail })));
-    }
+    const reached = listenersOf(listenersByTopic, topic, detail);
+    if (reached.length === 0) continue;
+    const event = new CustomEvent(topic, { detail });
+    for (const listeners of reached) dispatch(listeners, event);
   }
+}
+
+/**
+ * The listeners an event reaches: those of its topic, and those registered under one of its
+ * audience keys, each once (a subscriber registered under two keys the event names is in one of
+ * the sets handed back). Exported for the unit test.
+ */
+export function listenersOf(registry: ReadonlyMap<string, ReadonlySet<Listener>>, topic: string, detail: unknown): ReadonlySet<Listener>[] {
+  const reached: ReadonlySet<Listener>[] = [];
+  const listeners = registry.get(topic);
+  if (listeners) reached.push(listeners);
+  const audience = audienceOf(detail);
+  const keyed = audience.flatMap((key) => registry.get(keyedTopic(topic, key)) ?? []);
+  if (keyed.length === 1) reached.push(keyed[0] as ReadonlySet<Listener>);
+  else if (keyed.length > 1) reached.push(new Set(keyed.flatMap((set) => [...set])));
+  return reached;
 }
 
 function dispatch(listeners: ReadonlySet<Listener>, event: CustomEvent): void {

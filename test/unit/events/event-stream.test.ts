@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EventStream, MAX_QUEUED_EVENTS } from '../../../src/events/bus.js';
+import { EventStream, listenersOf, MAX_QUEUED_EVENTS } from '../../../src/events/bus.js';
 
 type Handler = { handleEvent(event: CustomEvent): void };
 
-/** A listener registry as the bus keeps it: deliver() hands one event to the listeners of its topic, then to those of each key of its audience. */
+/** A listener registry as the bus keeps it, and its delivery: to the listeners of the topic and of the event's audience keys (`listenersOf`). */
 function topic() {
   const byTopic = new Map<string, Set<Handler>>();
   const registry = {
@@ -19,8 +19,7 @@ function topic() {
     },
     deliver(detail: unknown) {
       const event = new CustomEvent('t', { detail });
-      const audience = ((detail as { audience?: string[] } | null)?.audience ?? []).map((key) => `t#${key}`);
-      for (const name of ['t', ...audience]) for (const listener of byTopic.get(name) ?? []) listener.handleEvent(event);
+      for (const listeners of listenersOf(byTopic as never, 't', detail)) for (const listener of listeners as Set<Handler>) listener.handleEvent(event);
     },
   };
   return registry;
