@@ -27,7 +27,8 @@
  *                          [--subscribe both] (or messages, conversations, none: which subscriptions
  *                                              each connection opens)
  *
- * Profiling the API process: MEMORY_PROBE_CPU_PROFILE=/tmp/profiles writes a CPU profile of the load
+ * Profiling: --statements prints PostgreSQL's busiest statements of the rounds (pg_stat_statements).
+ * The API process: MEMORY_PROBE_CPU_PROFILE=/tmp/profiles writes a CPU profile of the load
  * rounds, MEMORY_PROBE_HEAP_SNAPSHOTS=/tmp/snapshots a heap snapshot at each memory sample (see
  * bench/support/memory-probe.mjs); INBOX_API_NODE_OPTIONS adds Node options to the API process.
  */
@@ -56,6 +57,7 @@ const { values: args } = parseArgs({
     unassigned: { type: 'string', default: '0' },
     warmup: { type: 'string', default: '5' },
     subscribe: { type: 'string', default: 'both' },
+    statements: { type: 'boolean', default: false },
   },
 });
 const ACCOUNTS = Number(args.accounts);
@@ -175,6 +177,19 @@ async function childPids(pid: number): Promise<number[]> {
   return children.trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
+/** The children of a process, with their command line and the CPU seconds they used (their own). */
+async function processesUnder(pid: number): Promise<Map<number, { name: string; seconds: number }>> {
+  const processes = new Map<number, { name: string; seconds: number }>();
+  for (const child of await childPids(pid)) {
+    const stat = await fs.readFile(`/proc/${child}/stat`, 'utf8').catch(() => '');
+    const name = (await fs.readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ').trim();
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    processes.set(child, { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+  }
+  return processes;
+}
+
 /** The PostgreSQL server started on that data directory (its backends are its children). */
 async function postmasterPid(dataDir: string): Promise<number> {
   for (const entry of await fs.readdir('/proc')) {
@@ -221,7 +236,17 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
 async function main(): Promise<void> {
   const workDir = path.join(projectRoot, '.data', `bench-inbox-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(workDir, { recursive: true, mode: 0o755 });
-  const database = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true });
+  const databaseOptions = { dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true };
+  let database = await startEmbeddedPostgres(databaseOptions);
+  if (args.statements) {
+    // PostgreSQL's time per statement during the rounds: pg_stat_statements, loaded at start-up.
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+    await admin.end();
+    await database.stop();
+    database = await startEmbeddedPostgres(databaseOptions);
+  }
   const simulator = await spawnCarrierSimulator({});
   const db = new pg.Client({ connectionString: database.url });
   const sockets: WebSocket[] = [];
@@ -230,6 +255,7 @@ async function main(): Promise<void> {
   try {
     await applyMigrations(database.url);
     await db.connect();
+    if (args.statements) await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     // The bench mints access tokens with the platform's own signing key, kept under DATA_DIR.
     Object.assign(process.env, { DATABASE_URL: database.url, DATA_DIR: workDir, NODE_ENV: 'test', LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL_SECONDS: '86400' });
     const { issueAccessToken } = await import('../src/domain/auth/access-tokens.js');
@@ -372,6 +398,8 @@ async function main(): Promise<void> {
       await sleep(3000);
       console.log(`  warm-up: ${Math.round(RATE * WARMUP_SECONDS).toLocaleString('en')} replies in ${WARMUP_SECONDS} s, not measured`);
     }
+    if (args.statements) await db.query('SELECT pg_stat_statements_reset()');
+    const postgresProcessesBefore = args.statements ? await processesUnder(postgresPid) : new Map<number, { name: string; seconds: number }>();
     const summary: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       arrivals = { messageReceived: [], conversationUpdated: [], errors: [] };
@@ -404,6 +432,27 @@ async function main(): Promise<void> {
         `bench ${cpu('bench')}; the whole machine was ${(((cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total)) * 100).toFixed(0)}% busy, ` +
         `${((((cpuAfter.busy - cpuBefore.busy) - ours) / elapsed) * 100).toFixed(0)}% of a core for other work (other sessions)`);
       await sleep(2000);
+    }
+    if (args.statements) {
+      const { rows: statements } = await db.query<{ query: string; calls: string; total: number; mean: number }>(
+        `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean
+           FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
+      );
+      const postgresProcessesAfter = await processesUnder(postgresPid);
+      const { rows: sessions } = await db.query<{ pid: number; application_name: string; query: string }>(
+        `SELECT pid, application_name, regexp_replace(left(query, 70), '\\s+', ' ', 'g') AS query FROM pg_stat_activity`,
+      );
+      const sessionOf = new Map(sessions.map((session) => [session.pid, `${session.application_name || '-'}: ${session.query}`]));
+      const byProcess = [...postgresProcessesAfter].map(([pid, { name, seconds }]) => ({
+        name: `${name.replace(/^postgres: /, '')}  [${sessionOf.get(pid) ?? ''}]`,
+        seconds: seconds - (postgresProcessesBefore.get(pid)?.seconds ?? 0),
+      }));
+      console.log('  PostgreSQL, processes by CPU over the rounds:');
+      for (const { name, seconds } of byProcess.sort((a, b) => b.seconds - a.seconds).slice(0, 10)) console.log(`    ${seconds.toFixed(2).padStart(7)} s  ${name}`);
+      console.log('  PostgreSQL, statements by total execution time over the rounds:');
+      for (const statement of statements) {
+        console.log(`    ${(statement.total / 1000).toFixed(2).padStart(7)} s  ${Number(statement.calls).toLocaleString('en').padStart(9)} calls  ${statement.mean.toFixed(3)} ms  ${statement.query.slice(0, 150)}`);
+      }
     }
     const afterLoad = await apiMemory(api, apiPid, workerPid);
     console.log(`  API process memory after the rounds (after full GC): RSS ${mb(afterLoad.rss)}, heap used ${mb(afterLoad.heapUsed)} (of ${mb(afterLoad.heapTotal)}), ` +
