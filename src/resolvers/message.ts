@@ -2,7 +2,6 @@ import { filter, pipe } from 'graphql-yoga';
 import { prisma } from '../db/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
 import { sendMessage } from '../domain/messages/send-message.js';
-import { isServiceMessage } from '../domain/messages/service-message-ids.js';
 import { IdempotencyKeyReusedError, InsufficientCreditError, ValidationError } from '../domain/errors.js';
 import { pubSub } from '../events/bus.js';
 import { builder } from '../schema/builder.js';
@@ -46,8 +45,6 @@ builder.subscriptionField('messageStatusChanged', (t) =>
       pipe(
         pubSub.subscribe('messageStatusChanged', requireActor(context).accountId),
         filter((event) => !args.messageId || event.messageId === args.messageId.id),
-        // The platform's own messages to the account's users are not the account's messages.
-        filter(async (event) => !(await isServiceMessage(event.messageId))),
       ),
     // The status is the one this event announces: by the time the event is resolved the message
     // may already have moved on (TRANSMITTED, then DELIVERED 50 ms later), and each event must say
