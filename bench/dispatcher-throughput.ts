@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     const admin = new pg.Client({ connectionString: database.adminUrl });
     await admin.connect();
     await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+    // Statements run by triggers and functions too, each on its own line.
+    await admin.query(`ALTER SYSTEM SET pg_stat_statements.track = 'all'`);
     await admin.end();
     await database.stop();
     database = await startEmbeddedPostgres(databaseOptions);
@@ -198,14 +200,23 @@ async function main(): Promise<void> {
         `dispatching process ${perMessage((ownCpu.user + ownCpu.system) / 1e6)}, PostgreSQL ${perMessage(postgresCpu)}, simulator ${perMessage(simulatorCpu)}`,
     );
     if (values.statements) {
-      const { rows } = await pool.query<{ query: string; calls: string; total: number; mean: number; rows: string }>(
-        `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text
+      const { rows } = await pool.query<{ query: string; calls: string; total: number; mean: number; rows: string; blocks: string; wal: string }>(
+        `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text,
+                shared_blks_hit + shared_blks_read AS blocks, wal_records AS wal
            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-          ORDER BY total_exec_time DESC LIMIT 15`,
+          ORDER BY total_exec_time DESC LIMIT 20`,
       );
-      console.info('PostgreSQL statements by total execution time:');
+      const { rows: tables } = await pool.query<{ relname: string; upd: string; hot: string }>(
+        `SELECT relname, n_tup_upd::text AS upd, n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname IN ('message', 'dispatch_queue') ORDER BY relname`,
+      );
+      console.info(`updates: ${tables.map((table) => `${table.relname} ${table.upd} (${table.hot} HOT)`).join(', ')}`);
+      console.info('PostgreSQL statements by total execution time (wall time: waits for a core included; rows, buffers and WAL records per call):');
       for (const row of rows) {
-        console.info(`  ${(row.total / 1000).toFixed(2).padStart(6)} s  ${row.calls.padStart(6)} calls  ${row.mean.toFixed(1).padStart(6)} ms  ${((row.total * 1000) / MESSAGES).toFixed(0).padStart(4)} µs/msg  ${row.query}`);
+        const calls = Number(row.calls);
+        console.info(
+          `  ${(row.total / 1000).toFixed(2).padStart(6)} s  ${row.calls.padStart(6)} calls  ${row.mean.toFixed(1).padStart(6)} ms  ${((row.total * 1000) / MESSAGES).toFixed(0).padStart(4)} µs/msg` +
+            `  ${(Number(row.rows) / calls).toFixed(0).padStart(5)} rows ${(Number(row.blocks) / calls).toFixed(0).padStart(6)} buf ${(Number(row.wal) / calls).toFixed(0).padStart(5)} wal  ${row.query}`,
+        );
       }
     }
     const stats = await simulator.stats();

@@ -13,6 +13,9 @@ export const pool = new pg.Pool({
   connectionString: config.databaseUrl,
   max: config.databasePoolSize,
   application_name: `sms-platform-${config.role}`,
+  // Timestamp columns (Prisma's, without time zone) hold UTC: sessions compare them in UTC
+  // whatever the server's default (LOCALTIMESTAMP in the dispatch queue's claims).
+  options: '-c TimeZone=UTC',
 });
 // An idle client's error (server restart) must not crash the process; the pool replaces it.
 pool.on('error', (error) => console.error('[db] idle client error', error.message));

@@ -1,4 +1,5 @@
 import { pool } from '../db/client.js';
+import { foldCampaignTallies } from '../domain/campaigns/campaign-progress.js';
 import { cancelWaitingMessages } from '../domain/campaigns/cancel-campaign.js';
 import { releaseFinishedCampaignHold } from '../domain/campaigns/materialize-campaign.js';
 import { enqueue } from './boss.js';
@@ -88,7 +89,7 @@ export async function advanceCampaigns(checkStalled = true): Promise<string[]> {
   const completed = await pool.query<{ id: string }>(
     `UPDATE campaign c SET status = 'COMPLETED', completed_at = now(), updated_at = now()
       WHERE c.status = 'SENDING' AND c.materialized_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = c.id AND m.status = 'ON_HOLD')
+        AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.campaign_id = c.id AND q.campaign_id IS NOT NULL)
      RETURNING c.id::text`,
   );
   for (const { id } of completed.rows) {
@@ -103,6 +104,9 @@ export async function advanceCampaigns(checkStalled = true): Promise<string[]> {
     await cancelWaitingMessages(id, { staleClaims: true });
     if (await releaseFinishedCampaignHold(id)) changed.push(id);
   }
+
+  // Progress counters stay a few rows per campaign however many batches moved its messages.
+  await foldCampaignTallies();
 
   if (checkStalled) {
     const stalled = await pool.query<{ id: string }>(

@@ -50,7 +50,7 @@ export class CampaignProgressPublisher {
         `SELECT c.id::text FROM campaign c
           WHERE c.status IN ('SCHEDULED', 'SENDING')
              OR (c.status IN ('COMPLETED', 'CANCELLED') AND coalesce(c.completed_at, c.cancelled_at) > now() - interval '49 hours'
-                 AND EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = c.id AND m.status IN ('ON_HOLD', 'TRANSMITTED')))`,
+                 AND (SELECT coalesce(sum(t.count), 0) FROM campaign_tally t WHERE t.campaign_id = c.id AND t.status IN ('ON_HOLD', 'TRANSMITTED')) > 0)`,
       );
       const now = Date.now();
       for (const { id } of rows) this.#entry(id);

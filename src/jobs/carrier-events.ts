@@ -277,10 +277,11 @@ async function recordSubmissionsFromReceipts(
        SELECT m.id, m.status FROM message m WHERE m.id IN (SELECT id FROM e)
      ), recorded AS (
        UPDATE message m
-          SET status = 'TRANSMITTED', submitted_at = coalesce(d.submitted_at, now()), connection = d.connection,
-              claimed_until = NULL, charged = m.price > 0
+          SET status = 'TRANSMITTED', submitted_at = coalesce(d.submitted_at, now()), connection = d.connection, charged = m.price > 0,
+              attempts = coalesce((SELECT q.attempts FROM dispatch_queue q WHERE q.message_id = m.id), m.attempts)
          FROM (SELECT DISTINCT ON (id) id, connection, submitted_at FROM e ORDER BY id, submitted_at) d
-        WHERE m.id = d.id AND m.status = 'ON_HOLD' AND (m.claimed_until IS NULL OR m.claimed_until < now())
+        WHERE m.id = d.id AND m.status = 'ON_HOLD'
+          AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.message_id = m.id AND q.claimed_until >= now())
        RETURNING m.id, m.account_id, m.status, m.kind, m.campaign_id, m.reservation_id, m.price
      ), attached AS (
        INSERT INTO carrier_part (connection, carrier_message_id, message_id)
@@ -423,8 +424,8 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
        JOIN unnest($1::uuid[], $2::uuid[]) AS t(id, campaign_id) ON t.id = r.id
       WHERE r.state = 'OPEN'
         AND CASE WHEN t.campaign_id IS NULL
-                 THEN NOT EXISTS (SELECT 1 FROM message m WHERE m.reservation_id = r.id AND m.status = 'ON_HOLD')
-                 ELSE NOT EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = t.campaign_id AND m.status = 'ON_HOLD')
+                 THEN NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.reservation_id = r.id AND q.campaign_id IS NULL)
+                 ELSE NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.campaign_id = t.campaign_id AND q.campaign_id IS NOT NULL)
             END`,
     [ids, ids.map((id) => reservations.get(id) ?? null)],
   );
@@ -442,7 +443,7 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
         SELECT 1 FROM campaign WHERE id = ${campaignId}::uuid AND reservation_id = ${id}::uuid AND materialized_at IS NOT NULL FOR SHARE`;
       if (written.length === 0) return;
       const waiting = await tx.$queryRaw<unknown[]>`
-        SELECT 1 FROM message WHERE campaign_id = ${campaignId}::uuid AND status = 'ON_HOLD' LIMIT 1`;
+        SELECT 1 FROM dispatch_queue WHERE campaign_id = ${campaignId}::uuid AND campaign_id IS NOT NULL LIMIT 1`;
       if (waiting.length === 0) await releaseReservation(tx, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
     });
   }
@@ -466,7 +467,8 @@ export async function reconcileInDoubtMessages(minimumAgeSeconds = 2): Promise<n
            WHERE w.received_at < now() - make_interval(secs => $1::float8)
              AND (EXISTS (SELECT 1 FROM carrier_part p WHERE p.connection = w.connection AND p.carrier_message_id = w.carrier_message_id)
                   OR EXISTS (SELECT 1 FROM message m WHERE m.id = w.reference
-                                AND (m.status <> 'ON_HOLD' OR m.claimed_until IS NULL OR m.claimed_until < now())))
+                                AND (m.status <> 'ON_HOLD'
+                                     OR NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.message_id = m.id AND q.claimed_until >= now()))))
            ORDER BY w.id LIMIT 5000)
        RETURNING ${STORED_RECEIPT_COLUMNS}`,
       minimumAgeSeconds,
@@ -524,17 +526,34 @@ export function publishStatusChanges(rows: readonly ChangedMessage[]): void {
 
 /**
  * Ends what the carrier never answered: TRANSMITTED for RECEIPT_DEADLINE_HOURS becomes
- * EXPIRED; receipts unmatched for an hour are for nobody we know, logged and dropped.
+ * EXPIRED; receipts unmatched for an hour are for nobody we know, logged and dropped. The
+ * messages handed over are listed by batch in `awaiting_receipt` (a trigger on message writes
+ * one row per statement that hands messages over), so no index on message follows its status.
  */
 export async function expireStaleMessages(deadlineHours: number): Promise<{ expired: number; droppedReceipts: number }> {
-  const { rows } = await pool.query<ChangedMessage>(
-    `UPDATE message SET status = 'EXPIRED', final_at = now(), carrier_status = 'NO_RECEIPT'
-      WHERE status = 'TRANSMITTED' AND submitted_at < now() - make_interval(hours => $1::int)
-     RETURNING id::text, account_id::text, status::text, kind::text, campaign_id::text`,
-    [deadlineHours],
-  );
-  publishStatusChanges(rows);
+  let expired = 0;
+  for (;;) {
+    const { rows, rowCount } = await pool.query<ChangedMessage & { batches: number }>(
+      `WITH due AS (
+         DELETE FROM awaiting_receipt
+          WHERE id IN (SELECT id FROM awaiting_receipt WHERE submitted_at < now() - make_interval(hours => $1::int) ORDER BY id LIMIT 100)
+         RETURNING message_ids
+       ), expired AS (
+         UPDATE message m SET status = 'EXPIRED', final_at = now(), carrier_status = 'NO_RECEIPT'
+          WHERE m.id IN (SELECT unnest(message_ids) FROM due) AND m.status = 'TRANSMITTED'
+         RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text
+       )
+       SELECT expired.*, (SELECT count(*)::int FROM due) AS batches FROM expired
+       UNION ALL
+       SELECT NULL, NULL, NULL, NULL, NULL, (SELECT count(*)::int FROM due)`,
+      [deadlineHours],
+    );
+    const changed = rows.filter((row) => row.id !== null);
+    publishStatusChanges(changed);
+    expired += changed.length;
+    if ((rowCount ?? 0) === 0 || (rows[rows.length - 1]?.batches ?? 0) < 100) break;
+  }
   const dropped = await pool.query(`DELETE FROM unmatched_receipt WHERE received_at < now() - interval '1 hour'`);
   if ((dropped.rowCount ?? 0) > 0) console.warn(`[receipts] dropped ${dropped.rowCount} receipt(s) for unknown message ids`);
-  return { expired: rows.length, droppedReceipts: dropped.rowCount ?? 0 };
+  return { expired, droppedReceipts: dropped.rowCount ?? 0 };
 }

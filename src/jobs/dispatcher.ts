@@ -71,6 +71,8 @@ interface ClaimedMessage {
   campaign_id: string | null;
   attempts: number;
   status: string;
+  /** Its place in the queue order (null: not claimed, blacklisted). */
+  queued_after: Date | null;
 }
 
 type Lane = 'transactional' | 'bulk';
@@ -97,6 +99,7 @@ export interface DispatcherStats {
 
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const RECORD_CATCH_UP = 8;
+const CURSOR_RESET_MS = 5000;
 
 export class Dispatcher {
   private readonly settings: Required<DispatcherOptions>;
@@ -110,6 +113,14 @@ export class Dispatcher {
   private unregisterRecorder: (() => void) | null = null;
   /** Lanes whose last claim found fewer messages than asked: not claimed again before a wake-up or a poll. */
   private queueEmpty = { transactional: false, bulk: false };
+  /**
+   * Where the last bulk claim stopped in the queue order, with when the cursor was set. The next
+   * claim starts after it rather than at the head of the queue index, where the entries of the
+   * messages just claimed lie dead until vacuum (walking them made each claim slower than the
+   * last in a big campaign). Reset when a claim comes short, and every CURSOR_RESET_MS, so that
+   * messages given back behind it are found.
+   */
+  private bulkCursor: { priority: number; sendAfter: Date; id: string; since: number } | null = null;
   private waiter: (() => void) | null = null;
   private wakeRequested = false;
   private outcomes: Outcome[] = [];
@@ -248,7 +259,10 @@ export class Dispatcher {
       }
       this.counters.claimed += claimed.length - blacklisted.length;
       if (limits.transactional > 0) this.queueEmpty.transactional = transactional < limits.transactional;
-      if (limits.bulk > 0) this.queueEmpty.bulk = claimed.length - transactional < limits.bulk;
+      if (limits.bulk > 0) {
+        this.queueEmpty.bulk = claimed.length - transactional < limits.bulk;
+        if (this.queueEmpty.bulk) this.bulkCursor = null;
+      }
       if (blacklisted.length > 0) await this.endBlacklisted(blacklisted);
     }
   }
@@ -276,33 +290,58 @@ export class Dispatcher {
    * recorded outcome: the small index of held messages finds them, oldest first, ahead of the rest).
    */
   private async claim(limits: { transactional: number; bulk: number }): Promise<ClaimedMessage[]> {
-    const select = `
-      SELECT d.id, d.kind = 'MARKETING' AND EXISTS (
-               SELECT 1 FROM blacklist_entry b WHERE b.account_id = d.account_id AND b.number = d.recipient) AS blacklisted
-        FROM message d`;
-    const live = `d.send_after <= now()
-         AND (d.campaign_id IS NULL OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = d.campaign_id AND c.status = 'CANCELLED'))`;
-    const fresh = (lane: string) => `${select}
-       WHERE d.status = 'ON_HOLD' AND d.claimed_until IS NULL AND ${lane} AND ${live}
-       ORDER BY d.priority, d.send_after, d.id`;
+    if (this.bulkCursor && Date.now() - this.bulkCursor.since > CURSOR_RESET_MS) this.bulkCursor = null;
+    const cursor = this.bulkCursor;
+    const live = `(q.campaign_id IS NULL OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = q.campaign_id AND c.status = 'CANCELLED'))`;
+    // Times are compared with LOCALTIMESTAMP (the columns have no time zone; the session's is
+    // UTC), computed once, rather than with now(), which converted every row it passed.
+    const fresh = (lane: string) => `
+      SELECT q.message_id FROM dispatch_queue q
+       WHERE q.claimed_until IS NULL AND ${lane} AND q.send_after <= localtimestamp AND ${live}
+       ORDER BY q.priority, q.send_after, q.message_id`;
+    const bulkLane = cursor ? 'q.priority > 0 AND (q.priority, q.send_after, q.message_id) > ($6::smallint, $7::timestamp, $8::bigint)' : 'q.priority > 0';
     const { rows } = await pool.query<ClaimedMessage>(
-      `WITH doubt AS (${select}
-              WHERE $5::boolean AND d.status = 'ON_HOLD' AND d.claimed_until IS NOT NULL AND d.claimed_until < now() - make_interval(secs => $3::int) AND ${live}
-              ORDER BY d.claimed_until LIMIT $1::int + $2::int FOR UPDATE SKIP LOCKED),
-            transactional AS (${fresh('d.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
-            bulk AS (${fresh('d.priority > 0')} LIMIT $2 FOR UPDATE SKIP LOCKED),
-            claimed AS (SELECT * FROM doubt UNION ALL SELECT * FROM transactional UNION ALL SELECT * FROM bulk)
-       UPDATE message m
-          SET claimed_until = CASE WHEN c.blacklisted THEN NULL ELSE now() + make_interval(secs => $4::int) END,
-              attempts = CASE WHEN c.blacklisted THEN m.attempts ELSE m.attempts + 1 END,
-              status = CASE WHEN c.blacklisted THEN 'BLACKLISTED'::"MessageStatus" ELSE m.status END,
-              final_at = CASE WHEN c.blacklisted THEN now() ELSE m.final_at END
-         FROM claimed c
-        WHERE m.id = c.id
-       RETURNING m.id::text, m.account_id::text, m.kind::text, m.sender, m.recipient, m.country, m.text, m.priority,
-                 m.reservation_id::text, m.campaign_id::text, m.attempts, m.status::text`,
-      [limits.transactional, limits.bulk, this.settings.reconcileSeconds, this.settings.leaseSeconds, this.inDoubtDecidable()],
+      `WITH doubt AS (
+              SELECT q.message_id FROM dispatch_queue q
+               WHERE $5::boolean AND q.claimed_until IS NOT NULL AND q.claimed_until < localtimestamp - make_interval(secs => $3::int) AND ${live}
+               ORDER BY q.claimed_until LIMIT $1::int + $2::int FOR UPDATE SKIP LOCKED),
+            transactional AS (${fresh('q.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
+            bulk AS (${fresh(bulkLane)} LIMIT $2 FOR UPDATE SKIP LOCKED),
+            picked AS (
+              SELECT m.id, m.kind = 'MARKETING' AND EXISTS (
+                       SELECT 1 FROM blacklist_entry b WHERE b.account_id = m.account_id AND b.number = m.recipient) AS blacklisted
+                FROM (SELECT message_id FROM doubt UNION ALL SELECT message_id FROM transactional UNION ALL SELECT message_id FROM bulk) p
+                JOIN message m ON m.id = p.message_id),
+            claimed AS (
+              UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
+                FROM picked p WHERE q.message_id = p.id AND NOT p.blacklisted
+              RETURNING q.message_id, q.attempts, q.send_after),
+            blacklisted AS (
+              UPDATE message m SET status = 'BLACKLISTED', final_at = now()
+                FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
+              RETURNING m.id)
+       SELECT m.id::text, m.account_id::text, m.kind::text, m.sender, m.recipient, m.country, m.text, m.priority,
+              m.reservation_id::text, m.campaign_id::text, coalesce(c.attempts, 0)::int AS attempts, c.send_after AS queued_after,
+              CASE WHEN c.message_id IS NULL THEN 'BLACKLISTED' ELSE m.status::text END AS status
+         FROM picked p JOIN message m ON m.id = p.id
+         LEFT JOIN claimed c ON c.message_id = p.id
+         LEFT JOIN blacklisted b ON b.id = p.id
+        WHERE c.message_id IS NOT NULL OR b.id IS NOT NULL`,
+      [
+        limits.transactional,
+        limits.bulk,
+        this.settings.reconcileSeconds,
+        this.settings.leaseSeconds,
+        this.inDoubtDecidable(),
+        ...(cursor ? [cursor.priority, cursor.sendAfter, cursor.id] : []),
+      ],
     );
+    let last: ClaimedMessage | null = null;
+    for (const message of rows) {
+      if (message.priority === 0 || message.queued_after === null) continue;
+      if (last === null || compareQueueOrder(message, last) > 0) last = message;
+    }
+    if (last) this.bulkCursor = { priority: last.priority, sendAfter: last.queued_after as Date, id: last.id, since: cursor?.since ?? Date.now() };
     const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
     for (const message of rows) if (message.status !== 'BLACKLISTED') this.held.set(message.id, { leaseUntil });
     // Oldest first within each lane, transactional first, as the queue order says.
@@ -440,11 +479,11 @@ export class Dispatcher {
              ON CONFLICT DO NOTHING
            )
            UPDATE message m
-              SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, claimed_until = NULL, charged = m.price > 0
-             FROM json_to_recordset($1::json) AS t(id bigint, connection text)
+              SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, charged = m.price > 0, attempts = t.attempts
+             FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint)
             WHERE m.id = t.id AND m.status = 'ON_HOLD'
            RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text, m.reservation_id::text, m.price::text`,
-          JSON.stringify(accepted.map((outcome) => ({ id: outcome.message.id, connection: outcome.connection }))),
+          JSON.stringify(accepted.map((outcome) => ({ id: outcome.message.id, connection: outcome.connection, attempts: outcome.message.attempts }))),
           JSON.stringify(parts.map((part) => ({ connection: part.connection, carrier_message_id: part.carrierMessageId, message_id: part.messageId }))),
         );
         await chargeHandedOver(tx, transmitted);
@@ -454,19 +493,25 @@ export class Dispatcher {
         }
       }
       if (others.length > 0) {
+        // Refused: final (the trigger takes the message out of the queue). The others stay queued:
+        // given back, retried after a back-off, or in doubt (the lease ends now, so the
+        // reconciliation delay starts now).
         const refused = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null })[]>(
-          `UPDATE message m
-              SET status = CASE WHEN t.kind = 'refused' THEN 'NOT_ISSUED'::"MessageStatus" ELSE m.status END,
-                  final_at = CASE WHEN t.kind = 'refused' THEN now() ELSE m.final_at END,
-                  error_code = CASE WHEN t.kind = 'refused' THEN t.code ELSE m.error_code END,
-                  carrier_status = CASE WHEN t.kind = 'refused' THEN t.reason ELSE m.carrier_status END,
-                  -- In doubt: the lease ends now, so the reconciliation delay starts now.
-                  claimed_until = CASE WHEN t.kind = 'in-doubt' THEN now() END,
-                  attempts = CASE WHEN t.kind = 'released' THEN greatest(m.attempts - 1, 0) ELSE m.attempts END,
-                  -- Back off exponentially per attempt (2 s, 4 s, ... capped at 5 minutes).
-                  send_after = CASE WHEN t.kind = 'retry' THEN now() + make_interval(secs => least(300, power(2, m.attempts)::int)) ELSE m.send_after END
-             FROM json_to_recordset($1::json) AS t(id bigint, kind text, code text, reason text)
-            WHERE m.id = t.id AND m.status = 'ON_HOLD'
+          `WITH t AS (
+             SELECT * FROM json_to_recordset($1::json) AS t(id bigint, kind text, code text, reason text, attempts smallint)
+           ), queued AS (
+             UPDATE dispatch_queue q
+                SET claimed_until = CASE WHEN t.kind = 'in-doubt' THEN now() END,
+                    attempts = CASE WHEN t.kind = 'released' THEN greatest(q.attempts - 1, 0) ELSE q.attempts END,
+                    -- Back off exponentially per attempt (2 s, 4 s, ... capped at 5 minutes).
+                    send_after = CASE WHEN t.kind = 'retry' THEN now() + make_interval(secs => least(300, power(2, q.attempts)::int)) ELSE q.send_after END
+               FROM t WHERE q.message_id = t.id AND t.kind <> 'refused'
+             RETURNING q.message_id
+           )
+           UPDATE message m
+              SET status = 'NOT_ISSUED', final_at = now(), error_code = t.code, carrier_status = t.reason, attempts = t.attempts
+             FROM t
+            WHERE m.id = t.id AND t.kind = 'refused' AND m.status = 'ON_HOLD'
            RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text, m.reservation_id::text`,
           JSON.stringify(
             others.map((outcome) => ({
@@ -474,6 +519,7 @@ export class Dispatcher {
               kind: outcome.kind,
               code: outcome.kind === 'refused' ? outcome.code : null,
               reason: outcome.kind === 'refused' ? outcome.reason : null,
+              attempts: outcome.message.attempts,
             })),
           ),
         );
@@ -512,8 +558,8 @@ export class Dispatcher {
     if (due.length === 0) return;
     // Only live leases: one that ran out (this process stalled) may be in reconciliation already.
     await pool.query(
-      `UPDATE message SET claimed_until = now() + make_interval(secs => $2::int)
-        WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD' AND claimed_until > now()`,
+      `UPDATE dispatch_queue SET claimed_until = now() + make_interval(secs => $2::int)
+        WHERE message_id = ANY($1::bigint[]) AND claimed_until > now()`,
       [due, this.settings.leaseSeconds],
     );
     for (const id of due) {
@@ -571,6 +617,10 @@ export class Dispatcher {
       };
     });
   }
+}
+
+function compareQueueOrder(a: ClaimedMessage, b: ClaimedMessage): number {
+  return a.priority - b.priority || (a.queued_after as Date).getTime() - (b.queued_after as Date).getTime() || compareIds(a.id, b.id);
 }
 
 function compareIds(a: string, b: string): number {

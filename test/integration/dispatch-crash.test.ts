@@ -89,7 +89,8 @@ describe('a worker killed mid-send', () => {
     const acceptedAtKill = simulator.stats().acceptedMessages;
     const [recorded] = await platform.sql<{ n: string }>(`SELECT count(*)::text AS n FROM message WHERE id = ANY($1::bigint[]) AND status <> 'ON_HOLD'`, [ids]);
     const [inDoubt] = await platform.sql<{ n: string }>(
-      `SELECT count(*)::text AS n FROM message WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD' AND claimed_until IS NOT NULL`,
+      `SELECT count(*)::text AS n FROM message m JOIN dispatch_queue q ON q.message_id = m.id
+        WHERE m.id = ANY($1::bigint[]) AND m.status = 'ON_HOLD' AND q.claimed_until IS NOT NULL`,
       [ids],
     );
     expect(acceptedAtKill).toBeLessThan(MESSAGES);

@@ -72,7 +72,7 @@ describe('carrier outages', () => {
     const { ids } = await queueMessages(platform, accountId, numbers.map((to) => ({ to })));
 
     await until(() => before.stats().acceptedMessages >= 100, 'the first messages to go out');
-    const held = await platform.sql<{ id: string }>(`SELECT id::text FROM message WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD' AND claimed_until IS NOT NULL`, [ids]);
+    const held = await platform.sql<{ id: string }>(`SELECT m.id::text FROM message m JOIN dispatch_queue q ON q.message_id = m.id WHERE m.id = ANY($1::bigint[]) AND m.status = 'ON_HOLD' AND q.claimed_until IS NOT NULL`, [ids]);
     await before.stop();
     const acceptedBefore = new Set(before.submissionCounts().keys());
 
@@ -84,14 +84,16 @@ describe('carrier outages', () => {
     expect(during['NOT_ISSUED'] ?? 0).toBe(0);
     expect(during['ON_HOLD']).toBeGreaterThan(50);
     const [untouched] = await platform.sql<{ n: string }>(
-      `SELECT count(*)::text AS n FROM message WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD' AND attempts = 0 AND claimed_until IS NULL`,
+      `SELECT count(*)::text AS n FROM message m JOIN dispatch_queue q ON q.message_id = m.id
+        WHERE m.id = ANY($1::bigint[]) AND m.status = 'ON_HOLD' AND q.attempts = 0 AND q.claimed_until IS NULL`,
       [later.ids],
     );
     expect(Number(untouched!.n)).toBe(50);
     // What the gateway held when the carrier went away came back to the queue without using an
     // attempt (nothing had left), except what was in flight: maybe at the carrier, in doubt.
     const heldNow = await platform.sql<{ attempts: number; claimed: boolean }>(
-      `SELECT attempts, claimed_until IS NOT NULL AS claimed FROM message WHERE id = ANY($1::bigint[]) AND status = 'ON_HOLD'`,
+      `SELECT q.attempts, q.claimed_until IS NOT NULL AS claimed FROM message m JOIN dispatch_queue q ON q.message_id = m.id
+        WHERE m.id = ANY($1::bigint[]) AND m.status = 'ON_HOLD'`,
       [held.map((row) => row.id)],
     );
     expect(heldNow.filter((row) => !(row.attempts === 0 && !row.claimed) && !(row.attempts === 1 && row.claimed))).toEqual([]);

@@ -49,8 +49,9 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rowsOf(ids: readonly string[]) {
   return platform.sql<{ id: string; status: string; charged: boolean; attempts: number; claimed: boolean; final: boolean; carrier_status: string | null }>(
-    `SELECT id::text, status::text, charged, attempts, claimed_until IS NOT NULL AS claimed, final_at IS NOT NULL AS final, carrier_status
-       FROM message WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    `SELECT m.id::text, m.status::text, m.charged, coalesce(q.attempts, m.attempts) AS attempts, q.claimed_until IS NOT NULL AS claimed,
+            m.final_at IS NOT NULL AS final, m.carrier_status
+       FROM message m LEFT JOIN dispatch_queue q ON q.message_id = m.id WHERE m.id = ANY($1::bigint[]) ORDER BY m.id`,
     [ids],
   );
 }
@@ -223,6 +224,29 @@ describe('messages in doubt (a dispatcher died between the carrier and the datab
     await expect.poll(async () => (await rowsOf([silent]))[0]).toMatchObject({ status: 'TRANSMITTED', attempts: 2, charged: true });
     // Four messages handed over, each charged once.
     await expect.poll(() => reservationOf(reservationId)).toEqual({ state: 'CLOSED', settled: '0.18', released: '0' });
+  });
+});
+
+describe('messages without a receipt', () => {
+  it('what is still TRANSMITTED 48 h after it was handed over ends EXPIRED; what got its receipt is left alone', { timeout: 30_000 }, async () => {
+    const { ids } = await queueMessages(platform, accountId, [
+      { to: '+33612340004', kind: 'TRANSACTIONAL' },
+      { to: plainNumber(7, 1), kind: 'TRANSACTIONAL' },
+    ]);
+    const [silent, answered] = ids as [string, string];
+    await expect.poll(async () => (await rowsOf([silent]))[0]?.status, { timeout: 20_000 }).toBe('TRANSMITTED');
+    await expect.poll(async () => (await rowsOf([answered]))[0]?.final, { timeout: 20_000 }).toBe(true);
+    const before = (await rowsOf([answered]))[0];
+    // Both were handed over more than 48 h ago.
+    await platform.sql(`UPDATE awaiting_receipt SET submitted_at = submitted_at - interval '49 hours' WHERE message_ids && $1::bigint[]`, [ids]);
+    const { expireStaleMessages } = await import('../../src/jobs/carrier-events.js');
+    const { expired } = await expireStaleMessages(48);
+    expect(expired).toBeGreaterThanOrEqual(1);
+    const rows = new Map((await rowsOf(ids)).map((row) => [row.id, row]));
+    expect(rows.get(silent)).toMatchObject({ status: 'EXPIRED', final: true, carrier_status: 'NO_RECEIPT', charged: true });
+    expect(rows.get(answered)).toEqual(before);
+    const left = await platform.sql(`SELECT 1 FROM awaiting_receipt WHERE message_ids && $1::bigint[]`, [ids]);
+    expect(left).toHaveLength(0);
   });
 });
 

@@ -51,9 +51,9 @@ export async function queueMessages(
     reservationId = (await reserveCredit(prisma, accountId, total, { reason: 'test messages', referenceType: 'Message', author: PLATFORM })).id;
   }
   const rows = await platform.sql<{ id: string }>(
-    `INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, campaign_id, claimed_until, attempts)
+    `INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, campaign_id)
      SELECT $1::uuid, m.kind::"MessageKind", m.priority, 'ACME', m.recipient, 'FR', m.text, m.segments, m.price, CASE WHEN m.price > 0 THEN $2::uuid END,
-            m.campaign_id, CASE WHEN m.claimed IS NOT NULL THEN now() + make_interval(secs => m.claimed) END, CASE WHEN m.claimed IS NOT NULL THEN 1 ELSE 0 END
+            m.campaign_id
        FROM json_to_recordset($3::json)
          AS m(position int, recipient text, kind text, priority smallint, text text, segments smallint, price numeric, campaign_id uuid, claimed float8)
       ORDER BY m.position
@@ -76,6 +76,15 @@ export async function queueMessages(
       ),
     ],
   );
+  // Claimed by a dispatcher (one attempt used) whose lease ends in `claimedForSeconds` (negative: ended).
+  const claimed = messages.flatMap((message, i) => (message.claimedForSeconds === undefined ? [] : [{ id: rows[i]!.id, seconds: message.claimedForSeconds }]));
+  if (claimed.length > 0) {
+    await platform.sql(
+      `UPDATE dispatch_queue q SET claimed_until = now() + make_interval(secs => c.seconds), attempts = 1
+         FROM json_to_recordset($1::json) AS c(id bigint, seconds float8) WHERE q.message_id = c.id`,
+      [JSON.stringify(claimed)],
+    );
+  }
   const ids = rows.map((row) => row.id).sort((a, b) => Number(BigInt(a) - BigInt(b)));
   return { ids, reservationId };
 }

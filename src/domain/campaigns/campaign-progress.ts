@@ -1,6 +1,7 @@
 /**
- * Where a campaign stands: its messages counted by status with one GROUP BY on the
- * (campaign_id, status) index, and what was charged so far (what its hold settled).
+ * Where a campaign stands: its messages counted by status (the deltas of campaign_tally, which
+ * triggers on message append and `foldCampaignTallies` folds), and what was charged so far
+ * (what its hold settled).
  */
 import type pg from 'pg';
 import { pool } from '../../db/client.js';
@@ -43,8 +44,8 @@ export async function campaignProgressOf(campaignIds: readonly string[], db: pg.
   if (campaignIds.length === 0) return progress;
   const { rows } = await db.query<{ id: string; account_id: string; status: CampaignStatus; charged: string; counts: Record<string, number> }>(
     `SELECT c.id::text, c.account_id::text, c.status::text, COALESCE(r.amount_settled, 0)::text AS charged,
-            COALESCE((SELECT json_object_agg(m.status, m.n)
-                        FROM (SELECT status::text AS status, count(*)::int AS n FROM message WHERE campaign_id = c.id GROUP BY status) m), '{}') AS counts
+            COALESCE((SELECT json_object_agg(t.status, t.n)
+                        FROM (SELECT status::text AS status, sum(count)::int AS n FROM campaign_tally WHERE campaign_id = c.id GROUP BY status) t), '{}') AS counts
        FROM campaign c LEFT JOIN credit_reservation r ON r.id = c.reservation_id
       WHERE c.id = ANY($1::uuid[])`,
     [[...campaignIds]],
@@ -85,4 +86,19 @@ export function progressChanged(before: CampaignProgress | undefined, after: Cam
 /** The live event of a reading (money as a decimal string, like every amount on the bus). */
 export function progressEvent(progress: CampaignProgress): EventPayloads['campaignProgress'] {
   return { ...progress, charged: formatEuros(progress.charged, { trim: true, minDecimals: 0 }) };
+}
+
+/**
+ * Folds the tally deltas of campaigns that piled up more than `threshold` of them into one row
+ * per status (the sums stay the same: deltas written meanwhile are not seen, so not deleted).
+ */
+export async function foldCampaignTallies(threshold = 200, db: pg.Pool | pg.PoolClient = pool): Promise<number> {
+  const { rowCount } = await db.query(
+    `WITH heavy AS (SELECT campaign_id FROM campaign_tally GROUP BY campaign_id HAVING count(*) > $1 LIMIT 50),
+          gone AS (DELETE FROM campaign_tally t USING heavy h WHERE t.campaign_id = h.campaign_id RETURNING t.campaign_id, t.status, t.count)
+     INSERT INTO campaign_tally (campaign_id, status, count)
+     SELECT campaign_id, status, sum(count) FROM gone GROUP BY campaign_id, status HAVING sum(count) <> 0`,
+    [threshold],
+  );
+  return rowCount ?? 0;
 }

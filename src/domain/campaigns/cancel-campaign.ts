@@ -59,8 +59,9 @@ export async function cancelWaitingMessages(campaignId: string, options: { stale
   for (;;) {
     const { rowCount } = await pool.query(
       `UPDATE message SET status = 'CANCELLED', final_at = now()
-        WHERE id IN (SELECT m.id FROM message m
-                      WHERE m.campaign_id = $1 AND m.status = 'ON_HOLD' AND (m.claimed_until IS NULL OR ($3 AND m.claimed_until < now() - make_interval(secs => $4)))
+        WHERE id IN (SELECT q.message_id FROM dispatch_queue q
+                      WHERE q.campaign_id = $1 AND q.campaign_id IS NOT NULL
+                        AND (q.claimed_until IS NULL OR ($3 AND q.claimed_until < now() - make_interval(secs => $4)))
                       LIMIT $2 FOR UPDATE SKIP LOCKED)
           AND status = 'ON_HOLD' AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = $1 AND c.status = 'CANCELLED')`,
       [campaignId, CANCEL_BATCH, options.staleClaims, staleClaimSeconds()],

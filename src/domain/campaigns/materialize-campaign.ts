@@ -268,7 +268,7 @@ export async function releaseFinishedCampaignHold(campaignId: string): Promise<b
   const { rows } = await pool.query<{ reservation_id: string }>(
     `SELECT c.reservation_id::text FROM campaign c JOIN credit_reservation r ON r.id = c.reservation_id
       WHERE c.id = $1 AND r.state = 'OPEN' AND c.materialized_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM message m WHERE m.campaign_id = c.id AND m.status = 'ON_HOLD')`,
+        AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.campaign_id = c.id AND q.campaign_id IS NOT NULL)`,
     [campaignId],
   );
   const reservationId = rows[0]?.reservation_id;
