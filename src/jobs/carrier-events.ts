@@ -1,4 +1,5 @@
 import { pool, prisma, type Transaction } from '../db/client.js';
+import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
 import { chargeCredit, PLATFORM, releaseReservation, settleReservation } from '../domain/credit/ledger.js';
 import { InsufficientCreditError, ValidationError } from '../domain/errors.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
@@ -115,7 +116,10 @@ async function applyCarrierReceipts(receipts: CarrierEventBatch['receipts']): Pr
   }
   if (touched.length > 0) applied.changed.push(...(await settleMessageStatuses(onPool, [...new Set(touched)])));
   if (unmatched.length > 0) {
-    const rest = await prisma.$transaction((tx) => applyUnmatched(onTransaction(tx), tx, unmatched), TRANSACTION_OPTIONS);
+    const rest = await prisma.$transaction(async (tx) => {
+      await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
+      return applyUnmatched(onTransaction(tx), tx, unmatched);
+    }, TRANSACTION_OPTIONS);
     applied.changed.push(...rest.changed);
     for (const [id, campaign] of rest.reservations) applied.reservations.set(id, campaign);
   }
@@ -154,7 +158,8 @@ async function whenRecordedLocally(messageIds: readonly string[]): Promise<void>
 /** Runs one statement: on the pool (autocommit) or in a transaction; rows come back as the statement casts them. */
 type Sql = <Row>(text: string, ...values: unknown[]) => Promise<Row[]>;
 
-const onPool: Sql = async <Row>(text: string, ...values: unknown[]) => (await pool.query(text, values)).rows as Row[];
+/** A statement on its own (atomic by itself), planned with index lookups (see db/index-plans.ts). */
+const onPool: Sql = <Row>(text: string, ...values: unknown[]) => withIndexPlans(async (client) => (await client.query(text, values)).rows as Row[]);
 
 function onTransaction(tx: Transaction): Sql {
   return <Row>(text: string, ...values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
@@ -458,6 +463,7 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
  */
 export async function reconcileInDoubtMessages(minimumAgeSeconds = 2): Promise<number> {
   const applied = await prisma.$transaction(async (tx) => {
+    await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
     // Receipts younger than a few seconds are normally taken by the record they raced; OR-ed
     // EXISTS stay per-row index probes (the message table is large).
     const rows = await tx.$queryRawUnsafe<StoredReceipt[]>(

@@ -1,5 +1,6 @@
 import { config } from '../config.js';
 import { pool, prisma } from '../db/client.js';
+import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
 import { pubSub } from '../events/bus.js';
 import { CarrierSubmitError, type CarrierGateway } from '../gateways/carriers/carrier.js';
 import {
@@ -300,7 +301,7 @@ export class Dispatcher {
        WHERE q.claimed_until IS NULL AND ${lane} AND q.send_after <= localtimestamp AND ${live}
        ORDER BY q.priority, q.send_after, q.message_id`;
     const bulkLane = cursor ? 'q.priority > 0 AND (q.priority, q.send_after, q.message_id) > ($6::smallint, $7::timestamp, $8::bigint)' : 'q.priority > 0';
-    const { rows } = await pool.query<ClaimedMessage>(
+    const { rows } = await withIndexPlans((client) => client.query<ClaimedMessage>(
       `WITH doubt AS (
               SELECT q.message_id FROM dispatch_queue q
                WHERE $5::boolean AND q.claimed_until IS NOT NULL AND q.claimed_until < localtimestamp - make_interval(secs => $3::int) AND ${live}
@@ -319,14 +320,15 @@ export class Dispatcher {
             blacklisted AS (
               UPDATE message m SET status = 'BLACKLISTED', final_at = now()
                 FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
-              RETURNING m.id)
+              RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
+       -- Each row found by its key (no join between two CTEs: without statistics it was a nested loop over both).
        SELECT m.id::text, m.account_id::text, m.kind::text, m.sender, m.recipient, m.country, m.text, m.priority,
-              m.reservation_id::text, m.campaign_id::text, coalesce(c.attempts, 0)::int AS attempts, c.send_after AS queued_after,
-              CASE WHEN c.message_id IS NULL THEN 'BLACKLISTED' ELSE m.status::text END AS status
-         FROM picked p JOIN message m ON m.id = p.id
-         LEFT JOIN claimed c ON c.message_id = p.id
-         LEFT JOIN blacklisted b ON b.id = p.id
-        WHERE c.message_id IS NOT NULL OR b.id IS NOT NULL`,
+              m.reservation_id::text, m.campaign_id::text, c.attempts::int AS attempts, c.send_after AS queued_after, m.status::text AS status
+         FROM claimed c JOIN message m ON m.id = c.message_id
+       UNION ALL
+       SELECT b.id::text, b.account_id::text, b.kind::text, b.sender, b.recipient, b.country, b.text, b.priority,
+              b.reservation_id::text, b.campaign_id::text, 0, NULL::timestamp, 'BLACKLISTED'
+         FROM blacklisted b`,
       [
         limits.transactional,
         limits.bulk,
@@ -335,7 +337,7 @@ export class Dispatcher {
         this.inDoubtDecidable(),
         ...(cursor ? [cursor.priority, cursor.sendAfter, cursor.id] : []),
       ],
-    );
+    ));
     let last: ClaimedMessage | null = null;
     for (const message of rows) {
       if (message.priority === 0 || message.queued_after === null) continue;
@@ -467,6 +469,7 @@ export class Dispatcher {
     const parts = accepted.flatMap((outcome) => outcome.parts.map((part) => ({ connection: outcome.connection, carrierMessageId: part, messageId: outcome.message.id })));
 
     const { changed, reservations } = await prisma.$transaction(async (tx) => {
+      await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
       const changed: ChangedMessage[] = [];
       const reservations = new Map<string, string | null>();
       if (accepted.length > 0) {
