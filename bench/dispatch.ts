@@ -3,8 +3,10 @@
  * simulator in its own process over real SMPP on loopback.
  *
  * - A fresh embedded PostgreSQL (durable settings, as in production) under .data/bench-dispatch-*,
- *   removed at the end; the platform runs as its own process (`src/main.ts`, ROLE=all, built-in
- *   simulator off, CARRIERS pointing at the simulator process), the simulator as another.
+ *   removed at the end; the platform as deployed (README, scaling out): an API process
+ *   (`src/main.ts`, ROLE=api) and a worker process (ROLE=worker, CARRIERS pointing at the
+ *   simulator process), the simulator as a third; `--single-process` runs one ROLE=all process
+ *   instead (what `npm start` runs), where API requests share one event loop with the campaign.
  * - An account with N contacts in one list (default 200,000; `--million` for 1,000,000), written
  *   with SQL (the import has its own benchmark); a personalised campaign to that list.
  * - Measured: from `sendCampaign` to the last final status applied in the database (messages per
@@ -13,7 +15,7 @@
  *   campaign, 100 transactional `sendMessage` calls: from the call to the simulator's receipt of
  *   the submit_sm (p50 / p99 / max, same machine clock).
  *
- *   npm run bench:dispatch -- [--recipients 200000] [--million] [--transactional 100]
+ *   npm run bench:dispatch -- [--recipients 200000] [--million] [--transactional 100] [--single-process]
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -42,6 +44,7 @@ const { values: args } = parseArgs({
     recipients: { type: 'string', default: '200000' },
     million: { type: 'boolean', default: false },
     transactional: { type: 'string', default: '100' },
+    'single-process': { type: 'boolean', default: false },
   },
 });
 const RECIPIENTS = args.million ? 1_000_000 : Number(args.recipients);
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   const database = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true });
   const simulator = await spawnCarrierSimulator({ CARRIER_SIMULATOR_RECEIPT_DELAY_MS: '200' });
   const db = new pg.Client({ connectionString: database.url });
-  let platform: Awaited<ReturnType<typeof startPlatformProcess>> | null = null;
+  const processes: Awaited<ReturnType<typeof startPlatformProcess>>[] = [];
   try {
     await applyMigrations(database.url);
     await db.connect();
@@ -78,14 +81,17 @@ async function main(): Promise<void> {
     await simulator.reset();
     console.log(`  bare SMPP ceiling: ${Math.round(ceiling.submitsPerSecond).toLocaleString('en')} submits/s (${ceiling.messages.toLocaleString('en')} messages)`);
 
-    platform = await startPlatformProcess({
+    const platformEnv = {
       DATABASE_URL: database.url,
-      ROLE: 'all',
       CARRIER_SIMULATOR: 'false',
       CARRIERS: JSON.stringify([connection]),
       TOP_UP_MAXIMUM_EUROS: '1000000',
       LOG_LEVEL: 'warn',
-    });
+    };
+    if (args['single-process']) processes.push(await startPlatformProcess({ ...platformEnv, ROLE: 'all' }));
+    else processes.push(await startPlatformProcess({ ...platformEnv, ROLE: 'api' }), await startPlatformProcess({ ...platformEnv, ROLE: 'worker' }));
+    const platform = processes[0]!;
+    console.log(`  platform: ${args['single-process'] ? 'one process (ROLE=all)' : 'an API process and a worker process'}`);
     const graphqlUrl = `${platform.url}/graphql`;
     const asPlatform = {
       graphqlUrl,
@@ -213,7 +219,7 @@ async function main(): Promise<void> {
     );
     console.log(`    of which the sendMessage request itself (its answer): p50 ${Math.round(percentile(answers, 50))} ms, p99 ${Math.round(percentile(answers, 99))} ms`);
   } finally {
-    await platform?.terminate();
+    for (const running of processes) await running.terminate();
     await db.end().catch(() => undefined);
     await simulator.stop();
     await database.stop();

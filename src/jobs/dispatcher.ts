@@ -21,8 +21,10 @@ import {
  * transaction at a time, which takes everything waiting, up to a bound, when the database fell
  * behind), so the carrier link never idles while the database works.
  *
- * Claiming: due ON_HOLD messages, transactional lane first, with `FOR UPDATE SKIP LOCKED` (any
- * number of workers share the queue), under a lease (`leaseSeconds`, renewed while the
+ * Claiming: due messages of the dispatch queue (dispatch_queue: one row per ON_HOLD message,
+ * kept by triggers on message), each lane by its own loop so that a transactional message never
+ * waits behind a bulk claim, with `FOR UPDATE SKIP LOCKED` (any number of workers share the
+ * queue), under a lease (`leaseSeconds`, renewed while the
  * dispatcher still holds them). The claim skips messages of CANCELLED campaigns, and ends
  * marketing messages whose recipient is on the account's blacklist as BLACKLISTED (never sent,
  * never charged). A new message wakes every dispatcher through the event bus; with nothing to
@@ -107,7 +109,7 @@ export class Dispatcher {
   private running = false;
   /** Since when a carrier connection has been up without interruption (null: none is up). */
   private linkUpSince: number | null = null;
-  private claimLoop: Promise<void> | null = null;
+  private claimLoops: Promise<void>[] = [];
   private readonly inFlight = { transactional: 0, bulk: 0 };
   /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately) and who waits for the record. */
   private readonly held = new Map<string, { leaseUntil: number; waiters?: (() => void)[] }>();
@@ -122,8 +124,11 @@ export class Dispatcher {
    * messages given back behind it are found.
    */
   private bulkCursor: { priority: number; sendAfter: Date; id: string; since: number } | null = null;
-  private waiter: (() => void) | null = null;
-  private wakeRequested = false;
+  /** Each lane's claim loop, asleep (its waiter) or woken while busy (wakeRequested). */
+  private readonly lanes: Record<Lane, { waiter: (() => void) | null; wakeRequested: boolean; requests: number }> = {
+    transactional: { waiter: null, wakeRequested: false, requests: 0 },
+    bulk: { waiter: null, wakeRequested: false, requests: 0 },
+  };
   private outcomes: Outcome[] = [];
   private oldestOutcomeAt = 0;
   private recordTimer: NodeJS.Timeout | null = null;
@@ -159,7 +164,8 @@ export class Dispatcher {
     this.every(Math.max(200, leaseMs / 3), () => this.renewLeases());
     this.every(Math.max(200, Math.min(5000, (this.settings.reconcileSeconds * 1000) / 4)), () => this.maintain());
     this.unregisterRecorder = registerLocalRecorder(this);
-    this.claimLoop = this.runClaims();
+    // Two loops, so that a transactional message never waits for a bulk claim to finish.
+    this.claimLoops = [this.runClaims('transactional'), this.runClaims('bulk')];
   }
 
   private noteLinkState(): void {
@@ -203,8 +209,9 @@ export class Dispatcher {
     if (!this.running) return;
     this.running = false;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-    this.wake();
-    await this.claimLoop;
+    this.wake('transactional');
+    this.wake('bulk');
+    await Promise.all(this.claimLoops);
     await this.gateway.stop();
     await this.drained();
     while (this.outcomes.length > 0 || this.recording) {
@@ -223,46 +230,51 @@ export class Dispatcher {
 
   /** New messages may be due: claim now rather than at the next poll. */
   requestClaim(): void {
-    this.queueEmpty = { transactional: false, bulk: false };
-    this.wake();
+    for (const lane of ['transactional', 'bulk'] as const) {
+      this.queueEmpty[lane] = false;
+      // A claim in flight may have started before the new messages were committed: it must not
+      // mark the lane empty when it returns (which lost wake-ups: a message waited for a poll).
+      this.lanes[lane].requests++;
+      this.wake(lane);
+    }
   }
 
   // ---- Claiming ----
 
-  private async runClaims(): Promise<void> {
+  private async runClaims(lane: Lane): Promise<void> {
     while (this.running) {
       if (!this.carrierAvailable()) {
-        await this.sleep(this.settings.idlePollMs);
+        await this.sleep(lane, this.settings.idlePollMs);
         continue;
       }
-      const limits = this.claimLimits();
-      if (limits.transactional + limits.bulk === 0) {
-        await this.sleep(this.settings.idlePollMs);
+      const limit = this.claimLimits()[lane];
+      if (limit === 0) {
+        await this.sleep(lane, this.settings.idlePollMs);
         continue;
       }
+      const requests = this.lanes[lane].requests;
       let claimed: ClaimedMessage[];
       try {
-        claimed = await this.claim(limits);
+        claimed = await this.claim(lane, limit);
       } catch (error) {
-        console.error('[dispatch] claim failed; retrying:', (error as Error).message);
-        await this.sleep(this.settings.idlePollMs);
+        console.error(`[dispatch] ${lane} claim failed; retrying:`, (error as Error).message);
+        await this.sleep(lane, this.settings.idlePollMs);
         continue;
       }
-      let transactional = 0;
       const blacklisted: ClaimedMessage[] = [];
+      let ofLane = 0;
       for (const message of claimed) {
         if (message.status === 'BLACKLISTED') {
           blacklisted.push(message);
           continue;
         }
-        if (message.priority === 0) transactional++;
+        if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
         this.submit(message);
       }
       this.counters.claimed += claimed.length - blacklisted.length;
-      if (limits.transactional > 0) this.queueEmpty.transactional = transactional < limits.transactional;
-      if (limits.bulk > 0) {
-        this.queueEmpty.bulk = claimed.length - transactional < limits.bulk;
-        if (this.queueEmpty.bulk) this.bulkCursor = null;
+      if (this.lanes[lane].requests === requests) {
+        this.queueEmpty[lane] = ofLane < limit;
+        if (lane === 'bulk' && this.queueEmpty.bulk) this.bulkCursor = null;
       }
       if (blacklisted.length > 0) await this.endBlacklisted(blacklisted);
     }
@@ -285,14 +297,15 @@ export class Dispatcher {
   }
 
   /**
-   * One statement for both lanes. A message is due when ON_HOLD, its time has come, and it is not
+   * One statement per claim of a lane (each lane has its own loop). A message is due when queued, its time has come, and it is not
    * held: never claimed or given back (claimed_until null: the queue index holds exactly those), or
    * in doubt for longer than the reconciliation delay (its lease ended that long ago without a
    * recorded outcome: the small index of held messages finds them, oldest first, ahead of the rest).
    */
-  private async claim(limits: { transactional: number; bulk: number }): Promise<ClaimedMessage[]> {
+  private async claim(lane: Lane, limit: number): Promise<ClaimedMessage[]> {
     if (this.bulkCursor && Date.now() - this.bulkCursor.since > CURSOR_RESET_MS) this.bulkCursor = null;
-    const cursor = this.bulkCursor;
+    const cursor = lane === 'bulk' ? this.bulkCursor : null;
+    const limits = { transactional: lane === 'transactional' ? limit : 0, bulk: lane === 'bulk' ? limit : 0 };
     const live = `(q.campaign_id IS NULL OR NOT EXISTS (SELECT 1 FROM campaign c WHERE c.id = q.campaign_id AND c.status = 'CANCELLED'))`;
     // Times are compared with LOCALTIMESTAMP (the columns have no time zone; the session's is
     // UTC), computed once, rather than with now(), which converted every row it passed.
@@ -334,7 +347,8 @@ export class Dispatcher {
         limits.bulk,
         this.settings.reconcileSeconds,
         this.settings.leaseSeconds,
-        this.inDoubtDecidable(),
+        // Messages in doubt (either lane, rare) are taken up by the bulk loop.
+        lane === 'bulk' && this.inDoubtDecidable(),
         ...(cursor ? [cursor.priority, cursor.sendAfter, cursor.id] : []),
       ],
     ));
@@ -591,31 +605,33 @@ export class Dispatcher {
   // ---- Waiting ----
 
   private wakeIfClaimable(): void {
-    if (!this.running || !this.waiter) return;
+    if (!this.running) return;
     const limits = this.claimLimits();
-    if (limits.transactional + limits.bulk > 0) this.wake();
+    for (const lane of ['transactional', 'bulk'] as const) if (this.lanes[lane].waiter && limits[lane] > 0) this.wake(lane);
   }
 
-  private wake(): void {
-    if (this.waiter) this.waiter();
-    else this.wakeRequested = true;
+  private wake(lane: Lane): void {
+    const state = this.lanes[lane];
+    if (state.waiter) state.waiter();
+    else state.wakeRequested = true;
   }
 
-  /** Until woken, or `ms` (a poll: the queues may have due messages again). */
-  private sleep(ms: number): Promise<void> {
-    if (this.wakeRequested || !this.running) {
-      this.wakeRequested = false;
+  /** Until woken, or `ms` (a poll: the queue may have due messages again). */
+  private sleep(lane: Lane, ms: number): Promise<void> {
+    const state = this.lanes[lane];
+    if (state.wakeRequested || !this.running) {
+      state.wakeRequested = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.waiter = null;
-        this.queueEmpty = { transactional: false, bulk: false };
+        state.waiter = null;
+        this.queueEmpty[lane] = false;
         resolve();
       }, ms);
-      this.waiter = () => {
+      state.waiter = () => {
         clearTimeout(timer);
-        this.waiter = null;
+        state.waiter = null;
         resolve();
       };
     });
