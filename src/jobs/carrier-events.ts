@@ -1,7 +1,7 @@
 import { pool, prisma, type Transaction } from '../db/client.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
-import { chargeCredit, PLATFORM, releaseReservation, settleReservation } from '../domain/credit/ledger.js';
-import { InsufficientCreditError, ValidationError } from '../domain/errors.js';
+import { chargeCredit, PLATFORM, queueSettlement, releaseReservation, settleQueued } from '../domain/credit/ledger.js';
+import { InsufficientCreditError } from '../domain/errors.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
 import { receiveInboundMessages } from '../domain/conversations/inbound.js';
 import { parseEuros, type Micros } from '../domain/messaging/prices.js';
@@ -165,10 +165,13 @@ function onTransaction(tx: Transaction): Sql {
   return <Row>(text: string, ...values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
 }
 
-/** After commit: live events, and holds that recorded submissions may have finished. */
+/** After commit: live events, settlements, and holds that recorded submissions may have finished. */
 export async function afterReceipts(applied: ReceiptsApplied): Promise<void> {
   publishStatusChanges(applied.changed);
-  if (applied.reservations.size > 0) await closeFinishedReservations(applied.reservations);
+  if (applied.reservations.size > 0) {
+    await settleQueued(prisma, [...applied.reservations.keys()]);
+    await closeFinishedReservations(applied.reservations);
+  }
 }
 
 /** The whole sequence in the caller's transaction (records, sweeps). */
@@ -363,10 +366,11 @@ async function settleMessageStatuses(sql: Sql, messageIds: readonly string[]): P
 
 /**
  * Charges messages handed to the carrier: one settlement per reservation (a RELEASE and a CHARGE
- * of the batch's total), or a direct charge for a priced message without a hold. Free messages
- * (the platform's own service messages) charge nothing. Runs in the transaction that marks them
- * TRANSMITTED, and only for the rows that statement changed, so a message is charged once
- * whoever records it (the dispatcher, or its receipt).
+ * of the batch's total), queued in this transaction and applied right after its commit
+ * (`settleQueued`, and in any case before the hold is released), or a direct charge for a priced
+ * message without a hold. Free messages (the platform's own service messages) charge nothing.
+ * Runs in the transaction that marks them TRANSMITTED, and only for the rows that statement
+ * changed, so a message is charged once whoever records it (the dispatcher, or its receipt).
  */
 export async function chargeHandedOver(
   tx: Transaction,
@@ -390,17 +394,8 @@ export async function chargeHandedOver(
     }
   }
   const details = (count: number) => ({ reason: `${count} SMS handed to the carrier`, referenceType: 'Message', author: PLATFORM });
-  for (const [reservationId, { accountId, amount, count }] of byReservation) {
-    try {
-      await settleReservation(tx, reservationId, amount, details(count));
-    } catch (error) {
-      // A hold closed while some of its messages were still out (it should not happen: holds
-      // close only when none is ON_HOLD). The messages did go out: charge them from the balance.
-      if (!(error instanceof ValidationError)) throw error;
-      console.error(`[dispatch] reservation ${reservationId} is closed; charging ${count} message(s) from the balance`);
-      await chargeOrReport(tx, accountId, amount, details(count));
-    }
-  }
+  // Settled on the hold after the commit (settleQueued), without holding the account row meanwhile.
+  for (const [reservationId, { amount, count }] of byReservation) await queueSettlement(tx, reservationId, amount, count);
   for (const [accountId, { amount, count }] of byAccount) await chargeOrReport(tx, accountId, amount, details(count));
 }
 

@@ -1,6 +1,7 @@
 import { config } from '../config.js';
 import { pool, prisma } from '../db/client.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
+import { settleQueued } from '../domain/credit/ledger.js';
 import { pubSub } from '../events/bus.js';
 import { CarrierSubmitError, type CarrierGateway } from '../gateways/carriers/carrier.js';
 import {
@@ -556,6 +557,9 @@ export class Dispatcher {
     this.counters.recorded += batch.length;
     this.counters.recordBatches++;
     publishStatusChanges(changed);
+    // What was queued for settlement in the record, settled now in short transactions (a failure
+    // leaves it queued: the next round, or the release of the hold, applies it).
+    await settleQueued(prisma, [...reservations.keys()]).catch((error: unknown) => console.error('[dispatch] could not settle charges:', (error as Error).message));
     await closeFinishedReservations(reservations).catch((error: unknown) => console.error('[dispatch] could not close finished holds:', (error as Error).message));
   }
 
@@ -587,6 +591,8 @@ export class Dispatcher {
 
   private async maintain(): Promise<void> {
     await reconcileInDoubtMessages(Math.min(2, this.settings.reconcileSeconds / 4));
+    // Settlements left queued by a failure or a crash between a record and its settlement.
+    await settleQueued(prisma);
   }
 
   private every(ms: number, task: () => Promise<void>): void {

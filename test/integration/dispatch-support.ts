@@ -50,40 +50,53 @@ export async function queueMessages(
     const { reserveCredit, PLATFORM } = await import('../../src/domain/credit/ledger.js');
     reservationId = (await reserveCredit(prisma, accountId, total, { reason: 'test messages', referenceType: 'Message', author: PLATFORM })).id;
   }
-  const rows = await platform.sql<{ id: string }>(
-    `INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, campaign_id)
-     SELECT $1::uuid, m.kind::"MessageKind", m.priority, 'ACME', m.recipient, 'FR', m.text, m.segments, m.price, CASE WHEN m.price > 0 THEN $2::uuid END,
-            m.campaign_id
-       FROM json_to_recordset($3::json)
-         AS m(position int, recipient text, kind text, priority smallint, text text, segments smallint, price numeric, campaign_id uuid, claimed float8)
-      ORDER BY m.position
-     RETURNING id::text`,
-    [
-      accountId,
-      reservationId,
-      JSON.stringify(
-        messages.map((message, i) => ({
-          position: i,
-          recipient: message.to,
-          kind: message.kind ?? 'MARKETING',
-          priority: message.priority ?? (message.kind === 'TRANSACTIONAL' || message.kind === 'SERVICE' ? 0 : 1),
-          text: message.text ?? `Message ${i} from the dispatch tests`,
-          segments: message.segments ?? 1,
-          price: (prices[i]! / 1_000_000).toFixed(6),
-          campaign_id: message.campaignId ?? null,
-          claimed: message.claimedForSeconds ?? null,
-        })),
-      ),
-    ],
-  );
-  // Claimed by a dispatcher (one attempt used) whose lease ends in `claimedForSeconds` (negative: ended).
-  const claimed = messages.flatMap((message, i) => (message.claimedForSeconds === undefined ? [] : [{ id: rows[i]!.id, seconds: message.claimedForSeconds }]));
-  if (claimed.length > 0) {
-    await platform.sql(
-      `UPDATE dispatch_queue q SET claimed_until = now() + make_interval(secs => c.seconds), attempts = 1
-         FROM json_to_recordset($1::json) AS c(id bigint, seconds float8) WHERE q.message_id = c.id`,
-      [JSON.stringify(claimed)],
-    );
+  // One transaction: a dispatcher must never see a message meant as claimed before its claim is written.
+  const { pool } = await import('../../src/db/client.js');
+  const client = await pool.connect();
+  let rows: { id: string }[];
+  try {
+    await client.query('BEGIN');
+    ({ rows } = await client.query<{ id: string }>(
+      `INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, campaign_id)
+       SELECT $1::uuid, m.kind::"MessageKind", m.priority, 'ACME', m.recipient, 'FR', m.text, m.segments, m.price, CASE WHEN m.price > 0 THEN $2::uuid END,
+              m.campaign_id
+         FROM json_to_recordset($3::json)
+           AS m(position int, recipient text, kind text, priority smallint, text text, segments smallint, price numeric, campaign_id uuid, claimed float8)
+        ORDER BY m.position
+       RETURNING id::text`,
+      [
+        accountId,
+        reservationId,
+        JSON.stringify(
+          messages.map((message, i) => ({
+            position: i,
+            recipient: message.to,
+            kind: message.kind ?? 'MARKETING',
+            priority: message.priority ?? (message.kind === 'TRANSACTIONAL' || message.kind === 'SERVICE' ? 0 : 1),
+            text: message.text ?? `Message ${i} from the dispatch tests`,
+            segments: message.segments ?? 1,
+            price: (prices[i]! / 1_000_000).toFixed(6),
+            campaign_id: message.campaignId ?? null,
+            claimed: message.claimedForSeconds ?? null,
+          })),
+        ),
+      ],
+    ));
+    // Claimed by a dispatcher (one attempt used) whose lease ends in `claimedForSeconds` (negative: ended).
+    const claimed = messages.flatMap((message, i) => (message.claimedForSeconds === undefined ? [] : [{ id: rows[i]!.id, seconds: message.claimedForSeconds }]));
+    if (claimed.length > 0) {
+      await client.query(
+        `UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => c.seconds), attempts = 1
+           FROM json_to_recordset($1::json) AS c(id bigint, seconds float8) WHERE q.message_id = c.id`,
+        [JSON.stringify(claimed)],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
   }
   const ids = rows.map((row) => row.id).sort((a, b) => Number(BigInt(a) - BigInt(b)));
   return { ids, reservationId };

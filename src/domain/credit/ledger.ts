@@ -1,4 +1,5 @@
 import type { Db, Transaction } from '../../db/client.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
 import { uuid7 } from '../../db/uuid7.js';
 import type { LedgerEntryKind } from '../../generated/prisma/enums.js';
 import type { Actor } from '../auth/actor.js';
@@ -187,20 +188,24 @@ export async function settleReservation(db: Db, reservationId: string, amount: M
   return inTransaction(db, async (tx) => {
     const reservation = await lockReservation(tx, reservationId);
     if (reservation.state !== 'OPEN') throw ValidationError.single('reservation', 'this reservation is closed; nothing more can be settled on it');
-    const fromHold = Math.min(amount, remainingOf(reservation));
-    if (fromHold > 0) {
-      await credit(tx, reservation.accountId, 'RELEASE', fromHold, {
-        ...details,
-        reason: `Settled from reservation: ${details.reason}`,
-        referenceType: 'CreditReservation',
-        referenceId: reservation.id,
-      });
-    }
-    await debit(tx, reservation.accountId, 'CHARGE', amount, details);
-    const settled = reservation.settled + fromHold;
-    await tx.creditReservation.update({ where: { id: reservation.id }, data: { amountSettled: formatEuros(settled) } });
-    return { ...reservation, settled };
+    return settleLocked(tx, reservation, amount, details);
   });
+}
+
+async function settleLocked(tx: Transaction, reservation: Reservation, amount: Micros, details: EntryDetails): Promise<Reservation> {
+  const fromHold = Math.min(amount, remainingOf(reservation));
+  if (fromHold > 0) {
+    await credit(tx, reservation.accountId, 'RELEASE', fromHold, {
+      ...details,
+      reason: `Settled from reservation: ${details.reason}`,
+      referenceType: 'CreditReservation',
+      referenceId: reservation.id,
+    });
+  }
+  await debit(tx, reservation.accountId, 'CHARGE', amount, details);
+  const settled = reservation.settled + fromHold;
+  await tx.creditReservation.update({ where: { id: reservation.id }, data: { amountSettled: formatEuros(settled) } });
+  return { ...reservation, settled };
 }
 
 /**
@@ -219,10 +224,78 @@ export async function extendReservation(db: Db, reservationId: string, amount: M
   });
 }
 
-/** Gives back what a reservation still holds and closes it. Closing twice changes nothing. */
+/**
+ * Charges waiting to be settled on a hold (`queued_settlement`): the dispatcher records what it
+ * handed to the carrier and queues the settlement of its price in the same transaction, without
+ * touching the account row, then settles in a short transaction of its own (`settleQueued`).
+ * Holding the account row from the settlement to the commit of a batch of a thousand messages
+ * made every other payment of the account (a transactional sendMessage's hold) wait behind it.
+ * A hold is never released with settlements still queued: `releaseReservation` applies them first.
+ */
+export async function queueSettlement(db: Db, reservationId: string, amount: Micros, count: number): Promise<void> {
+  ensurePositive(amount);
+  await db.$executeRaw`
+    INSERT INTO queued_settlement (reservation_id, amount, count) VALUES (${reservationId}::uuid, ${formatEuros(amount)}::numeric, ${count})`;
+}
+
+/**
+ * Applies the queued settlements of these holds (every hold with some when omitted), one short
+ * transaction per hold. Safe to run concurrently and again: each queued row is taken once.
+ */
+export async function settleQueued(db: PrismaClient, reservationIds?: readonly string[]): Promise<number> {
+  const ids =
+    reservationIds ??
+    (await db.$queryRaw<{ id: string }[]>`SELECT DISTINCT reservation_id::text AS id FROM queued_settlement LIMIT 1000`).map((row) => row.id);
+  let settled = 0;
+  for (const id of new Set(ids)) {
+    await db.$transaction(async (tx) => {
+      const reservation = await lockReservation(tx, id).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      });
+      if (reservation && (await applyQueued(tx, reservation)) !== reservation) settled++;
+    }, { maxWait: 10_000, timeout: 20_000 });
+  }
+  return settled;
+}
+
+/** Within a transaction that locked the hold: settles what is queued on it. */
+async function applyQueued(tx: Transaction, reservation: Reservation): Promise<Reservation> {
+  const [queued] = await tx.$queryRaw<{ amount: string | null; count: number }[]>`
+    WITH taken AS (DELETE FROM queued_settlement WHERE reservation_id = ${reservation.id}::uuid RETURNING amount, count)
+    SELECT sum(amount)::text AS amount, coalesce(sum(count), 0)::int AS count FROM taken`;
+  const amount = queued?.amount ? parseEuros(queued.amount) : 0;
+  if (amount <= 0) return reservation;
+  const details: EntryDetails = { reason: `${queued!.count} SMS handed to the carrier`, referenceType: 'Message', author: PLATFORM };
+  if (reservation.state === 'OPEN') {
+    // What the hold covers moves to a CHARGE; anything beyond it is charged from the balance if it can be.
+    const covered = Math.min(amount, remainingOf(reservation));
+    const settled = covered > 0 ? await settleLocked(tx, reservation, covered, details) : reservation;
+    if (amount > covered) await chargeOrLog(tx, reservation.accountId, amount - covered, details);
+    return settled;
+  }
+  // A hold closed with messages still out (it should not happen: holds close only when none
+  // waits, and settlements queued on a hold are applied before it closes). The messages did go
+  // out: charge them from the balance; if it cannot cover them, an operator settles by hand.
+  console.error(`[credit] reservation ${reservation.id} is closed; charging ${queued!.count} message(s) from the balance`);
+  await chargeOrLog(tx, reservation.accountId, amount, details);
+  return reservation;
+}
+
+async function chargeOrLog(tx: Transaction, accountId: string, amount: Micros, details: EntryDetails): Promise<void> {
+  try {
+    await debit(tx, accountId, 'CHARGE', amount, details);
+  } catch (error) {
+    // The SMS are gone: their record must not fail with them. An operator settles this by hand.
+    if (!(error instanceof InsufficientCreditError)) throw error;
+    console.error(`[credit] account ${accountId}: ${details.reason} but the balance cannot cover ${amount} micro-euros; not charged`);
+  }
+}
+
+/** Gives back what a reservation still holds and closes it (queued settlements applied first). Closing twice changes nothing. */
 export async function releaseReservation(db: Db, reservationId: string, details: EntryDetails): Promise<Reservation> {
   return inTransaction(db, async (tx) => {
-    const reservation = await lockReservation(tx, reservationId);
+    const reservation = await applyQueued(tx, await lockReservation(tx, reservationId));
     if (reservation.state === 'CLOSED') return reservation;
     const remaining = remainingOf(reservation);
     if (remaining > 0) {
