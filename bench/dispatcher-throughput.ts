@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       // a cost that grows with the campaign and is not the dispatcher's: every 10 s here, unless asked.
       ...(values['campaign-defaults'] ? {} : { CAMPAIGN_PROGRESS_EVENTS_PER_SECOND: '0.1', CAMPAIGN_LIFECYCLE_INTERVAL_MS: '10000' }),
       CARRIERS: JSON.stringify([
-        { name: 'simulator', host: simulator.host, port: simulator.port, systemId: 'bench', password: 'bench', binds, windowSize: window, maxSegmentsPerSecond: Number(values.rate) },
+        { name: 'simulator', host: simulator.host, port: simulator.port, systemId: 'bench', password: 'bench', binds, windowSize: window, maxSegmentsPerSecond: Number(values.rate), receiptsCarryReference: true },
       ]),
     });
     const { pool, prisma } = await import('../src/db/client.js');

@@ -219,12 +219,16 @@ async function applyUnmatched(sql: Sql, tx: Transaction, receipts: readonly Rece
 async function markParts(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ changed: ChangedMessage[]; touched: string[]; unmatched: ReceiptRow[] }> {
   const rows = await sql<Partial<ChangedMessage> & { what: 'changed' | 'part' | 'unmatched'; id: string | null; position: number | null }>(
     `WITH r AS (
-       SELECT * FROM json_to_recordset($1::json) AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz)
+       SELECT * FROM json_to_recordset($1::json)
+         AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)
      ), matched AS (
-       SELECT r.*, p.message_id, m.segments
+       -- By carrier_part, or for a single-part message handed over on a connection whose
+       -- receipts carry our reference, by that reference and the carrier id on the message row.
+       SELECT r.*, coalesce(p.message_id, own.id) AS message_id, coalesce(m.segments, own.segments) AS segments
          FROM r
          LEFT JOIN carrier_part p ON p.connection = r.connection AND p.carrier_message_id = r.carrier_message_id
          LEFT JOIN message m ON m.id = p.message_id
+         LEFT JOIN message own ON own.id = r.reference AND own.connection = r.connection AND own.carrier_message_id = r.carrier_message_id
      ), parts AS (
        UPDATE carrier_part p
           SET receipt_status = x.status, carrier_status = x.carrier_status, error_code = x.error_code, done_at = x.done_at, receipt_at = now()
@@ -254,6 +258,7 @@ async function markParts(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ c
         carrier_status: receipt.carrierStatus,
         error_code: receipt.errorCode,
         done_at: receipt.doneAt,
+        reference: receipt.reference,
       })),
     ),
   );

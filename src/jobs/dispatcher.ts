@@ -83,7 +83,7 @@ type Lane = 'transactional' | 'bulk';
 
 type Outcome =
   /** Handed over: every part, or some before a failure (the carrier has them: charged, final by receipt or expiry). */
-  | { message: ClaimedMessage; kind: 'accepted'; connection: string; parts: string[] }
+  | { message: ClaimedMessage; kind: 'accepted'; connection: string; parts: string[]; byReference?: boolean }
   | { message: ClaimedMessage; kind: 'refused'; code: string | null; reason: string }
   /** A temporary failure: again after a back-off, one attempt used. */
   | { message: ClaimedMessage; kind: 'retry' }
@@ -388,7 +388,14 @@ export class Dispatcher {
         country: message.country,
       })
       .then(
-        (accepted): Outcome => ({ message, kind: 'accepted', connection: accepted.connection, parts: accepted.carrierMessageIds }),
+        (accepted): Outcome => ({
+          message,
+          kind: 'accepted',
+          connection: accepted.connection,
+          parts: accepted.carrierMessageIds,
+          // Its receipt will name it: the carrier id goes on the message row, no carrier_part row.
+          byReference: accepted.receiptsCarryReference === true && accepted.carrierMessageIds.length === 1,
+        }),
         (error: unknown) => this.outcomeOfFailure(message, error),
       )
       .then((outcome) => this.collect(lane, outcome));
@@ -489,7 +496,8 @@ export class Dispatcher {
       const reservations = new Map<string, string | null>();
       if (accepted.length > 0) {
         // Only the rows this statement moves are charged: a message that its receipt already
-        // recorded (carrier-events.ts) is not charged twice. Parts are attached either way.
+        // recorded (carrier-events.ts) is not charged twice. Parts are attached either way: on
+        // the message row when its receipt will carry our reference, in carrier_part otherwise.
         const transmitted = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string })[]>(
           `WITH parts AS (
              INSERT INTO carrier_part (connection, carrier_message_id, message_id)
@@ -497,12 +505,24 @@ export class Dispatcher {
              ON CONFLICT DO NOTHING
            )
            UPDATE message m
-              SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, charged = m.price > 0, attempts = t.attempts
-             FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint)
+              SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, charged = m.price > 0, attempts = t.attempts,
+                  carrier_message_id = t.carrier_message_id
+             FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint, carrier_message_id text)
             WHERE m.id = t.id AND m.status = 'ON_HOLD'
            RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text, m.reservation_id::text, m.price::text`,
-          JSON.stringify(accepted.map((outcome) => ({ id: outcome.message.id, connection: outcome.connection, attempts: outcome.message.attempts }))),
-          JSON.stringify(parts.map((part) => ({ connection: part.connection, carrier_message_id: part.carrierMessageId, message_id: part.messageId }))),
+          JSON.stringify(
+            accepted.map((outcome) => ({
+              id: outcome.message.id,
+              connection: outcome.connection,
+              attempts: outcome.message.attempts,
+              carrier_message_id: outcome.byReference ? outcome.parts[0] : null,
+            })),
+          ),
+          JSON.stringify(
+            accepted
+              .filter((outcome) => !outcome.byReference)
+              .flatMap((outcome) => outcome.parts.map((part) => ({ connection: outcome.connection, carrier_message_id: part, message_id: outcome.message.id }))),
+          ),
         );
         await chargeHandedOver(tx, transmitted);
         for (const row of transmitted) {

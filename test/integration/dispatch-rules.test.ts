@@ -245,6 +245,9 @@ describe('messages without a receipt', () => {
     const rows = new Map((await rowsOf(ids)).map((row) => [row.id, row]));
     expect(rows.get(silent)).toMatchObject({ status: 'EXPIRED', final: true, carrier_status: 'NO_RECEIPT', charged: true });
     expect(rows.get(answered)).toEqual(before);
+    // This connection does not declare that its receipts carry our reference: the carrier ids are in carrier_part.
+    const parts = await platform.sql<{ n: number }>(`SELECT count(*)::int AS n FROM carrier_part WHERE message_id = ANY($1::bigint[])`, [ids]);
+    expect(parts[0]?.n).toBe(2);
     const left = await platform.sql(`SELECT 1 FROM awaiting_receipt WHERE message_ids && $1::bigint[]`, [ids]);
     expect(left).toHaveLength(0);
   });

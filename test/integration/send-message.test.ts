@@ -8,7 +8,7 @@ import {
   TopUpCreditDocument,
   type SendMessageInput,
 } from '../../codegen/generated/operations.js';
-import { createTenant, type Tenant } from '../support/fixtures.js';
+import { createTenant, databaseId, type Tenant } from '../support/fixtures.js';
 import { apiClient, collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
 
 /**
@@ -83,6 +83,15 @@ describe('sendMessage', () => {
     }
     expect(byMessage.get(ids[0]!)).toEqual(['TRANSMITTED', 'DELIVERED']);
     expect(byMessage.get(ids[3]!)).toEqual(['NOT_ISSUED']);
+
+    // The built-in simulator's receipts carry our reference: single-part messages keep their
+    // carrier id on their own row and were matched by it, with no carrier_part row.
+    const kept = await platform.sql<{ carrier: string | null; parts: number }>(
+      `SELECT m.carrier_message_id AS carrier, (SELECT count(*)::int FROM carrier_part p WHERE p.message_id = m.id) AS parts
+         FROM message m WHERE m.id = ANY($1::bigint[]) ORDER BY m.id`,
+      [ids.slice(0, 3).map(databaseId)],
+    );
+    expect(kept.every((row) => row.carrier !== null && row.parts === 0)).toBe(true);
 
     // The carrier got each accepted message exactly once; three were charged, the rejected one not.
     expect(platform.simulator!.submissionsTo('+33612340001')).toBe(1);

@@ -55,6 +55,14 @@ export const carrierConnectionSchema = z
     /** Throttling answers in a row for the same part before the message fails as THROTTLED / QUEUE_FULL. */
     maxThrottleRetries: z.number().int().min(0).default(50),
     routes: z.array(routeSchema).min(1).default([{ prefix: '+', priority: 1 }]),
+    /**
+     * The carrier returns the platform's message reference (the vendor TLV 0x1400 sent with every
+     * submit_sm) in its delivery receipts, as the built-in simulator does. A single-part message
+     * is then matched to its receipt by that reference and the carrier id kept on the message
+     * row, without a carrier_part row: one insert less per message. Without it (the default),
+     * receipts are matched by carrier id through carrier_part.
+     */
+    receiptsCarryReference: z.boolean().default(false),
   })
   .strict();
 
@@ -107,5 +115,6 @@ export function simulatorCarrier(host: string, port: number): CarrierConnectionS
     windowSize: 250,
     maxSegmentsPerSecond: 10_000,
     routes: [{ prefix: '+', priority: 1 }],
+    receiptsCarryReference: true,
   });
 }

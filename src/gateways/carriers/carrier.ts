@@ -52,6 +52,8 @@ export interface SubmitAccepted {
   connection: string;
   encoding: SmsEncoding;
   segments: number;
+  /** That connection's receipts carry the message reference (`receiptsCarryReference`). */
+  receiptsCarryReference?: boolean;
 }
 
 /**

@@ -74,6 +74,8 @@ function emptyEvents(): BufferedEvents {
 
 export class SmppCarrierGateway implements CarrierGateway {
   private readonly connections: SmppConnection[];
+  /** Connections whose receipts carry our message reference. */
+  private readonly referenceConnections: Set<string>;
   private readonly byName = new Map<string, SmppConnection>();
   private readonly routes: RouteTable;
   private readonly longestPrefix: number;
@@ -107,6 +109,7 @@ export class SmppCarrierGateway implements CarrierGateway {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     this.assembler = new InboundAssembler(options.inboundPartsTimeoutMs ?? 60_000);
     this.routes = buildRouteTable(settings);
+    this.referenceConnections = new Set(settings.filter((connection) => connection.receiptsCarryReference).map((connection) => connection.name));
     this.longestPrefix = Math.max(1, ...this.routes.entries.map((entry) => entry.prefix?.length ?? 0));
     this.connections = settings.map(
       (connection) =>
@@ -164,7 +167,7 @@ export class SmppCarrierGateway implements CarrierGateway {
           reject(outcome);
         } else {
           this.counters.accepted++;
-          resolve(outcome);
+          resolve({ ...outcome, receiptsCarryReference: this.referenceConnections.has(outcome.connection) });
         }
       });
       this.route(message);
