@@ -15,7 +15,9 @@ import type { MessageStatus } from '../generated/prisma/enums.js';
  * A batch of receipts is applied with a few set-based statements: step 1 alone (the common case,
  * one statement that is atomic by itself), the rest in one transaction when some receipts match
  * no known part:
- * 1. Each receipt is matched to its part (`carrier_part`, by connection and carrier id). The
+ * 1. Each receipt is matched to its part (`carrier_part`, by connection and carrier id; or, for a
+ *    single-part message on a connection whose receipts carry our reference, to the message row
+ *    named by the reference whose connection and carrier id are the receipt's). The
  *    receipt of a single-part message sets the message's status; a part of a longer message
  *    takes the receipt's final status on its row, once: duplicates and late receipts of a part
  *    that already has one change nothing.
@@ -416,8 +418,8 @@ async function chargeOrReport(tx: Transaction, accountId: string, amount: Micros
 
 /**
  * Gives back what holds still hold once none of their messages waits any more. `reservations`
- * maps each hold to the campaign its messages belong to (null for sendMessage holds): a
- * campaign's messages are looked up by campaign (an index of campaign and status), and a
+ * maps each hold to the campaign its messages belong to (null for sendMessage holds): what still
+ * waits is looked up in dispatch_queue (by campaign, or by hold for sendMessage), and a
  * campaign's hold stays open while its messages are still being written (materialized_at null):
  * the campaign life cycle (src/jobs/campaign-lifecycle.ts) releases it once they all are and none waits.
  */
