@@ -290,13 +290,20 @@ async function recordSubmissionsFromReceipts(
        SELECT * FROM json_to_recordset($1::json) AS e(id bigint, connection text, carrier_message_id text, submitted_at timestamptz)
      ), target AS (
        SELECT m.id, m.status FROM message m WHERE m.id IN (SELECT id FROM e)
+     ), gate AS (
+       -- Queued and not under a live lease, locked: a dispatcher that claimed it meanwhile (a new
+       -- lease committed after this statement's snapshot) is seen here, on the latest row version,
+       -- and wins; one that claims after this lock skips the row (SKIP LOCKED).
+       SELECT q.message_id, q.attempts FROM dispatch_queue q
+        WHERE q.message_id IN (SELECT id FROM e) AND (q.claimed_until IS NULL OR q.claimed_until < now())
+          FOR UPDATE
      ), recorded AS (
        UPDATE message m
           SET status = 'TRANSMITTED', submitted_at = coalesce(d.submitted_at, now()), connection = d.connection, charged = m.price > 0,
-              attempts = coalesce((SELECT q.attempts FROM dispatch_queue q WHERE q.message_id = m.id), m.attempts)
+              attempts = g.attempts
          FROM (SELECT DISTINCT ON (id) id, connection, submitted_at FROM e ORDER BY id, submitted_at) d
+         JOIN gate g ON g.message_id = d.id
         WHERE m.id = d.id AND m.status = 'ON_HOLD'
-          AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.message_id = m.id AND q.claimed_until >= now())
        RETURNING m.id, m.account_id, m.status, m.kind, m.campaign_id, m.reservation_id, m.price
      ), attached AS (
        INSERT INTO carrier_part (connection, carrier_message_id, message_id)

@@ -75,7 +75,7 @@ interface ClaimedMessage {
   campaign_id: string | null;
   attempts: number;
   status: string;
-  /** Its place in the queue order (null: not claimed, blacklisted). */
+  /** Its place in the queue order (null: blacklisted, or taken up in doubt: not where the bulk cursor stands). */
   queued_after: Date | null;
 }
 
@@ -255,8 +255,9 @@ export class Dispatcher {
       }
       const requests = this.lanes[lane].requests;
       let claimed: ClaimedMessage[];
+      let fromCursor: boolean;
       try {
-        claimed = await this.claim(lane, limit);
+        ({ rows: claimed, fromCursor } = await this.claim(lane, limit));
       } catch (error) {
         console.error(`[dispatch] ${lane} claim failed; retrying:`, (error as Error).message);
         await this.sleep(lane, this.settings.idlePollMs);
@@ -273,9 +274,12 @@ export class Dispatcher {
         this.submit(message);
       }
       this.counters.claimed += claimed.length - blacklisted.length;
-      if (this.lanes[lane].requests === requests) {
+      if (ofLane < limit && fromCursor) {
+        // Short after the cursor: messages given back or rescheduled may wait behind it. From
+        // the head of the queue at once, before calling the lane empty.
+        this.bulkCursor = null;
+      } else if (this.lanes[lane].requests === requests) {
         this.queueEmpty[lane] = ofLane < limit;
-        if (lane === 'bulk' && this.queueEmpty.bulk) this.bulkCursor = null;
       }
       if (blacklisted.length > 0) await this.endBlacklisted(blacklisted);
     }
@@ -303,7 +307,7 @@ export class Dispatcher {
    * in doubt for longer than the reconciliation delay (its lease ended that long ago without a
    * recorded outcome: the small index of held messages finds them, oldest first, ahead of the rest).
    */
-  private async claim(lane: Lane, limit: number): Promise<ClaimedMessage[]> {
+  private async claim(lane: Lane, limit: number): Promise<{ rows: ClaimedMessage[]; fromCursor: boolean }> {
     if (this.bulkCursor && Date.now() - this.bulkCursor.since > CURSOR_RESET_MS) this.bulkCursor = null;
     const cursor = lane === 'bulk' ? this.bulkCursor : null;
     const limits = { transactional: lane === 'transactional' ? limit : 0, bulk: lane === 'bulk' ? limit : 0 };
@@ -327,14 +331,15 @@ export class Dispatcher {
             transactional AS (${fresh('q.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
             bulk AS (${fresh(bulkLane)} LIMIT $2 FOR UPDATE SKIP LOCKED),
             picked AS (
-              SELECT m.id, m.kind = 'MARKETING' AND EXISTS (
+              SELECT m.id, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
                        SELECT 1 FROM blacklist_entry b WHERE b.account_id = m.account_id AND b.number = m.recipient) AS blacklisted
-                FROM (SELECT message_id FROM doubt UNION ALL SELECT message_id FROM transactional UNION ALL SELECT message_id FROM bulk) p
+                FROM (SELECT message_id, true AS in_doubt FROM doubt
+                      UNION ALL SELECT message_id, false FROM transactional UNION ALL SELECT message_id, false FROM bulk) p
                 JOIN message m ON m.id = p.message_id),
             claimed AS (
               UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
                 FROM picked p WHERE q.message_id = p.id AND NOT p.blacklisted
-              RETURNING q.message_id, q.attempts, q.send_after),
+              RETURNING q.message_id, q.attempts, CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
             blacklisted AS (
               UPDATE message m SET status = 'BLACKLISTED', final_at = now()
                 FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
@@ -366,7 +371,7 @@ export class Dispatcher {
     const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
     for (const message of rows) if (message.status !== 'BLACKLISTED') this.held.set(message.id, { leaseUntil });
     // Oldest first within each lane, transactional first, as the queue order says.
-    return rows.sort((a, b) => a.priority - b.priority || compareIds(a.id, b.id));
+    return { rows: rows.sort((a, b) => a.priority - b.priority || compareIds(a.id, b.id)), fromCursor: cursor !== null };
   }
 
   private async endBlacklisted(messages: ClaimedMessage[]): Promise<void> {

@@ -5,10 +5,10 @@
  * 1. Routing. A reply to a number an account owns (a dedicated short code, a virtual number)
  *    goes to that account. A reply to a shared short code goes to the account that last handed
  *    a message for that number to the carrier through that short code, within
- *    SHORT_CODE_REPLY_ROUTING_DAYS and not after the reply arrived (index on message
- *    (recipient, sender, id), newest first: ids follow creation, and messages leave in
- *    creation order within a lane): when several accounts wrote to the number through the
- *    same short code, the last one gets the reply. Anything else is kept with no account
+ *    SHORT_CODE_REPLY_ROUTING_DAYS and not after the reply arrived (the index on message
+ *    (recipient, sender, id) narrows the rows; ordered by submission time, since a message
+ *    created earlier may leave later: scheduled, retried): when several accounts wrote to the
+ *    number through the same short code, the last one gets the reply. Anything else is kept with no account
  *    (`inbound_message.account_id` null) and logged, for operators.
  * 2. Every inbound SMS is stored; routed ones land in the conversation of (account, platform
  *    number, contact number), created or reopened as needed, with its unread count raised.
@@ -139,7 +139,7 @@ async function storeInbound(
             WHERE i.shared AND i.routable AND m.recipient = i.from_number AND m.sender = i.to_number
               AND m.submitted_at > i.received_at - make_interval(days => $11::int) AND m.submitted_at <= i.received_at
               AND m.kind <> 'SERVICE'
-            ORDER BY m.id DESC
+            ORDER BY m.submitted_at DESC, m.id DESC
             LIMIT 1
          ) last_sender ON true
      ), conversations AS (
