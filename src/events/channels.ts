@@ -35,6 +35,8 @@ export interface EventPayloads {
     change: 'MESSAGE_RECEIVED' | 'REPLIED' | 'STARTED' | 'ASSIGNED' | 'CLOSED' | 'READ';
     assignedUserId: string | null;
     previousAssignedUserId: string | null;
+    /** It was waiting in the queue and an agent now has it: the queue's watchers are told it left. */
+    fromQueue?: boolean;
     /** Who it is for (bus.ts, audiences): see domain/conversations/visibility.ts. */
     audience: string[];
   };

@@ -200,8 +200,8 @@ builder.subscriptionField('conversationUpdated', (t) =>
         actor.accountId,
         (event) =>
           (conversationId === null || event.conversationId === conversationId) &&
-          // The agent it was taken from learns it too.
-          (visible(event.assignedUserId) || (userId !== null && event.previousAssignedUserId === userId)),
+          // The agent it was taken from learns it too, and so do the queue's watchers when an agent took it from there.
+          (visible(event.assignedUserId) || (userId !== null && event.previousAssignedUserId === userId) || (event.fromQueue === true && visible(null))),
         conversationAudienceKeys(actor),
       );
     },

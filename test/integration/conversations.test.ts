@@ -184,6 +184,28 @@ describe('two-way conversations', () => {
     expect(otherAccount.received).toHaveLength(1);
   });
 
+  it('agents watching the queue are told when a waiting conversation is taken', async () => {
+    const a = await org();
+    const agent1 = await addMember(a.owner, 'AGENT');
+    const agent2 = await addMember(a.owner, 'AGENT');
+    const agent2Updates = collect(wsClient(platform.wsUrl, `Bearer ${agent2.token}`), ConversationUpdatedDocument, {});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = await start(a.owner, { to: deliveredNumber(), text: 'Bonjour, une question ?' });
+    const id = started.conversation.id;
+    const seen = (agent: string | null) =>
+      agent2Updates.received.some((event) => event.conversationUpdated.id === id && (event.conversationUpdated.assignedAgent?.id ?? null) === agent);
+
+    // Back to the queue: agent 2 sees it waiting.
+    const queued = (await a.owner.request(AssignConversationDocument, { input: { conversationId: id, userId: null } })).assignConversation;
+    expect(queued).toMatchObject({ __typename: 'MutationAssignConversationSuccess', data: { assignedAgent: null } });
+    await expect.poll(() => seen(null), { timeout: 10_000 }).toBe(true);
+    // Agent 1 takes it: agent 2 is told it left the queue (and sees it no more).
+    await a.owner.request(AssignConversationDocument, { input: { conversationId: id, userId: agent1.userId } });
+    await expect.poll(() => seen(agent1.userId), { timeout: 10_000 }).toBe(true);
+    expect(await thread(agent2.api, id)).toBeNull();
+    agent2Updates.unsubscribe();
+  });
+
   it('a reply too long to travel with its event still reaches subscribers whole', async () => {
     const a = await org();
     const events = collect(wsClient(platform.wsUrl, `Bearer ${a.tenant.accessToken}`), MessageReceivedDocument, {});

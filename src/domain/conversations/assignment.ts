@@ -160,6 +160,8 @@ export function publishAssignments(assignments: readonly Assignment[]): void {
       change: 'ASSIGNED' as ConversationChange,
       assignedUserId: assignment.userId,
       previousAssignedUserId: null,
+      // Automatic hand-outs take waiting conversations, from the queue.
+      fromQueue: true,
     })),
   );
 }
@@ -201,7 +203,14 @@ export async function assignConversation(actor: Actor, input: { conversationId: 
     };
   });
   publishConversationUpdates([
-    { accountId: actor.accountId, conversationId: input.conversationId, change: 'ASSIGNED', assignedUserId: updates.current, previousAssignedUserId: updates.previous },
+    {
+      accountId: actor.accountId,
+      conversationId: input.conversationId,
+      change: 'ASSIGNED',
+      assignedUserId: updates.current,
+      previousAssignedUserId: updates.previous,
+      fromQueue: updates.previous === null && updates.current !== null,
+    },
   ]);
   publishAssignments(handedOut);
   return { conversationId: input.conversationId };

@@ -8,7 +8,10 @@ export type ConversationUpdate = Omit<EventPayloads['conversationUpdated'], 'aud
 
 export function publishConversationUpdates(updates: readonly ConversationUpdate[]): void {
   for (const update of updates) {
-    publishEvent('conversationUpdated', update.accountId, { ...update, audience: conversationEventAudience(update.assignedUserId, update.previousAssignedUserId) });
+    publishEvent('conversationUpdated', update.accountId, {
+      ...update,
+      audience: conversationEventAudience(update.assignedUserId, update.previousAssignedUserId, update.fromQueue === true),
+    });
   }
 }
 

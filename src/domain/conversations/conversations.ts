@@ -161,7 +161,14 @@ export async function replyToConversation(actor: Actor, input: ReplyInput): Prom
     },
   );
   publishConversationUpdates([
-    { accountId: actor.accountId, conversationId: conversation.id, change: 'REPLIED', assignedUserId: assignee, previousAssignedUserId: conversation.assignedUserId },
+    {
+      accountId: actor.accountId,
+      conversationId: conversation.id,
+      change: 'REPLIED',
+      assignedUserId: assignee,
+      previousAssignedUserId: conversation.assignedUserId,
+      fromQueue: conversation.assignedUserId === null && assignee !== null,
+    },
   ]);
   return { conversationId: conversation.id, messageId: sent.messageIds[0] as string, reserved: sent.reserved };
 }

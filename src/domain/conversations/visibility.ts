@@ -43,9 +43,11 @@ export function conversationEventFilter(actor: Actor): (assignedUserId: string |
  * every conversation subscribe without keys; an agent subscribes with their own key and the
  * queue's, so the events of the account's other agents never reach them at all.
  */
-export function conversationEventAudience(assignedUserId: string | null, previousAssignedUserId: string | null = null): string[] {
+export function conversationEventAudience(assignedUserId: string | null, previousAssignedUserId: string | null = null, fromQueue = false): string[] {
   const audience = [assignedUserId === null ? QUEUE_AUDIENCE : userAudience(assignedUserId)];
   if (previousAssignedUserId !== null && previousAssignedUserId !== assignedUserId) audience.push(userAudience(previousAssignedUserId));
+  // Taken from the queue: the agents who saw it waiting are told it is no longer there.
+  if (fromQueue && assignedUserId !== null) audience.push(QUEUE_AUDIENCE);
   return audience;
 }
 
