@@ -2,9 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { getOperationAST, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { decodeJwt } from 'jose';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
+import { looksLikeApiKey } from '../domain/auth/api-keys.js';
 import { isExportDownload, serveExportDownload, setExportsBaseUrl } from './exports.js';
 import { persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
 import { subscribe } from './subscriptions.js';
@@ -25,8 +27,12 @@ type Envelope = ReturnType<typeof yoga.getEnveloped>;
 type SocketExtra = {
   /** Dropped once the connection is authenticated. */
   request: IncomingMessage;
+  socket: WebSocket;
   actor?: Actor | null;
 };
+
+/** graphql-ws's close code for a connection whose credentials no longer hold. */
+const UNAUTHORIZED = 4401;
 
 export async function startHttpServer(): Promise<HttpServer> {
   // Responses that may be SSE subscriptions: they never end on their own, so shutdown cuts them.
@@ -42,6 +48,22 @@ export async function startHttpServer(): Promise<HttpServer> {
   });
 
   const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.graphql.maxRequestBytes });
+  // A connection authenticated with an access token lives no longer than the token: it is closed
+  // (4401) when the token expires, and the client reconnects with a fresh one. One sweep for all
+  // connections (a timer each would cost every idle connection its memory).
+  const expiries = new Map<WebSocket, number>();
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [socket, expiresAt] of expiries) {
+        if (expiresAt > now) continue;
+        expiries.delete(socket);
+        socket.close(UNAUTHORIZED, 'Access token expired: reconnect with a fresh one.');
+      }
+    },
+    Math.min(15_000, Math.max(250, (config.auth.accessTokenTtlSeconds * 1000) / 4)),
+  );
+  sweep.unref();
   const wsServer = useServer<Record<string, unknown>, SocketExtra>(
     {
       // Authentication once per connection, from connection_init's payload.
@@ -52,6 +74,12 @@ export async function startHttpServer(): Promise<HttpServer> {
           ctx.extra.actor = await authenticateRequest(authorization);
         } catch {
           return false;
+        }
+        const expiresAt = accessTokenExpiry(authorization);
+        if (expiresAt !== null) {
+          const socket = ctx.extra.socket;
+          expiries.set(socket, expiresAt);
+          socket.once('close', () => expiries.delete(socket));
         }
         // Nothing reads the upgrade request nor the credentials afterwards: an idle connection need
         // not keep them (its headers, the token). graphql-ws types both read-only; they are plain
@@ -118,6 +146,7 @@ export async function startHttpServer(): Promise<HttpServer> {
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Subscribers are told the server is going away (1001) so clients reconnect elsewhere.
+      clearInterval(sweep);
       await wsServer.dispose();
       // SSE subscribers likewise: their streams are cut now (not ended with `complete`, so clients
       // reconnect elsewhere, as on 1001) instead of holding the shutdown until the timeout.
@@ -152,4 +181,16 @@ function withinSizeLimit(request: IncomingMessage, response: ServerResponse): bo
     return false;
   }
   return true;
+}
+
+/** When the access token of an `authorization` value expires (epoch ms); null for an API key. Read after verification. */
+function accessTokenExpiry(authorization: string): number | null {
+  const token = authorization.replace(/^(Bearer|ApiKey)\s+/i, '').trim();
+  if (looksLikeApiKey(token)) return null;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
 }
