@@ -68,6 +68,8 @@ const schema = z.object({
   CODE_HASH_SECRET: z.string().min(32).optional(),
   MOBILE_CODE_TTL_SECONDS: duration.default(600),
   MOBILE_CODE_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  /** Confirmation codes sent to one mobile number per hour, sign-ups and resends together (SMS pumping). */
+  MOBILE_CODES_PER_NUMBER_PER_HOUR: z.coerce.number().int().min(1).default(5),
   /** Unconfirmed sign-ups are deleted after this long, freeing their e-mail address. */
   UNCONFIRMED_SIGNUP_TTL_SECONDS: duration.default(48 * 3600),
   /** Extra free web-mail domains refused at sign-up, comma-separated (added to the built-in list). */
@@ -199,6 +201,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       codeSecretFile: path.join(dataDir, 'code-hash-secret'),
       mobileCodeTtlSeconds: raw.MOBILE_CODE_TTL_SECONDS,
       mobileCodeMaxAttempts: raw.MOBILE_CODE_MAX_ATTEMPTS,
+      mobileCodesPerNumberPerHour: raw.MOBILE_CODES_PER_NUMBER_PER_HOUR,
       unconfirmedSignUpTtlSeconds: raw.UNCONFIRMED_SIGNUP_TTL_SECONDS,
       extraFreeEmailDomains: raw.FREE_EMAIL_DOMAINS.split(',')
         .map((domain) => domain.trim().toLowerCase())

@@ -103,6 +103,22 @@ describe('bad sign-up input gets a clear error and changes nothing', () => {
     expect(await sql(`SELECT 1 FROM "user" WHERE email = $1`, [input.email.toLowerCase()])).toHaveLength(0);
   });
 
+  it('sends at most 5 confirmation codes to one number per hour, whoever signs up with it (SMS pumping)', async () => {
+    const mobile = randomFrenchMobile();
+    for (let i = 0; i < 5; i++) {
+      const accepted = await apiClient(platform.graphqlUrl).request(SignUpDocument, { input: signUpInput({ mobile }) });
+      expect(accepted.signUp.__typename).toBe('MutationSignUpSuccess');
+    }
+    const input = signUpInput({ mobile });
+    const refused = await apiClient(platform.graphqlUrl).request(SignUpDocument, { input });
+    expect(refused.signUp).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'mobile', message: expect.stringMatching(/5 confirmation codes .* last hour/) }] });
+    // Nothing of the refused sign-up was written.
+    expect(await sql(`SELECT 1 FROM "user" WHERE email = $1`, [input.email.toLowerCase()])).toHaveLength(0);
+    // Another number is not affected.
+    const other = await apiClient(platform.graphqlUrl).request(SignUpDocument, { input: signUpInput() });
+    expect(other.signUp.__typename).toBe('MutationSignUpSuccess');
+  });
+
   it('refuses a duplicate e-mail', async () => {
     const tenant = await createTenant(platform);
     const again = await apiClient(platform.graphqlUrl).request(SignUpDocument, { input: signUpInput({ email: tenant.email.toUpperCase() }) });

@@ -1,5 +1,5 @@
 import { config } from '../../config.js';
-import { prisma } from '../../db/client.js';
+import { prisma, type Transaction } from '../../db/client.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { dispatchServiceMessagesNow, queueServiceMessage } from '../../gateways/service-messages.js';
 import { hashPassword } from '../auth/passwords.js';
@@ -53,6 +53,7 @@ export async function signUp(input: SignUpInput): Promise<SignUpResult> {
           memberships: { create: { userId: user.id, role: 'OWNER' } },
         },
       });
+      await ensureCodeAllowance(tx, normalised.mobile, 'mobile');
       const confirmation = await tx.mobileConfirmation.create({
         data: { userId: user.id, codeHash: keyedHash(code), expiresAt: codeExpiresAt },
       });
@@ -71,6 +72,24 @@ export async function signUp(input: SignUpInput): Promise<SignUpResult> {
   }
   dispatchServiceMessagesNow();
   return signedUp;
+}
+
+/**
+ * Refuses a confirmation code to a number that got MOBILE_CODES_PER_NUMBER_PER_HOUR of them in
+ * the last hour, whoever asked (sign-ups and resends): sign-up forms are a favourite of SMS
+ * pumping, where a fraudster makes a platform send codes to premium numbers. Counted from the
+ * service messages themselves (index on message (recipient, sender, id)), serialised per number
+ * by a transaction-level advisory lock so that concurrent sign-ups cannot all slip through.
+ */
+async function ensureCodeAllowance(tx: Transaction, mobile: string, field: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`mobile-code:${mobile}`}, 0))`;
+  const [sent] = await tx.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM message
+     WHERE recipient = ${mobile} AND sender = ${config.serviceMessages.sender} AND kind = 'SERVICE'
+       AND created_at > now() - interval '1 hour'`;
+  if ((sent?.n ?? 0) >= config.auth.mobileCodesPerNumberPerHour) {
+    throw ValidationError.single(field, `${config.auth.mobileCodesPerNumberPerHour} confirmation codes were sent to this number in the last hour; try again later`);
+  }
 }
 
 export function confirmationText(code: string): string {
@@ -140,6 +159,7 @@ export async function resendMobileConfirmation(confirmationId: string): Promise<
       data: { codeHash: keyedHash(code), attempts: 0, expiresAt: codeExpiresAt, createdAt: new Date() },
     });
     if (renewed.count === 0) throw ValidationError.single('confirmationId', 'a code was sent less than a minute ago; wait before asking again');
+    await ensureCodeAllowance(tx, confirmation.user.mobile, 'confirmationId');
     await queueServiceMessage(tx, {
       accountId: membership.accountId,
       recipient: confirmation.user.mobile,
