@@ -20,7 +20,7 @@ export const INDEX_PLANS_SQL = `SELECT ${SETTINGS.map((name) => `set_config('${n
 export async function withIndexPlans<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query(`BEGIN; ${SETTINGS.map((name) => `SET LOCAL ${name} = off`).join('; ')}`);
+    await client.query(`BEGIN; ${INDEX_PLANS_SQL}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createGraphQLError } from 'graphql-yoga';
 import { looksLikeApiKey } from '../domain/auth/api-keys.js';
+import { credentialOf } from '../domain/auth/authenticate.js';
 
 /**
  * Partners' API keys may only run the operations of the allow-list that `codegen` produces
@@ -16,7 +17,7 @@ export function persistedOperation(id: string): string | null {
 }
 
 export function isApiKeyAuthorization(authorization: string | null | undefined): boolean {
-  return looksLikeApiKey((authorization ?? '').replace(/^(Bearer|ApiKey)\s+/i, '').trim());
+  return looksLikeApiKey(credentialOf(authorization ?? ''));
 }
 
 export function persistedOperationId(extensions: unknown): string | null {

@@ -6,9 +6,9 @@ import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
-import { looksLikeApiKey } from '../domain/auth/api-keys.js';
+import { credentialOf } from '../domain/auth/authenticate.js';
 import { isExportDownload, serveExportDownload, setExportsBaseUrl } from './exports.js';
-import { persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
+import { isApiKeyAuthorization, persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
 import { subscribe } from './subscriptions.js';
 import { authenticateRequest, GRAPHQL_PATH, yoga } from './yoga.js';
 
@@ -185,10 +185,9 @@ function withinSizeLimit(request: IncomingMessage, response: ServerResponse): bo
 
 /** When the access token of an `authorization` value expires (epoch ms); null for an API key. Read after verification. */
 function accessTokenExpiry(authorization: string): number | null {
-  const token = authorization.replace(/^(Bearer|ApiKey)\s+/i, '').trim();
-  if (looksLikeApiKey(token)) return null;
+  if (isApiKeyAuthorization(authorization)) return null;
   try {
-    const { exp } = decodeJwt(token);
+    const { exp } = decodeJwt(credentialOf(authorization));
     return typeof exp === 'number' ? exp * 1000 : null;
   } catch {
     return null;

@@ -1,7 +1,6 @@
 import { pool, prisma, type Transaction } from '../db/client.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
-import { chargeCredit, PLATFORM, queueSettlement, releaseReservation, settleQueued } from '../domain/credit/ledger.js';
-import { InsufficientCreditError } from '../domain/errors.js';
+import { chargeOrLog, PLATFORM, queueSettlement, releaseReservation, settleQueued } from '../domain/credit/ledger.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
 import { receiveInboundMessages } from '../domain/conversations/inbound.js';
 import { parseEuros, type Micros } from '../domain/messaging/prices.js';
@@ -410,17 +409,7 @@ export async function chargeHandedOver(
   const details = (count: number) => ({ reason: `${count} SMS handed to the carrier`, referenceType: 'Message', author: PLATFORM });
   // Settled on the hold after the commit (settleQueued), without holding the account row meanwhile.
   for (const [reservationId, { amount, count }] of byReservation) await queueSettlement(tx, reservationId, amount, count);
-  for (const [accountId, { amount, count }] of byAccount) await chargeOrReport(tx, accountId, amount, details(count));
-}
-
-async function chargeOrReport(tx: Transaction, accountId: string, amount: Micros, details: { reason: string; referenceType: string }): Promise<void> {
-  try {
-    await chargeCredit(tx, accountId, amount, { ...details, author: PLATFORM });
-  } catch (error) {
-    // The SMS are gone: their record must not fail with them. An operator settles this by hand.
-    if (!(error instanceof InsufficientCreditError)) throw error;
-    console.error(`[dispatch] account ${accountId}: ${details.reason} but the balance cannot cover ${amount} micro-euros; not charged`);
-  }
+  for (const [accountId, { amount, count }] of byAccount) await chargeOrLog(tx, accountId, amount, details(count));
 }
 
 /**
@@ -548,25 +537,21 @@ export function publishStatusChanges(rows: readonly ChangedMessage[]): void {
 export async function expireStaleMessages(deadlineHours: number): Promise<{ expired: number; droppedReceipts: number }> {
   let expired = 0;
   for (;;) {
-    const { rows, rowCount } = await pool.query<ChangedMessage & { batches: number }>(
-      `WITH due AS (
-         DELETE FROM awaiting_receipt
-          WHERE id IN (SELECT id FROM awaiting_receipt WHERE submitted_at < now() - make_interval(hours => $1::int) ORDER BY id LIMIT 100)
-         RETURNING message_ids
-       ), expired AS (
-         UPDATE message m SET status = 'EXPIRED', final_at = now(), carrier_status = 'NO_RECEIPT'
-          WHERE m.id IN (SELECT unnest(message_ids) FROM due) AND m.status = 'TRANSMITTED'
-         RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text
-       )
-       SELECT expired.*, (SELECT count(*)::int FROM due) AS batches FROM expired
-       UNION ALL
-       SELECT NULL, NULL, NULL, NULL, NULL, (SELECT count(*)::int FROM due)`,
+    // A hundred batches at a time, each taken once (deleted with the update of its messages).
+    const { rows: due } = await pool.query<{ id: string }>(
+      `SELECT id::text FROM awaiting_receipt WHERE submitted_at < now() - make_interval(hours => $1::int) ORDER BY id LIMIT 100`,
       [deadlineHours],
     );
-    const changed = rows.filter((row) => row.id !== null);
-    publishStatusChanges(changed);
-    expired += changed.length;
-    if ((rowCount ?? 0) === 0 || (rows[rows.length - 1]?.batches ?? 0) < 100) break;
+    if (due.length === 0) break;
+    const { rows } = await pool.query<ChangedMessage>(
+      `WITH taken AS (DELETE FROM awaiting_receipt WHERE id = ANY($1::bigint[]) RETURNING message_ids)
+       UPDATE message m SET status = 'EXPIRED', final_at = now(), carrier_status = 'NO_RECEIPT'
+        WHERE m.id IN (SELECT unnest(message_ids) FROM taken) AND m.status = 'TRANSMITTED'
+       RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text`,
+      [due.map((row) => row.id)],
+    );
+    publishStatusChanges(rows);
+    expired += rows.length;
   }
   const dropped = await pool.query(`DELETE FROM unmatched_receipt WHERE received_at < now() - interval '1 hour'`);
   if ((dropped.rowCount ?? 0) > 0) console.warn(`[receipts] dropped ${dropped.rowCount} receipt(s) for unknown message ids`);

@@ -497,7 +497,9 @@ export class Dispatcher {
   private async record(batch: Outcome[]): Promise<void> {
     const accepted = batch.flatMap((outcome) => (outcome.kind === 'accepted' ? [outcome] : []));
     const others = batch.filter((outcome) => outcome.kind !== 'accepted');
-    const parts = accepted.flatMap((outcome) => outcome.parts.map((part) => ({ connection: outcome.connection, carrierMessageId: part, messageId: outcome.message.id })));
+    const parts = accepted.flatMap((outcome) =>
+      outcome.parts.map((part) => ({ connection: outcome.connection, carrierMessageId: part, messageId: outcome.message.id, onMessageRow: outcome.byReference === true })),
+    );
 
     const { changed, reservations } = await prisma.$transaction(async (tx) => {
       await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
@@ -528,9 +530,9 @@ export class Dispatcher {
             })),
           ),
           JSON.stringify(
-            accepted
-              .filter((outcome) => !outcome.byReference)
-              .flatMap((outcome) => outcome.parts.map((part) => ({ connection: outcome.connection, carrier_message_id: part, message_id: outcome.message.id }))),
+            parts
+              .filter((part) => !part.onMessageRow)
+              .map((part) => ({ connection: part.connection, carrier_message_id: part.carrierMessageId, message_id: part.messageId })),
           ),
         );
         await chargeHandedOver(tx, transmitted);

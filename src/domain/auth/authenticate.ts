@@ -11,9 +11,14 @@ import { authenticateApiKey, looksLikeApiKey } from './api-keys.js';
  */
 export async function authenticate(authorization: string | null | undefined): Promise<Actor | null> {
   if (!authorization?.trim()) return null;
-  const token = authorization.replace(/^(Bearer|ApiKey)\s+/i, '').trim();
+  const token = credentialOf(authorization);
   if (!token) throw new NotAuthenticatedError('The authorization header is empty.');
   if (looksLikeApiKey(token)) return authenticateApiKey(token);
   const claims = await verifyAccessToken(token);
   return { kind: 'USER', accountId: claims.accountId, role: claims.role, userId: claims.userId, apiKeyId: null };
+}
+
+/** The token or key of an authorization value (`Bearer ...`, `ApiKey ...` or bare). */
+export function credentialOf(authorization: string): string {
+  return authorization.replace(/^(Bearer|ApiKey)\s+/i, '').trim();
 }

@@ -18,6 +18,7 @@
  */
 import { config } from '../../config.js';
 import { pool, prisma, type Transaction } from '../../db/client.js';
+import { mayBypassForeignKeyChecks } from '../../db/replication-role.js';
 import { publishEvent } from '../../events/bus.js';
 import { extendReservation, PLATFORM, releaseReservation, reserveCredit } from '../credit/ledger.js';
 import { InsufficientCreditError } from '../errors.js';
@@ -69,7 +70,9 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
   const selection: RecipientSelection = { accountId: campaign.accountId, listIds: campaign.listIds, tags: campaign.tags, contactIds: campaign.contactIds };
   const pasted = parsePastedNumbers(campaign.numbers, campaign.defaultCountry ?? profile.country).valid;
   const strategy = await chooseChunkStrategy(poolSql, selection, chunkSize);
-  const skipChecks = await maySkipMessageChecks();
+  // Without the per-row checks of account_id and campaign_id (a quarter of the insert's cost) when
+  // the role may: the chunk locks both rows itself (see insertMessages).
+  const skipChecks = await mayBypassForeignKeyChecks(pool, ['message']);
   const classifier = new NumberClassifier();
   const plannerAt = (now: Date) =>
     new CampaignMessagePlanner({
@@ -264,28 +267,6 @@ async function insertMessages(
     cost += parseEuros(row.price);
   }
   return { rows: inserted.length, onHold, cost };
-}
-
-/**
- * Whether the chunks may write their messages without the per-row foreign-key checks (a lookup
- * each of the account and the campaign, a quarter of the insert's cost), locking both rows once
- * instead: the role may set `session_replication_role` (superuser, or granted `SET ON PARAMETER
- * session_replication_role`), and every trigger of message fires in replica mode too (ENABLE
- * ALWAYS: the dispatch queue and the counters are kept whatever; a trigger added one day that is
- * not turns this off).
- */
-async function maySkipMessageChecks(): Promise<boolean> {
-  try {
-    const { rows } = await pool.query<{ allowed: boolean }>(
-      `SELECT (current_setting('is_superuser') = 'on' OR has_parameter_privilege('session_replication_role', 'SET'))
-          AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'message'::regclass AND tgenabled <> 'A')
-          AND NOT EXISTS (SELECT 1 FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_class = 'message'::regclass)
-          AS allowed`,
-    );
-    return rows[0]?.allowed === true;
-  } catch {
-    return false;
-  }
 }
 
 const poolSql: SqlRunner = async <Row>(text: string, values: unknown[]) => (await pool.query(text, values)).rows as Row[];

@@ -27,6 +27,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { mayBypassForeignKeyChecks } from '../../db/replication-role.js';
 import type { ContactIdGenerator } from './import-ids.js';
 import type { ContactRow, RowRefusal } from './import-rows.js';
 
@@ -229,24 +230,9 @@ export async function ensureContactStatistics(client: pg.PoolClient, accountId: 
   await client.query('ANALYZE (SKIP_LOCKED) contact').catch(() => undefined);
 }
 
-/**
- * Whether the import may turn triggers off for its writes: the database role may (superuser, or
- * granted `SET ON PARAMETER session_replication_role`; without it imports keep every check,
- * slower), and the tables written have no trigger but the foreign-key checks (a trigger added
- * one day, an audit or a counter, is never skipped: imports then keep every trigger).
- */
-export async function maySkipForeignKeyChecks(client: pg.PoolClient): Promise<boolean> {
-  try {
-    const result = await client.query<{ allowed: boolean }>(
-      `SELECT (current_setting('is_superuser') = 'on' OR has_parameter_privilege('session_replication_role', 'SET'))
-          AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('contact'::regclass, 'contact_list_member'::regclass, 'contact_tag'::regclass))
-          AND NOT EXISTS (SELECT 1 FROM pg_rewrite WHERE rulename <> '_RETURN' AND ev_class IN ('contact'::regclass, 'contact_list_member'::regclass, 'contact_tag'::regclass))
-          AS allowed`,
-    );
-    return result.rows[0]?.allowed === true;
-  } catch {
-    return false;
-  }
+/** Whether the import may write without the per-row foreign-key checks (see db/replication-role.ts). */
+export function maySkipForeignKeyChecks(client: pg.PoolClient): Promise<boolean> {
+  return mayBypassForeignKeyChecks(client, ['contact', 'contact_list_member', 'contact_tag']);
 }
 
 /** A contact created or deleted by someone else between the batch's lookup and its writes. */

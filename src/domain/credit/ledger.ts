@@ -282,7 +282,8 @@ async function applyQueued(tx: Transaction, reservation: Reservation): Promise<R
   return reservation;
 }
 
-async function chargeOrLog(tx: Transaction, accountId: string, amount: Micros, details: EntryDetails): Promise<void> {
+/** Charges SMS that are gone already: when the balance cannot cover them, says so (an operator settles by hand) rather than fail their record. */
+export async function chargeOrLog(tx: Transaction, accountId: string, amount: Micros, details: EntryDetails): Promise<void> {
   try {
     await debit(tx, accountId, 'CHARGE', amount, details);
   } catch (error) {
