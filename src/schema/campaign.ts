@@ -94,6 +94,7 @@ export const CampaignType = builder.prismaNode('Campaign', {
       resolve: (campaign) => (campaign.templateId ? prisma.template.findFirst({ where: { id: campaign.templateId, accountId: campaign.accountId } }) : null),
     }),
     smartEncoding: t.exposeBoolean('smartEncoding'),
+    twoWay: t.exposeBoolean('twoWay', { description: 'Recipients may answer; each message carries the two-way surcharge.' }),
     recipients: t.field({
       type: CampaignRecipientsType,
       select: { accountId: true, listIds: true, tags: true, contactIds: true, numbers: true, defaultCountry: true },
@@ -152,6 +153,10 @@ export const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
     }),
     templateId: t.globalID({ for: [TemplateType], description: "Copy this template's text." }),
     smartEncoding: t.boolean({ description: 'Replace look-alike characters by GSM ones when that keeps the message in GSM-7.' }),
+    twoWay: t.boolean({
+      description:
+        "Recipients may answer: the sender must be one of the account's short codes or virtual numbers; adds the two-way surcharge; replies open conversations.",
+    }),
     recipients: t.field({ type: CampaignRecipientsInput, required: true }),
     scheduledAt: t.field({ type: 'DateTime', description: 'When to send (an instant); absent: when sent. Marketing messages still wait for their country\'s sending window.' }),
     timeZone: t.string({ description: 'IANA zone the schedule is shown in (default Europe/Paris).' }),
@@ -168,6 +173,7 @@ export const UpdateCampaignInput = builder.inputType('UpdateCampaignInput', {
     text: t.string(),
     templateId: t.globalID({ for: [TemplateType] }),
     smartEncoding: t.boolean(),
+    twoWay: t.boolean(),
     recipients: t.field({ type: CampaignRecipientsInput }),
     scheduledAt: t.field({ type: 'DateTime' }),
     timeZone: t.string(),

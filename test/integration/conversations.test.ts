@@ -2,19 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AssignConversationDocument,
+  CampaignPreviewDocument,
   CloseConversationDocument,
   ConfigureConversationAssignmentDocument,
   ConversationsDocument,
   ConversationUpdatedDocument,
+  CreateCampaignDocument,
   LatestConversationsDocument,
   MarkConversationReadDocument,
   MessageReceivedDocument,
   ReplyToConversationDocument,
+  SendCampaignDocument,
   SendMessageDocument,
   StartConversationDocument,
+  UpdateCampaignDocument,
 } from '../../codegen/generated/operations.js';
 import { MESSAGE_RECEIVED_TEXT_BYTES } from '../../src/events/channels.js';
 import { collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
+import { databaseId } from '../support/fixtures.js';
 import { conversationHelpers, deliveredNumber, SHORT_CODE } from './conversations-support.js';
 
 /**
@@ -256,6 +261,54 @@ describe('two-way conversations', () => {
       ['INBOUND', '1'],
     ]);
   });
+
+  it('a two-way campaign needs a number as sender, carries the surcharge, and its replies open conversations', async () => {
+    const a = await org();
+    const contacts = [deliveredNumber(), deliveredNumber()];
+    const draft = async (sender: string) =>
+      (
+        await a.owner.request(CreateCampaignDocument, {
+          input: { name: 'RDV', type: 'TRANSACTIONAL', sender, twoWay: true, text: 'Votre rendez-vous est demain à 10 h. Répondez OUI pour confirmer.', recipients: { numbers: contacts } },
+        })
+      ).createCampaign;
+
+    expect(await draft('CABINET')).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'sender' }] });
+    expect(await draft('12345')).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'sender' }] }); // not one of the platform's short codes
+    const created = await draft(SHORT_CODE);
+    if (created.__typename !== 'MutationCreateCampaignSuccess') throw new Error(JSON.stringify(created));
+    expect(created.data).toMatchObject({ twoWay: true, sender: SHORT_CODE });
+    // Turning two-way on for an alphanumeric draft is refused the same way.
+    const oneWay = (await a.owner.request(CreateCampaignDocument, { input: { name: 'Info', type: 'TRANSACTIONAL', sender: 'CABINET', text: 'Info', recipients: { numbers: contacts } } })).createCampaign;
+    if (oneWay.__typename !== 'MutationCreateCampaignSuccess') throw new Error(JSON.stringify(oneWay));
+    expect((await a.owner.request(UpdateCampaignDocument, { input: { id: oneWay.data.id, twoWay: true } })).updateCampaign).toMatchObject({
+      __typename: 'ValidationError',
+      problems: [{ field: 'sender' }],
+    });
+
+    // Two recipients at SMS 0.045 + two-way 0.030.
+    const preview = (await a.owner.request(CampaignPreviewDocument, { id: created.data.id })).campaignPreview;
+    expect(preview).toMatchObject({ __typename: 'QueryCampaignPreviewSuccess', data: { cost: '0.15', canSend: true } });
+    const sent = (await a.owner.request(SendCampaignDocument, { input: { id: created.data.id } })).sendCampaign;
+    expect(sent).toMatchObject({ __typename: 'MutationSendCampaignSuccess', data: { reserved: '0.15' } });
+    const campaignUuid = databaseId(created.data.id);
+    await expect
+      .poll(async () => (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM message WHERE campaign_id = $1 AND charged AND submitted_at IS NOT NULL`, [campaignUuid]))[0]?.n, {
+        timeout: 15_000,
+      })
+      .toBe(2);
+    const charged = await sql<{ price: string }>(`SELECT price::text FROM message WHERE campaign_id = $1`, [campaignUuid]);
+    expect(charged.map((row) => Number(row.price))).toEqual([0.075, 0.075]);
+
+    await platform.simulator!.injectInbound(contacts[1]!, SHORT_CODE, 'OUI');
+    await expect.poll(() => inboundCount(contacts[1]!), { timeout: 10_000 }).toBe(1);
+    const { conversations } = await a.owner.request(ConversationsDocument, {});
+    const opened = conversations.edges.find(({ node }) => node.contactNumber === contacts[1])?.node;
+    expect(opened).toMatchObject({ platformNumber: SHORT_CODE, status: 'OPEN', unreadCount: 1 });
+    expect((await thread(a.owner, opened!.id))?.messages.map((message) => [message.direction, message.text])).toEqual([
+      ['OUTBOUND', 'Votre rendez-vous est demain à 10 h. Répondez OUI pour confirmer.'],
+      ['INBOUND', 'OUI'],
+    ]);
+  }, 40_000);
 
   it('lists conversations by latest activity, and a cursor keeps its place while they move', async () => {
     const a = await org();

@@ -22,6 +22,8 @@ export interface CampaignMessageSettings {
   text: string;
   type: MessageType;
   smartEncoding: boolean;
+  /** Adds the two-way surcharge to every message. */
+  twoWay: boolean;
   /** The account's dynamic field names by position (index 0 is field_1); null for a free position. */
   fieldNames: readonly (string | null)[];
   priceList: PriceList;
@@ -77,9 +79,11 @@ export class CampaignMessagePlanner {
   readonly #byCountry = new Map<string | null, CountryPlan>();
   readonly #values: Record<string, string | null> = {};
   readonly #fieldKeys: (string | null)[];
+  readonly #priceOptions: { twoWay: boolean };
 
   constructor(settings: CampaignMessageSettings) {
     this.#settings = settings;
+    this.#priceOptions = { twoWay: settings.twoWay };
     this.#fieldKeys = [...settings.fieldNames];
   }
 
@@ -113,7 +117,7 @@ export class CampaignMessagePlanner {
       text: rendered.text,
       encoding: rendered.count.encoding,
       segments: rendered.count.segments,
-      price: messageCost(country, rendered.count.segments, {}, this.#settings.priceList),
+      price: messageCost(country, rendered.count.segments, this.#priceOptions, this.#settings.priceList),
       sendAfter: plan.sendAfter,
       held: plan.held,
     };

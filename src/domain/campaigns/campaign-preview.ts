@@ -41,7 +41,7 @@ export interface CampaignPreview extends PreviewFigures {
 /** A campaign's message settings and recipients, as stored. */
 export type CampaignContent = Pick<
   Campaign,
-  'id' | 'accountId' | 'kind' | 'sender' | 'text' | 'smartEncoding' | 'defaultCountry' | 'listIds' | 'tags' | 'contactIds' | 'numbers' | 'scheduledAt'
+  'id' | 'accountId' | 'kind' | 'sender' | 'text' | 'smartEncoding' | 'twoWay' | 'defaultCountry' | 'listIds' | 'tags' | 'contactIds' | 'numbers' | 'scheduledAt'
 >;
 
 export async function campaignPreview(actor: Actor, campaignId: string, now = new Date()): Promise<CampaignPreview> {
@@ -69,10 +69,16 @@ export async function fieldNamesByPosition(accountId: string): Promise<(string |
 
 /**
  * Problems of the text and sender of a campaign for this account (no recipient involved):
- * empty text, unknown or unclosed placeholders, sender rules, a base text over 10 SMS, and the
- * placeholders campaigns do not offer.
+ * empty text, unknown or unclosed placeholders, sender rules (a two-way campaign needs one of
+ * the account's numbers), a base text over 10 SMS, and the placeholders campaigns do not offer.
  */
-export function campaignMessageProblems(text: string, type: MessageType, sender: string, profile: SendingProfile): { problems: PreviewProblem[]; sender: Sender | null } {
+export function campaignMessageProblems(
+  text: string,
+  type: MessageType,
+  sender: string,
+  profile: SendingProfile,
+  twoWay: boolean,
+): { problems: PreviewProblem[]; sender: Sender | null } {
   const preview = previewMessage({
     text,
     type,
@@ -82,6 +88,7 @@ export function campaignMessageProblems(text: string, type: MessageType, sender:
     priceList: profile.priceList,
     rules: profile.sendingRules,
     now: new Date(),
+    options: { twoWay },
   });
   const problems = preview.problems.filter((problem) => problem.code !== 'NO_RECIPIENTS' && problem.code !== 'LINK_NOT_ENABLED');
   const fields = compileTemplate(text, { dynamicFields: profile.dynamicFields }).fields;
@@ -99,12 +106,13 @@ const poolSql: SqlRunner = async <Row>(text: string, values: unknown[]) => (awai
 export async function computeCampaignPreview(campaign: CampaignContent, now = new Date()): Promise<CampaignPreview> {
   const profile = await loadSendingProfile(campaign.accountId);
   const type = messageTypeOf(campaign);
-  const { problems, sender } = campaignMessageProblems(campaign.text, type, campaign.sender, profile);
+  const { problems, sender } = campaignMessageProblems(campaign.text, type, campaign.sender, profile, campaign.twoWay);
   const requestedAt = requestedTime(campaign.scheduledAt, now);
   const planner = new CampaignMessagePlanner({
     text: campaign.text,
     type,
     smartEncoding: campaign.smartEncoding,
+    twoWay: campaign.twoWay,
     fieldNames: await fieldNamesByPosition(campaign.accountId),
     priceList: profile.priceList,
     rules: profile.sendingRules,

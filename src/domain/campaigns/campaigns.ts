@@ -44,6 +44,8 @@ export interface CreateCampaignInput {
   text?: string | null;
   templateId?: string | null;
   smartEncoding?: boolean | null;
+  /** Recipients may answer: the sender must be a short code or virtual number; adds the two-way surcharge. */
+  twoWay?: boolean | null;
   recipients: CampaignRecipientsInput;
   /** When to send; absent: when sent. */
   scheduledAt?: Date | null;
@@ -63,6 +65,7 @@ interface CampaignFields {
   text: string;
   templateId: string | null;
   smartEncoding: boolean;
+  twoWay: boolean;
   defaultCountry: string | null;
   listIds: string[];
   tags: string[];
@@ -127,6 +130,7 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
 
   const kind = input.type ?? (existing ? (existing.kind === 'MARKETING' ? 'MARKETING' : 'TRANSACTIONAL') : 'MARKETING');
   const sender = (input.sender ?? existing?.sender ?? '').trim();
+  const twoWay = input.twoWay ?? existing?.twoWay ?? false;
 
   // The text: given, or copied from a template; an update that gives neither keeps both.
   let text = existing?.text ?? '';
@@ -147,9 +151,9 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
     problems.push({ field: 'text', message: 'Give the text of the message, or a template.' });
   }
   if (text.length > MAX_TEMPLATE_TEXT_LENGTH) problems.push({ field: 'text', message: `At most ${MAX_TEMPLATE_TEXT_LENGTH} characters (got ${text.length}).` });
-  else if (givesText || givesTemplate || !existing || input.sender !== undefined || input.type !== undefined) {
+  else if (givesText || givesTemplate || !existing || input.sender !== undefined || input.type !== undefined || input.twoWay !== undefined) {
     const profile = await loadSendingProfile(accountId);
-    for (const problem of campaignMessageProblems(text, kind, sender, profile).problems) {
+    for (const problem of campaignMessageProblems(text, kind, sender, profile, twoWay).problems) {
       if (problem.code === 'EMPTY_TEXT' && !givesText && !givesTemplate && !existing) continue; // already said
       problems.push({ field: problem.field === 'sender' ? 'sender' : givesTemplate ? 'templateId' : 'text', message: problem.message });
     }
@@ -202,7 +206,7 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
   if (!isTimeZone(timeZone)) problems.push({ field: 'timeZone', message: `"${timeZone}" is not an IANA time zone (e.g. Europe/Paris).` });
 
   if (problems.length > 0) throw new ValidationError(problems);
-  return { name, kind, sender, text, templateId, smartEncoding: input.smartEncoding ?? existing?.smartEncoding ?? false, defaultCountry, listIds, tags, contactIds, numbers, scheduledAt, timeZone };
+  return { name, kind, sender, text, templateId, smartEncoding: input.smartEncoding ?? existing?.smartEncoding ?? false, twoWay, defaultCountry, listIds, tags, contactIds, numbers, scheduledAt, timeZone };
 }
 
 function isTimeZone(zone: string): boolean {

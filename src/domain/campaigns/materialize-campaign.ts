@@ -79,6 +79,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
       text: campaign.text,
       type,
       smartEncoding: campaign.smartEncoding,
+      twoWay: campaign.twoWay,
       fieldNames,
       priceList: profile.priceList,
       rules: profile.sendingRules,

@@ -14,6 +14,7 @@ function planner(overrides: Partial<CampaignMessageSettings> = {}) {
     text: 'Bonjour {firstname|client}, -20 % à {Ville} !',
     type: 'MARKETING',
     smartEncoding: false,
+    twoWay: false,
     fieldNames: ['Ville', null, null, null, null],
     priceList: DEFAULT_PRICE_LIST,
     rules: DEFAULT_SENDING_RULES,
@@ -25,6 +26,13 @@ function planner(overrides: Partial<CampaignMessageSettings> = {}) {
 const jeanne = { firstName: 'Jeanne', lastName: 'Martin', fields: ['Lyon', null, null, null, null] };
 
 describe('CampaignMessagePlanner', () => {
+  it('adds the two-way surcharge (0.03 per message to France) to a two-way campaign', () => {
+    const oneWay = planner().plan('+33612345678', 'FR', 'MOBILE', jeanne, false);
+    const twoWay = planner({ twoWay: true }).plan('+33612345678', 'FR', 'MOBILE', jeanne, false);
+    expect(oneWay).toMatchObject({ outcome: 'SEND', price: 45_000 });
+    expect(twoWay).toMatchObject({ outcome: 'SEND', price: 75_000 });
+  });
+
   it('personalises, adds the French opt-out mention to marketing, and prices per segment', () => {
     const plan = planner().plan('+33612345678', 'FR', 'MOBILE', jeanne, false);
     expect(plan).toMatchObject({

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "campaign" ADD COLUMN     "two_way" BOOLEAN NOT NULL DEFAULT false;
