@@ -7,6 +7,7 @@ import { config } from '../config.js';
 import { prisma } from '../db/client.js';
 import { NotAuthenticatedError, PermissionDeniedError } from '../domain/errors.js';
 import { can, type Permission } from '../domain/permissions.js';
+import { isPlatformOperator } from '../domain/operators/platform-operators.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { Context } from './context.js';
@@ -20,7 +21,7 @@ import type { Context } from './context.js';
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { authenticated: boolean; permission: Permission; user: boolean };
+  AuthScopes: { authenticated: boolean; permission: Permission; user: boolean; platformOperator: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     Email: { Input: string; Output: string };
@@ -41,6 +42,8 @@ export const builder = new SchemaBuilder<{
       authenticated: context.actor !== null,
       user: context.actor?.kind === 'USER',
       permission: (permission: Permission) => context.actor !== null && can(context.actor.role, permission),
+      // Read from the database only when a field asks for it.
+      platformOperator: () => isPlatformOperator(context.actor),
     }),
     unauthorizedError: (_parent, context, _info, result) =>
       context.actor ? new PermissionDeniedError(describeFailure(result.failure) || 'a permission this role lacks', context.actor.role) : new NotAuthenticatedError(),
@@ -72,6 +75,7 @@ interface ScopeFailure {
 function describeFailure(failure: ScopeFailure): string {
   if (failure.kind === 'AuthScope' && failure.scope === 'permission') return String(failure.parameter);
   if (failure.kind === 'AuthScope' && failure.scope === 'user') return 'a logged-in user (not an API key)';
+  if (failure.kind === 'AuthScope' && failure.scope === 'platformOperator') return 'platform operator';
   for (const inner of failure.failures ?? []) {
     const described = describeFailure(inner);
     if (described) return described;

@@ -38,6 +38,7 @@ import './campaign.js';
 import '../resolvers/campaign.js';
 import './conversation.js';
 import '../resolvers/conversation.js';
+import '../resolvers/operator.js';
 
 builder.queryType({});
 builder.mutationType({});

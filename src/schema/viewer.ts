@@ -1,4 +1,5 @@
 import type { Actor } from '../domain/auth/actor.js';
+import { isPlatformOperator } from '../domain/operators/platform-operators.js';
 import { ROLE_PERMISSIONS } from '../domain/permissions.js';
 import { prisma } from '../db/client.js';
 import { AccountType } from './account.js';
@@ -12,6 +13,10 @@ export const ViewerType = builder.objectRef<Actor>('Viewer').implement({
     kind: t.string({ description: '`USER` or `API_KEY`.', resolve: (actor) => actor.kind }),
     role: t.expose('role', { type: RoleEnum }),
     permissions: t.stringList({ resolve: (actor) => [...ROLE_PERMISSIONS[actor.role]] }),
+    platformOperator: t.boolean({
+      description: 'A member of the platform staff: may list unrouted replies and hand them to an account (`unroutedMessages`).',
+      resolve: (actor) => isPlatformOperator(actor),
+    }),
     account: t.prismaField({
       type: AccountType,
       resolve: (query, actor) => prisma.account.findUniqueOrThrow({ ...query, where: { id: actor.accountId } }),

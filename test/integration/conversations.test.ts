@@ -11,10 +11,13 @@ import {
   LatestConversationsDocument,
   MarkConversationReadDocument,
   MessageReceivedDocument,
+  PlatformOperatorDocument,
   ReplyToConversationDocument,
+  RouteUnroutedMessageDocument,
   SendCampaignDocument,
   SendMessageDocument,
   StartConversationDocument,
+  UnroutedMessagesDocument,
   UpdateCampaignDocument,
 } from '../../codegen/generated/operations.js';
 import { MESSAGE_RECEIVED_TEXT_BYTES } from '../../src/events/channels.js';
@@ -108,6 +111,61 @@ describe('two-way conversations', () => {
     ]);
     const last = (await thread(b.owner, fromB.conversation.id))?.messages.at(-1);
     expect(last).toMatchObject({ direction: 'INBOUND', text: ' Arrêt ! ', optOut: true });
+  });
+
+  it('platform operators list unrouted replies and hand one to its account; nobody else may', async () => {
+    const strangers = [deliveredNumber(), deliveredNumber()];
+    await platform.simulator!.injectInbound(strangers[0]!, SHORT_CODE, 'Bonjour, c’est pour le rendez-vous de jeudi.');
+    await expect.poll(() => inboundCount(strangers[0]!), { timeout: 10_000 }).toBe(1);
+    await platform.simulator!.injectInbound(strangers[1]!, SHORT_CODE, 'STOP');
+    await expect.poll(() => inboundCount(strangers[1]!), { timeout: 10_000 }).toBe(1);
+
+    const customer = await org();
+    const staff = await org();
+    // A customer, even the owner of an account, is no operator.
+    expect((await customer.owner.request(PlatformOperatorDocument, {})).me.platformOperator).toBe(false);
+    await expect(customer.owner.request(UnroutedMessagesDocument, {})).rejects.toThrow(/platform operator/);
+    await sql(`INSERT INTO platform_operator (user_id) VALUES ($1)`, [staff.tenant.userUuid]);
+    expect((await staff.owner.request(PlatformOperatorDocument, {})).me.platformOperator).toBe(true);
+
+    const unrouted = (await staff.owner.request(UnroutedMessagesDocument, { first: 50 })).unroutedMessages.edges.map(({ node }) => node);
+    const [question, stop] = strangers.map((number) => unrouted.find((node) => node.from === number)!);
+    expect(question).toMatchObject({ to: SHORT_CODE, text: 'Bonjour, c’est pour le rendez-vous de jeudi.', complete: true, accountId: null, routedAt: null });
+    expect(unrouted.indexOf(stop!)).toBeLessThan(unrouted.indexOf(question!)); // newest first
+
+    const routed = (await staff.owner.request(RouteUnroutedMessageDocument, { input: { id: question!.id, accountId: customer.tenant.accountId } })).routeUnroutedMessage;
+    if (routed.__typename !== 'MutationRouteUnroutedMessageSuccess') throw new Error(JSON.stringify(routed));
+    expect(routed.data).toMatchObject({ accountId: customer.tenant.accountId, routedBy: staff.tenant.email });
+    const { conversations } = await customer.owner.request(ConversationsDocument, {});
+    const opened = conversations.edges.find(({ node }) => node.contactNumber === strangers[0])?.node;
+    expect(opened).toMatchObject({ id: routed.data.conversationId, platformNumber: SHORT_CODE, status: 'OPEN', unreadCount: 1 });
+    expect((await thread(customer.owner, opened!.id))?.messages.map((message) => [message.direction, message.text])).toEqual([
+      ['INBOUND', 'Bonjour, c’est pour le rendez-vous de jeudi.'],
+    ]);
+
+    // A STOP handed to an account blacklists the number for that account.
+    const stopped = (await staff.owner.request(RouteUnroutedMessageDocument, { input: { id: stop!.id, accountId: customer.tenant.accountId } })).routeUnroutedMessage;
+    expect(stopped.__typename).toBe('MutationRouteUnroutedMessageSuccess');
+    expect(await sql(`SELECT account_id::text, source::text FROM blacklist_entry WHERE number = $1`, [strangers[1]])).toEqual([
+      { account_id: customer.tenant.accountUuid, source: 'STOP_REPLY' },
+    ]);
+
+    // Once only; unknown accounts and messages are not found; customers cannot route.
+    expect((await staff.owner.request(RouteUnroutedMessageDocument, { input: { id: question!.id, accountId: staff.tenant.accountId } })).routeUnroutedMessage).toMatchObject({
+      __typename: 'ValidationError',
+      problems: [{ field: 'id', message: 'This reply already went to an account.' }],
+    });
+    const nowhere = Buffer.from('Account:00000000-0000-7000-8000-000000000000').toString('base64');
+    expect((await staff.owner.request(RouteUnroutedMessageDocument, { input: { id: stop!.id, accountId: nowhere } })).routeUnroutedMessage).toMatchObject({
+      __typename: 'NotFoundError',
+    });
+    await expect(customer.owner.request(RouteUnroutedMessageDocument, { input: { id: stop!.id, accountId: customer.tenant.accountId } })).rejects.toThrow(/platform operator/);
+
+    const history = (await staff.owner.request(UnroutedMessagesDocument, { routed: true })).unroutedMessages.edges.map(({ node }) => node.from);
+    expect(history).toEqual(expect.arrayContaining(strangers));
+    const left = (await staff.owner.request(UnroutedMessagesDocument, { first: 50 })).unroutedMessages.edges.map(({ node }) => node.from);
+    expect(left).not.toContain(strangers[0]);
+    expect(left).not.toContain(strangers[1]);
   });
 
   it('a reply to a number the account owns goes to that account, whoever else wrote to the contact', async () => {

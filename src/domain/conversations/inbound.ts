@@ -9,7 +9,8 @@
  *    (recipient, sender, id) narrows the rows; ordered by submission time, since a message
  *    created earlier may leave later: scheduled, retried): when several accounts wrote to the
  *    number through the same short code, the last one gets the reply. Anything else is kept with no account
- *    (`inbound_message.account_id` null) and logged, for operators.
+ *    (`inbound_message.account_id` null) and logged; platform operators list such replies and
+ *    hand them to an account (unrouted.ts).
  * 2. Every inbound SMS is stored; routed ones land in the conversation of (account, platform
  *    number, contact number), created or reopened as needed, with its unread count raised.
  * 3. A STOP-type reply (see messaging/opt-out.ts) blacklists the number for that account
@@ -59,6 +60,20 @@ interface ConversationRow {
 }
 
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+
+/**
+ * The end of `INSERT INTO conversation ... SELECT` for replies: a reply opens the conversation
+ * of (account, platform number, contact number) or reopens it, counts as unread, and leaves it
+ * waiting for an agent when nobody has it.
+ */
+export const REOPEN_CONVERSATION = `ON CONFLICT (account_id, platform_number, contact_number) DO UPDATE
+          SET unread_count = conversation.unread_count + EXCLUDED.unread_count,
+              last_message_at = greatest(conversation.last_message_at, EXCLUDED.last_message_at),
+              status = 'OPEN',
+              opened_at = CASE WHEN conversation.status = 'CLOSED' THEN now() ELSE conversation.opened_at END,
+              closed_at = NULL,
+              waiting_since = CASE WHEN conversation.assigned_user_id IS NULL THEN coalesce(conversation.waiting_since, EXCLUDED.waiting_since) END
+       RETURNING id, account_id, platform_number, contact_number, assigned_user_id`;
 
 export async function receiveInboundMessages(inbound: readonly InboundSms[]): Promise<ReceivedMessage[]> {
   if (inbound.length === 0) return [];
@@ -147,14 +162,7 @@ async function storeInbound(
        SELECT uuidv7(), account_id, to_number, from_number, 'OPEN', count(*)::int, max(received_at), max(received_at), now()
          FROM routed WHERE account_id IS NOT NULL
         GROUP BY account_id, to_number, from_number
-       ON CONFLICT (account_id, platform_number, contact_number) DO UPDATE
-          SET unread_count = conversation.unread_count + EXCLUDED.unread_count,
-              last_message_at = greatest(conversation.last_message_at, EXCLUDED.last_message_at),
-              status = 'OPEN',
-              opened_at = CASE WHEN conversation.status = 'CLOSED' THEN now() ELSE conversation.opened_at END,
-              closed_at = NULL,
-              waiting_since = CASE WHEN conversation.assigned_user_id IS NULL THEN coalesce(conversation.waiting_since, EXCLUDED.waiting_since) END
-       RETURNING id, account_id, platform_number, contact_number, assigned_user_id
+       ${REOPEN_CONVERSATION}
      ), stored AS (
        INSERT INTO inbound_message (account_id, conversation_id, connection, from_number, to_number, text, parts, complete, opt_out, received_at)
        SELECT r.account_id, c.id, r.connection, r.from_number, r.to_number, r.text, r.parts, r.complete, r.opt_out AND r.account_id IS NOT NULL, r.received_at
