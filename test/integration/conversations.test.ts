@@ -7,6 +7,7 @@ import {
   ConfigureConversationAssignmentDocument,
   ConversationsDocument,
   ConversationUpdatedDocument,
+  CreateApiKeyDocument,
   CreateCampaignDocument,
   LatestConversationsDocument,
   MarkConversationReadDocument,
@@ -21,7 +22,7 @@ import {
   UpdateCampaignDocument,
 } from '../../codegen/generated/operations.js';
 import { MESSAGE_RECEIVED_TEXT_BYTES } from '../../src/events/channels.js';
-import { collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
+import { apiClient, collect, startTestPlatform, wsClient, type ApiClient, type TestPlatform } from '../support/platform.js';
 import { databaseId } from '../support/fixtures.js';
 import { conversationHelpers, deliveredNumber, SHORT_CODE } from './conversations-support.js';
 
@@ -485,5 +486,17 @@ describe('two-way conversations', () => {
     const first = (await agent1.api.request(ConversationsDocument, { filter: { assignedToMe: true } })).conversations.edges[0]?.node.id ?? '';
     expect((await agent1.api.request(CloseConversationDocument, { id: first })).closeConversation.__typename).toBe('MutationCloseConversationSuccess');
     expect((await byContact())[contacts[2]!]).toBe(agent1.userId);
+
+    // A partner's API key starts a conversation: nobody starts it as a member, the rotation
+    // hands it out at once when an agent has room (agent 2 closes theirs first).
+    const second = (await agent2.api.request(ConversationsDocument, { filter: { assignedToMe: true } })).conversations.edges[0]?.node.id ?? '';
+    expect((await agent2.api.request(CloseConversationDocument, { id: second })).closeConversation.__typename).toBe('MutationCloseConversationSuccess');
+    const key = (await a.owner.request(CreateApiKeyDocument, { input: { name: 'CRM', role: 'AGENT' } })).createApiKey;
+    if (key.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(key));
+    const partner = apiClient(platform.graphqlUrl, `Bearer ${key.data.secret}`);
+    const partnerContact = deliveredNumber();
+    const fromPartner = await start(partner, { to: partnerContact, text: 'Votre devis est prêt. Des questions ? Répondez ici.' });
+    expect(fromPartner.conversation.assignedAgent?.id).toBe(agent2.userId);
+    expect((await byContact())[partnerContact]).toBe(agent2.userId);
   });
 });

@@ -22,7 +22,7 @@ import { sharedShortCodeFor } from '../numbers/short-codes.js';
 import { config } from '../../config.js';
 import { parsePhone } from '../phone.js';
 import { ensureWithinLimit, lockAccount } from '../plans.js';
-import { assignWaitingConversations, publishAssignments } from './assignment.js';
+import { assignWaitingConversations, publishAssignments, type Assignment } from './assignment.js';
 import { ConversationClosedError } from './conversation-errors.js';
 import { publishConversationUpdates } from './conversation-events.js';
 import { maySeeConversation, visibleConversations } from './visibility.js';
@@ -56,6 +56,7 @@ export async function startConversation(actor: Actor, input: StartConversationIn
     throw ValidationError.single('platformNumber', `no shared short code serves ${country ?? contactNumber}: give one of the account's numbers`);
   }
   let previousAssignee: string | null = null;
+  let handedOut: Assignment[] = [];
   const sent = await queueMessages(
     actor,
     { to: [contactNumber], text: input.text, sender: platformNumber, type: 'TRANSACTIONAL', twoWay: true, idempotencyKey: input.idempotencyKey },
@@ -64,6 +65,9 @@ export async function startConversation(actor: Actor, input: StartConversationIn
       inTransaction: async (tx, queued) => {
         const id = await openConversation(tx, actor, queued.messageIds[0] as string);
         previousAssignee = id.previousAssignee;
+        // Started by an API key (no member to take it): it waits, and the account's automatic
+        // assignment hands it out like a new reply's conversation.
+        if (actor.userId === null) handedOut = await assignWaitingConversations(tx, [actor.accountId]);
       },
     },
   );
@@ -71,6 +75,7 @@ export async function startConversation(actor: Actor, input: StartConversationIn
   publishConversationUpdates([
     { accountId: actor.accountId, conversationId: conversation.id, change: 'STARTED', assignedUserId: conversation.assignedUserId, previousAssignedUserId: previousAssignee },
   ]);
+  publishAssignments(handedOut.filter((assignment) => assignment.conversationId !== conversation.id));
   return { conversationId: conversation.id, messageId: sent.messageIds[0] as string, reserved: sent.reserved };
 }
 
