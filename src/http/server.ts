@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { getOperationAST, type ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
 import { credentialOf } from '../domain/auth/authenticate.js';
+import { serveGraphqlWs } from './graphql-ws-server.js';
 import { isExportDownload, serveExportDownload, setExportsBaseUrl } from './exports.js';
 import { isApiKeyAuthorization, persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
 import { subscribe } from './subscriptions.js';
@@ -26,7 +26,7 @@ export interface HttpServer {
 type Envelope = ReturnType<typeof yoga.getEnveloped>;
 type SocketExtra = {
   /** Dropped once the connection is authenticated. */
-  request: IncomingMessage;
+  request?: IncomingMessage | undefined;
   socket: WebSocket;
   actor?: Actor | null;
 };
@@ -64,7 +64,10 @@ export async function startHttpServer(): Promise<HttpServer> {
     Math.min(15_000, Math.max(250, (config.auth.accessTokenTtlSeconds * 1000) / 4)),
   );
   sweep.unref();
-  const wsServer = useServer<Record<string, unknown>, SocketExtra>(
+  function forgetExpiry(this: WebSocket): void {
+    expiries.delete(this);
+  }
+  const wsServer = serveGraphqlWs<Record<string, unknown>, SocketExtra>(
     {
       // Authentication once per connection, from connection_init's payload.
       onConnect: async (ctx) => {
@@ -77,14 +80,13 @@ export async function startHttpServer(): Promise<HttpServer> {
         }
         const expiresAt = accessTokenExpiry(authorization);
         if (expiresAt !== null) {
-          const socket = ctx.extra.socket;
-          expiries.set(socket, expiresAt);
-          socket.once('close', () => expiries.delete(socket));
+          expiries.set(ctx.extra.socket, expiresAt);
+          ctx.extra.socket.on('close', forgetExpiry);
         }
         // Nothing reads the upgrade request nor the credentials afterwards: an idle connection need
-        // not keep them (its headers, the token). graphql-ws types both read-only; they are plain
-        // properties of the objects it made for this socket.
-        (ctx.extra as { request?: IncomingMessage }).request = undefined;
+        // not keep them (its headers, the token). graphql-ws types the parameters read-only; they
+        // are a plain property of the context it made for this socket.
+        ctx.extra.request = undefined;
         (ctx as { connectionParams?: unknown }).connectionParams = undefined;
         return ctx.extra.actor !== null;
       },
@@ -122,12 +124,16 @@ export async function startHttpServer(): Promise<HttpServer> {
       },
     },
     sockets,
+    (socket, request) => ({ socket, request }),
   );
 
   const openSockets = new Set<Socket>();
+  function forgetSocket(this: Socket): void {
+    openSockets.delete(this);
+  }
   server.on('connection', (socket) => {
     openSockets.add(socket);
-    socket.on('close', () => openSockets.delete(socket));
+    socket.on('close', forgetSocket);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { ActivateServiceDocument, AccountUpdatedDocument } from '../../codegen/generated/operations.js';
 import { createTenant, type Tenant } from '../support/fixtures.js';
 import { apiClient, collect, startTestPlatform, wsClient, type TestPlatform } from '../support/platform.js';
@@ -28,6 +29,20 @@ afterAll(async () => {
 });
 
 describe('live events', () => {
+  it('closes a socket that never sends connection_init with 4408, and keeps one that did', { timeout: 20_000 }, async () => {
+    const silent = new WebSocket(platform.wsUrl, 'graphql-transport-ws');
+    const polite = new WebSocket(platform.wsUrl, 'graphql-transport-ws');
+    const acknowledged = new Promise<string>((resolve) => polite.once('message', (data) => resolve(String(data))));
+    polite.once('open', () => polite.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${tenant.accessToken}` } })));
+    const opened = Date.now();
+    const code = await new Promise<number>((resolve) => silent.once('close', (closeCode) => resolve(closeCode)));
+    expect(code).toBe(4408);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(2_500);
+    expect(JSON.parse(await acknowledged)).toEqual({ type: 'connection_ack' });
+    expect(polite.readyState).toBe(WebSocket.OPEN);
+    polite.close();
+  });
+
   it('reaches a graphql-ws subscriber on another process, and only in its own account', async () => {
     const subscriber = wsClient(platform.wsUrl, `Bearer ${tenant.accessToken}`);
     const strangerSubscriber = wsClient(platform.wsUrl, `Bearer ${stranger.accessToken}`);
