@@ -30,7 +30,8 @@
  * Profiling: --statements prints PostgreSQL's busiest statements of the rounds (pg_stat_statements).
  * The API process: MEMORY_PROBE_CPU_PROFILE=/tmp/profiles writes a CPU profile of the load
  * rounds, MEMORY_PROBE_HEAP_SNAPSHOTS=/tmp/snapshots a heap snapshot at each memory sample (see
- * bench/support/memory-probe.mjs); INBOX_API_NODE_OPTIONS adds Node options to the API process.
+ * bench/support/memory-probe.mjs); INBOX_API_NODE_OPTIONS adds Node options to the API process,
+ * INBOX_API_OUTPUT=<file> writes its output there at the end (e.g. with --trace-gc).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -461,6 +462,7 @@ async function main(): Promise<void> {
       `SELECT count(*) FILTER (WHERE conversation_id IS NOT NULL)::int AS routed, count(*) FILTER (WHERE conversation_id IS NULL)::int AS unrouted FROM inbound_message`,
     );
     console.log(`  inbound messages stored: ${stored[0]?.routed.toLocaleString('en')} routed to their conversation, ${stored[0]?.unrouted} unrouted`);
+    if (process.env['INBOX_API_OUTPUT']) await fs.writeFile(process.env['INBOX_API_OUTPUT'], api.output());
     console.log('');
     console.log(`summary (${CONNECTIONS.toLocaleString('en')} subscribers, ${RATE} replies/s; targets: p99 under 100 ms, under 20 kB per idle connection)`);
     console.log(`  memory per idle connection: RSS ${kb(perConnection('rss'))}, heap ${kb(perConnection('heapUsed'))}`);

@@ -86,6 +86,9 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(200_000_000),
   /** GraphiQL is served in development only, whatever this says in production. */
   GRAPHIQL: flag.optional(),
+  /** WebSocket keep-alive: each connection is pinged this often and dropped if it has not answered
+   *  the previous ping. Under the usual 60 s idle timeout of proxies and load balancers. */
+  WEBSOCKET_KEEP_ALIVE_SECONDS: duration.default(30),
 
   /** Money (issue 4). VAT rate applied to top-up invoices, as a decimal fraction (0.20 = 20 %). */
   VAT_RATE: z.string().regex(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, 'a fraction between 0 and 1, up to 4 decimals, e.g. 0.20').default('0.20'),
@@ -215,6 +218,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       maxTokens: raw.GRAPHQL_MAX_TOKENS,
       maxRequestBytes: raw.MAX_REQUEST_BYTES,
       maxUploadBytes: raw.MAX_UPLOAD_BYTES,
+      keepAliveMs: raw.WEBSOCKET_KEEP_ALIVE_SECONDS * 1000,
       graphiql: !production && (raw.GRAPHIQL ?? true),
     },
     money: {

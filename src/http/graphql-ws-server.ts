@@ -6,8 +6,10 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
  * graphql-ws's protocol (its `makeServer`) on a `ws` server: what `graphql-ws/use/ws` does, with
  * less held per idle connection, since an API process holds thousands of agents' connections
  * all day:
- * - one keep-alive sweep for every connection (a ping each period; a socket that did not answer
- *   the previous one is terminated), instead of an interval and a timeout per socket;
+ * - one keep-alive timer for every connection instead of an interval and a timeout per socket:
+ *   each tick visits a slice of the sockets (KEEP_ALIVE_SLICES per period, so that 10,000 pings
+ *   never leave in one burst that would hold up events), pings those not waiting for a pong, and
+ *   terminates those that have not answered a ping sent a period ago or more;
  * - a message goes to the protocol from a plain listener, not an async one: an async listener's
  *   frame stays suspended while the protocol serves a subscription, keeping the message's bytes
  *   and the socket read that carried them for as long as the subscription lives;
@@ -16,6 +18,9 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
  * - the socket's close and error listeners are shared functions (`on`, not `once`, whose wrapper
  *   costs an object and a bound function per socket), not closures per socket.
  */
+/** Ticks per keep-alive period; each visits one slice of the sockets. */
+const KEEP_ALIVE_SLICES = 24;
+
 export interface GraphqlWsServer {
   /** Tells every client the server is going away (1001), then closes the server. */
   dispose(): Promise<void>;
@@ -47,8 +52,8 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   sockets.options.handleProtocols = handleProtocols;
   /** The protocol's close callback of each open socket. */
   const closers = new Map<WebSocket, (code?: number, reason?: string) => Promise<void>>();
-  /** Sockets pinged by the last sweep that have not answered yet. */
-  const unanswered = new Set<WebSocket>();
+  /** Sockets waiting for a pong, with when they were pinged. */
+  const unanswered = new Map<WebSocket, number>();
 
   function internalError(socket: WebSocket, error: unknown): void {
     console.error('[graphql-ws] internal error on a socket', error);
@@ -105,16 +110,27 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   );
   initWatch.unref();
 
-  const keepAlive = setInterval(() => {
-    for (const socket of sockets.clients) {
-      if (unanswered.has(socket)) {
-        socket.terminate();
-      } else if (socket.readyState === socket.OPEN) {
-        unanswered.add(socket);
-        socket.ping();
+  let tick = 0;
+  const keepAlive = setInterval(
+    () => {
+      const slice = tick++ % KEEP_ALIVE_SLICES;
+      const now = Date.now();
+      let index = 0;
+      // A socket's place in the set shifts as others come and go: one may be visited twice in a
+      // period, or skipped once; the ping time, not the visit, decides.
+      for (const socket of sockets.clients) {
+        if (index++ % KEEP_ALIVE_SLICES !== slice) continue;
+        const pingedAt = unanswered.get(socket);
+        if (pingedAt !== undefined) {
+          if (now - pingedAt >= keepAliveMs) socket.terminate();
+        } else if (socket.readyState === socket.OPEN) {
+          unanswered.set(socket, now);
+          socket.ping();
+        }
       }
-    }
-  }, keepAliveMs);
+    },
+    Math.max(10, keepAliveMs / KEEP_ALIVE_SLICES),
+  );
   keepAlive.unref();
 
   return {

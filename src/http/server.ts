@@ -125,6 +125,7 @@ export async function startHttpServer(): Promise<HttpServer> {
     },
     sockets,
     (socket, request) => ({ socket, request }),
+    { keepAliveMs: config.graphql.keepAliveMs },
   );
 
   const openSockets = new Set<Socket>();
