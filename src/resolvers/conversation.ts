@@ -1,4 +1,5 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import DataLoader from 'dataloader';
 import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { prisma } from '../db/client.js';
 import { encodeActivityCursor } from '../domain/conversations/activity-cursor.js';
@@ -42,6 +43,35 @@ function oncePerEvent<T>(event: object, key: string, load: () => PromiseLike<T>)
   let loaded = loads.get(key) as Promise<T> | undefined;
   if (!loaded) loads.set(key, (loaded = Promise.resolve(load())));
   return loaded;
+}
+
+type ConversationQuery = { select?: Record<string, unknown>; include?: Record<string, unknown> };
+
+/**
+ * Conversations read for `conversationUpdated` at delivery, batched: the events of one bus
+ * message (a worker's batch of replies) are delivered together, and their reads of one
+ * selection become one query instead of one each. Never cached: each batch reads the state of
+ * the moment. One loader per selection (a client's query), at most MAX_SELECTIONS of them.
+ */
+const conversationReaders = new Map<string, DataLoader<string, Conversation>>();
+const MAX_SELECTIONS = 200;
+
+function readConversation(query: ConversationQuery, selection: string, id: string): Promise<Conversation> {
+  let reader = conversationReaders.get(selection);
+  if (!reader) {
+    if (conversationReaders.size >= MAX_SELECTIONS) conversationReaders.clear();
+    const withId = query.select ? { ...query, select: { ...query.select, id: true } } : query;
+    reader = new DataLoader<string, Conversation>(
+      async (ids) => {
+        const rows = (await prisma.conversation.findMany({ ...withId, where: { id: { in: [...ids] } } })) as Conversation[];
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        return ids.map((conversationId) => byId.get(conversationId) ?? new NotFoundError('Conversation'));
+      },
+      { cache: false, maxBatchSize: 500 },
+    );
+    conversationReaders.set(selection, reader);
+  }
+  return reader.load(id);
 }
 
 builder.queryField('conversations', (t) =>
@@ -206,8 +236,11 @@ builder.subscriptionField('conversationUpdated', (t) =>
       );
     },
     // Read at delivery (the latest state, whatever order events arrive in), once per event and
-    // selection however many subscribers it reaches (owners, managers, the queue's agents).
-    resolve: (query, event) =>
-      oncePerEvent(event, JSON.stringify(query), () => prisma.conversation.findUniqueOrThrow({ ...query, where: { id: event.conversationId } })),
+    // selection however many subscribers it reaches (owners, managers, the queue's agents), the
+    // events delivered together in one query.
+    resolve: (query, event) => {
+      const selection = JSON.stringify(query);
+      return oncePerEvent(event, selection, () => readConversation(query, selection, event.conversationId));
+    },
   }),
 );
