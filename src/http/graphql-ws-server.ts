@@ -7,9 +7,10 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
  * less held per idle connection, since an API process holds thousands of agents' connections
  * all day:
  * - one keep-alive timer for every connection instead of an interval and a timeout per socket:
- *   each tick visits a slice of the sockets (KEEP_ALIVE_SLICES per period, so that 10,000 pings
- *   never leave in one burst that would hold up events), pings those not waiting for a pong, and
- *   terminates those that have not answered a ping sent a period ago or more;
+ *   each socket gets one of KEEP_ALIVE_SLICES slots when it connects, and each tick visits one
+ *   slot (so that 10,000 pings never leave in one burst that would hold up events): it pings
+ *   the sockets not waiting for a pong and terminates those that have not answered the ping of
+ *   the previous period;
  * - a message goes to the protocol from a plain listener, not an async one: an async listener's
  *   frame stays suspended while the protocol serves a subscription, keeping the message's bytes
  *   and the socket read that carried them for as long as the subscription lives;
@@ -18,8 +19,10 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
  * - the socket's close and error listeners are shared functions (`on`, not `once`, whose wrapper
  *   costs an object and a bound function per socket), not closures per socket.
  */
-/** Ticks per keep-alive period; each visits one slice of the sockets. */
+/** Ticks per keep-alive period; each visits one slot of the sockets. */
 const KEEP_ALIVE_SLICES = 24;
+/** At shutdown, how long clients have to answer the close frame before they are cut. */
+const CLOSE_GRACE_MS = 2_000;
 
 export interface GraphqlWsServer {
   /** Tells every client the server is going away (1001), then closes the server. */
@@ -52,8 +55,11 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   sockets.options.handleProtocols = handleProtocols;
   /** The protocol's close callback of each open socket. */
   const closers = new Map<WebSocket, (code?: number, reason?: string) => Promise<void>>();
-  /** Sockets waiting for a pong, with when they were pinged. */
-  const unanswered = new Map<WebSocket, number>();
+  /** Sockets waiting for a pong. */
+  const unanswered = new Set<WebSocket>();
+  /** Every open socket in its keep-alive slot, fixed for its life. */
+  const slots = Array.from({ length: KEEP_ALIVE_SLICES }, () => new Set<WebSocket>());
+  let connections = 0;
 
   function internalError(socket: WebSocket, error: unknown): void {
     console.error('[graphql-ws] internal error on a socket', error);
@@ -68,10 +74,15 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
     unanswered.delete(this);
     awaitingInit.delete(this);
+    for (const slot of slots) if (slot.delete(this)) break;
     const closed = closers.get(this);
     closers.delete(this);
-    void closed?.(code, String(reason));
+    closed?.(code, String(reason)).catch((error: unknown) => console.error('[graphql-ws] closing a connection failed', error));
   }
+
+  // The HTTP server's errors (EADDRINUSE, EMFILE on accept) come through here too: without a
+  // listener, they would be thrown.
+  sockets.on('error', (error) => console.error('[graphql-ws] WebSocket server error', error));
 
   sockets.on('connection', (socket, request) => {
     socket.on('error', onError);
@@ -94,6 +105,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     );
     closers.set(socket, closed);
     socket.on('close', onClose);
+    slots[connections++ % KEEP_ALIVE_SLICES]!.add(socket);
     if (socket.readyState === socket.OPEN) awaitingInit.set(socket, Date.now() + connectionInitWaitMs);
   });
 
@@ -113,18 +125,11 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   let tick = 0;
   const keepAlive = setInterval(
     () => {
-      const slice = tick++ % KEEP_ALIVE_SLICES;
-      const now = Date.now();
-      let index = 0;
-      // A socket's place in the set shifts as others come and go: one may be visited twice in a
-      // period, or skipped once; the ping time, not the visit, decides.
-      for (const socket of sockets.clients) {
-        if (index++ % KEEP_ALIVE_SLICES !== slice) continue;
-        const pingedAt = unanswered.get(socket);
-        if (pingedAt !== undefined) {
-          if (now - pingedAt >= keepAliveMs) socket.terminate();
+      for (const socket of slots[tick++ % KEEP_ALIVE_SLICES]!) {
+        if (unanswered.has(socket)) {
+          socket.terminate();
         } else if (socket.readyState === socket.OPEN) {
-          unanswered.set(socket, now);
+          unanswered.add(socket);
           socket.ping();
         }
       }
@@ -138,8 +143,17 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
       clearInterval(keepAlive);
       clearInterval(initWatch);
       for (const socket of sockets.clients) socket.close(1001, 'Going away');
-      sockets.removeAllListeners();
-      await new Promise<void>((resolve, reject) => sockets.close((error) => (error ? reject(error) : resolve())));
+      const closed = new Promise<void>((resolve, reject) => sockets.close((error) => (error ? reject(error) : resolve())));
+      // A peer that does not answer the close frame is cut after a moment, not after ws's 30 s.
+      const cut = setTimeout(() => {
+        for (const socket of sockets.clients) socket.terminate();
+      }, CLOSE_GRACE_MS);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(cut);
+        sockets.removeAllListeners();
+      }
     },
   };
 }

@@ -498,5 +498,9 @@ describe('two-way conversations', () => {
     const fromPartner = await start(partner, { to: partnerContact, text: 'Votre devis est prêt. Des questions ? Répondez ici.' });
     expect(fromPartner.conversation.assignedAgent?.id).toBe(agent2.userId);
     expect((await byContact())[partnerContact]).toBe(agent2.userId);
+    // Every agent is full now: the next one waits in the queue, in its turn (since it was started).
+    const waiting = await start(partner, { to: deliveredNumber(), text: 'Votre devis est prêt. Des questions ? Répondez ici.' });
+    expect(waiting.conversation.assignedAgent).toBeNull();
+    expect(waiting.conversation.waitingSince).not.toBeNull();
   });
 });

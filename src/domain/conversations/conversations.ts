@@ -101,8 +101,9 @@ async function openConversation(tx: Transaction, actor: Actor, messageId: string
     await ensureWithinLimit(tx, plan, 'openConversations', open?.count ?? 0);
   }
   await tx.$executeRaw`
-    INSERT INTO conversation (id, account_id, platform_number, contact_number, status, assigned_user_id, last_message_at, opened_at)
-    VALUES (uuidv7(), ${actor.accountId}::uuid, ${message.sender}, ${message.recipient}, 'OPEN', ${actor.userId}::uuid, now(), now())
+    INSERT INTO conversation (id, account_id, platform_number, contact_number, status, assigned_user_id, last_message_at, opened_at, waiting_since)
+    VALUES (uuidv7(), ${actor.accountId}::uuid, ${message.sender}, ${message.recipient}, 'OPEN', ${actor.userId}::uuid, now(), now(),
+            CASE WHEN ${actor.userId}::uuid IS NULL THEN now() END)
     ON CONFLICT (account_id, platform_number, contact_number) DO UPDATE
        SET status = 'OPEN', closed_at = NULL, last_message_at = now(),
            opened_at = CASE WHEN conversation.status = 'CLOSED' THEN now() ELSE conversation.opened_at END,

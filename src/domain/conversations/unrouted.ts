@@ -17,6 +17,10 @@ import { assignWaitingConversations, publishAssignments } from './assignment.js'
 import { publishConversationUpdates, publishMessagesReceived } from './conversation-events.js';
 import { REOPEN_CONVERSATION } from './inbound.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** As for replies on arrival: the hand-out to agents may wait for the account's assignment lock. */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+
 interface UnroutedRow {
   id: string;
   account_id: string | null;
@@ -30,6 +34,7 @@ interface UnroutedRow {
 export async function routeUnroutedReply(actor: Actor, inboundMessageId: string, accountId: string): Promise<{ conversationId: string }> {
   const operatorId = await requirePlatformOperator(actor);
   if (!/^[0-9]{1,18}$/.test(inboundMessageId)) throw new NotFoundError('Unrouted message');
+  if (!UUID.test(accountId)) throw new NotFoundError('Account');
   const account = await prisma.account.findUnique({ where: { id: accountId }, select: { id: true } });
   if (!account) throw new NotFoundError('Account');
 
@@ -78,7 +83,7 @@ export async function routeUnroutedReply(actor: Actor, inboundMessageId: string,
     const handedOut = conversation!.assigned_user_id === null ? await assignWaitingConversations(tx, [accountId]) : [];
     const assignedUserId = handedOut.find((assignment) => assignment.conversationId === conversation!.id)?.userId ?? conversation!.assigned_user_id;
     return { reply, conversationId: conversation!.id, assignedUserId, optOut, handedOut };
-  });
+  }, TRANSACTION_OPTIONS);
 
   const { reply, conversationId, assignedUserId, optOut, handedOut } = outcome;
   publishMessagesReceived([{ accountId, conversationId, inboundMessageId: reply.id, assignedUserId, text: reply.text, optOut, receivedAt: reply.received_at }]);
