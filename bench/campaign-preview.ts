@@ -5,7 +5,8 @@
  * - campaignPreview with a personalised text (`{firstname}`, `{ville}`) and with a plain one;
  * - sendCampaign (the same preview, then the hold and the job in one transaction);
  * - the materialisation of every message row (CAMPAIGN_CHUNK_SIZE rows per transaction), rows/s.
- * Nothing is dispatched (ROLE=api: no worker runs). ROWS=200000 for a quicker run. Figures only:
+ * Nothing is dispatched (ROLE=api: no worker runs). ROWS=200000 for a quicker run; STATEMENTS=1
+ * prints PostgreSQL's statements of the materialisation by total time. Figures only:
  * no assertion but the counts, which must be exact.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,10 +14,13 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/migrate.js';
 
 const ROWS = Number(process.env['ROWS'] ?? 1_000_000);
+/** STATEMENTS=1: PostgreSQL's statements of the materialisation by total time (pg_stat_statements). */
+const STATEMENTS = process.env['STATEMENTS'] === '1';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,7 +38,18 @@ const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(
 async function main(): Promise<void> {
   const root = fileURLToPath(new URL('../', import.meta.url));
   const workDir = path.join(root, '.data', `bench-campaign-${randomBytes(3).toString('hex')}`);
-  const database = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true });
+  const databaseOptions = { dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true };
+  let database = await startEmbeddedPostgres(databaseOptions);
+  if (STATEMENTS) {
+    // pg_stat_statements must be loaded at server start; statements of triggers on their own lines.
+    const admin = new pg.Client({ connectionString: database.adminUrl });
+    await admin.connect();
+    await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+    await admin.query(`ALTER SYSTEM SET pg_stat_statements.track = 'all'`);
+    await admin.end();
+    await database.stop();
+    database = await startEmbeddedPostgres(databaseOptions);
+  }
   try {
     await applyMigrations(database.url);
     Object.assign(process.env, { DATABASE_URL: database.url, ROLE: 'api', LOG_LEVEL: 'warn', DATA_DIR: workDir, NODE_ENV: 'test' });
@@ -109,6 +124,10 @@ async function main(): Promise<void> {
     const sent = await sendCampaign(actor, { campaignId: campaign.id, idempotencyKey: `bench-${campaign.id}` });
     console.log(`sendCampaign (preview + hold + job, one request): ${seconds(started)} s, reserved ${sent.reserved} €`);
 
+    if (STATEMENTS) {
+      await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await pool.query('SELECT pg_stat_statements_reset()');
+    }
     started = performance.now();
     const written = await materializeCampaign(campaign.id);
     const took = (performance.now() - started) / 1000;
@@ -116,6 +135,16 @@ async function main(): Promise<void> {
       `materialisation: ${written.written.toLocaleString('en')} rows in ${written.chunks} chunks of ${config.campaigns.chunkSize.toLocaleString('en')} in ${took.toFixed(1)} s = ` +
         `${Math.round(written.written / took).toLocaleString('en')} rows/s`,
     );
+    if (STATEMENTS) {
+      const { rows: statements } = await pool.query<{ total: number; calls: string; rows: string; query: string }>(
+        `SELECT total_exec_time AS total, calls::text, rows::text, query FROM pg_stat_statements
+          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 12`,
+      );
+      console.log('PostgreSQL statements of the materialisation by total execution time:');
+      for (const statement of statements) {
+        console.log(`  ${(statement.total / 1000).toFixed(2).padStart(6)} s ${statement.calls.padStart(6)} calls ${statement.rows.padStart(8)} rows  ${statement.query.replace(/\s+/g, ' ').slice(0, 160)}`);
+      }
+    }
     const { rows: check } = await pool.query<{ on_hold: number; blacklisted: number; cost: string; materialized: string }>(
       `SELECT count(*) FILTER (WHERE status = 'ON_HOLD')::int AS on_hold, count(*) FILTER (WHERE status = 'BLACKLISTED')::int AS blacklisted,
               sum(price) FILTER (WHERE status = 'ON_HOLD')::text AS cost, (SELECT materialized_cost::text FROM campaign WHERE id = $1) AS materialized
