@@ -5,6 +5,7 @@ import { prisma } from '../db/client.js';
 import { encodeActivityCursor } from '../domain/conversations/activity-cursor.js';
 import { assignConversation, configureConversationAssignment } from '../domain/conversations/assignment.js';
 import { listConversations } from '../domain/conversations/conversation-list.js';
+import { inboxSummary } from '../domain/conversations/inbox-summary.js';
 import { AgentAtCapacityError, ConversationClosedError } from '../domain/conversations/conversation-errors.js';
 import {
   closeConversation,
@@ -26,6 +27,7 @@ import {
   ConversationMessageType,
   ConversationSentPayload,
   ConversationType,
+  InboxSummaryType,
   ReplyToConversationInput,
   StartConversationInput,
 } from '../schema/conversation.js';
@@ -97,6 +99,15 @@ builder.queryField('conversation', (t) =>
     args: { id: t.arg.globalID({ required: true, for: [ConversationType] }) },
     resolve: (query, _root, args, context) =>
       prisma.conversation.findFirst({ ...query, where: { AND: [{ id: args.id.id }, visibleConversations(requireActor(context))] } }),
+  }),
+);
+
+builder.queryField('inboxSummary', (t) =>
+  t.field({
+    type: InboxSummaryType,
+    description: "Counts for the caller's inbox: their open and unread conversations, the queue's, and (for those who assign conversations) each agent's.",
+    authScopes: { permission: 'conversations:read' },
+    resolve: (_root, _args, context) => inboxSummary(requireActor(context)),
   }),
 );
 

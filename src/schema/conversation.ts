@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { prisma } from '../db/client.js';
 import { AgentAtCapacityError, ConversationClosedError } from '../domain/conversations/conversation-errors.js';
 import { conversationThread, MAX_THREAD_PAGE, type ThreadEntry } from '../domain/conversations/conversations.js';
+import type { AgentInboxCounts, InboxCounts, InboxSummary } from '../domain/conversations/inbox-summary.js';
 import { visibleConversations } from '../domain/conversations/visibility.js';
 import { can } from '../domain/permissions.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
@@ -157,6 +158,37 @@ export const AgentSeatType = builder.prismaObject('ConversationAgent', {
     openConversations: t.int({
       select: { accountId: true, userId: true },
       resolve: (seat) => prisma.conversation.count({ where: { accountId: seat.accountId, assignedUserId: seat.userId, status: 'OPEN' } }),
+    }),
+  }),
+});
+
+export const InboxCountsType = builder.objectRef<InboxCounts>('InboxCounts').implement({
+  fields: (t) => ({
+    open: t.exposeInt('open', { description: 'Open conversations.' }),
+    unreadConversations: t.exposeInt('unreadConversations', { description: 'Open conversations with replies nobody has read.' }),
+    unreadMessages: t.exposeInt('unreadMessages', { description: 'Replies nobody has read, in open conversations.' }),
+  }),
+});
+
+export const AgentInboxCountsType = builder.objectRef<AgentInboxCounts>('AgentInboxCounts').implement({
+  fields: (t) => ({
+    agent: t.field({ type: UserType, resolve: (row) => row.agent }),
+    open: t.exposeInt('open'),
+    unreadConversations: t.exposeInt('unreadConversations'),
+    unreadMessages: t.exposeInt('unreadMessages'),
+  }),
+});
+
+export const InboxSummaryType = builder.objectRef<InboxSummary>('InboxSummary').implement({
+  description: "The counts behind an inbox's badges; refetch it when `conversationUpdated` says something moved.",
+  fields: (t) => ({
+    mine: t.field({ type: InboxCountsType, description: 'Assigned to the caller (zero for an API key).', resolve: (summary) => summary.mine }),
+    queue: t.field({ type: InboxCountsType, description: 'Open and unassigned, waiting for an agent.', resolve: (summary) => summary.queue }),
+    agents: t.field({
+      type: [AgentInboxCountsType],
+      nullable: true,
+      description: 'Per agent with open conversations, most unread first; null unless the caller may assign conversations (owner, admin, manager).',
+      resolve: (summary) => summary.agents,
     }),
   }),
 });

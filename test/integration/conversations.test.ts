@@ -9,6 +9,7 @@ import {
   ConversationUpdatedDocument,
   CreateApiKeyDocument,
   CreateCampaignDocument,
+  InboxSummaryDocument,
   LatestConversationsDocument,
   MarkConversationReadDocument,
   MessageReceivedDocument,
@@ -481,6 +482,19 @@ describe('two-way conversations', () => {
       );
     const assigned = await byContact();
     expect([assigned[contacts[0]!], assigned[contacts[1]!], assigned[contacts[2]!]]).toEqual([agent1.userId, agent2.userId, null]);
+
+    // The inbox's badges: each agent's own and the queue's; per agent for the owner only.
+    const one = { open: 1, unreadConversations: 1, unreadMessages: 1 };
+    const none = { open: 0, unreadConversations: 0, unreadMessages: 0 };
+    expect((await agent1.api.request(InboxSummaryDocument, {})).inboxSummary).toEqual({ mine: one, queue: one, agents: null });
+    const overview = (await a.owner.request(InboxSummaryDocument, {})).inboxSummary;
+    expect(overview).toMatchObject({ mine: none, queue: one });
+    expect(overview.agents?.map((row) => [row.agent.id, row.open, row.unreadMessages]).sort()).toEqual(
+      [
+        [agent1.userId, 1, 1],
+        [agent2.userId, 1, 1],
+      ].sort(),
+    );
 
     // Agent 1 closes theirs: the waiting one is theirs now.
     const first = (await agent1.api.request(ConversationsDocument, { filter: { assignedToMe: true } })).conversations.edges[0]?.node.id ?? '';
