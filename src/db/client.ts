@@ -22,10 +22,23 @@ pool.on('error', (error) => console.error('[db] idle client error', error.messag
 
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
 
+/**
+ * One connection of its own for the transactional lane's claims (dispatcher): a one-time code
+ * never waits for a connection behind a campaign's writes and receipts. Opened on first use
+ * (worker processes only).
+ */
+export const priorityPool = new pg.Pool({
+  connectionString: config.databaseUrl,
+  max: 1,
+  application_name: `sms-platform-${config.role}-priority`,
+  options: '-c TimeZone=UTC',
+});
+priorityPool.on('error', (error) => console.error('[db] idle priority client error', error.message));
+
 export type Transaction = Parameters<Parameters<typeof prisma.$transaction>[0]>[0];
 export type Db = typeof prisma | Transaction;
 
 export async function closeDatabase(): Promise<void> {
   await prisma.$disconnect();
-  await pool.end();
+  await Promise.all([pool.end(), priorityPool.end()]);
 }

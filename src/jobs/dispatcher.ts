@@ -1,5 +1,5 @@
 import { config } from '../config.js';
-import { pool, prisma } from '../db/client.js';
+import { pool, prisma, priorityPool } from '../db/client.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
 import { settleQueued } from '../domain/credit/ledger.js';
 import { pubSub } from '../events/bus.js';
@@ -320,9 +320,10 @@ export class Dispatcher {
        ORDER BY q.priority, q.send_after, q.message_id`;
     const bulkLane = cursor ? 'q.priority > 0 AND (q.priority, q.send_after, q.message_id) > ($6::smallint, $7::timestamp, $8::bigint)' : 'q.priority > 0';
     // The bulk claim walks the queue in order: planned with index lookups whatever the statistics
-    // (three round trips). The transactional one reads a few rows of a small lane: one round trip.
+    // (three round trips). The transactional one reads a few rows of a small lane: one round trip,
+    // on a connection of its own.
     const run = (text: string, values: unknown[]) =>
-      lane === 'bulk' ? withIndexPlans((client) => client.query<ClaimedMessage>(text, values)) : pool.query<ClaimedMessage>(text, values);
+      lane === 'bulk' ? withIndexPlans((client) => client.query<ClaimedMessage>(text, values)) : priorityPool.query<ClaimedMessage>(text, values);
     const { rows } = await run(
       `WITH doubt AS (
               SELECT q.message_id FROM dispatch_queue q
