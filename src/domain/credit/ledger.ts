@@ -1,5 +1,5 @@
 import type { Db, Transaction } from '../../db/client.js';
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { uuid7 } from '../../db/uuid7.js';
 import type { LedgerEntryKind } from '../../generated/prisma/enums.js';
 import type { Actor } from '../auth/actor.js';
@@ -57,17 +57,30 @@ function ensurePositive(amount: Micros): void {
  * Takes `amount` from the balance if it covers it, and writes the entry; otherwise throws
  * InsufficientCreditError with the amount missing. Safe under any concurrency.
  */
-export async function debit(db: Db, accountId: string, kind: LedgerEntryKind, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+export async function debit(
+  db: Db,
+  accountId: string,
+  kind: LedgerEntryKind,
+  amount: Micros,
+  details: EntryDetails,
+  /** In the same statement, the hold this debit funds (reserveCredit). */
+  hold: { id: string; reason: string; referenceType: string | null; referenceId: string | null } | null = null,
+): Promise<WrittenEntry> {
   if (!DEBITS.has(kind)) throw new Error(`${kind} is not a debit`);
   ensurePositive(amount);
   const value = formatEuros(amount);
   const author = details.author ?? PLATFORM;
+  const held = hold
+    ? Prisma.sql`, held AS (
+        INSERT INTO credit_reservation (id, account_id, amount_held, reason, reference_type, reference_id)
+        SELECT ${hold.id}::uuid, id, ${value}::numeric, ${hold.reason}, ${hold.referenceType}, ${hold.referenceId} FROM debited)`
+    : Prisma.empty;
   const rows = await db.$queryRaw<WrittenEntry[]>`
     WITH debited AS (
       UPDATE account SET credit_balance = credit_balance - ${value}::numeric
        WHERE id = ${accountId}::uuid AND credit_balance >= ${value}::numeric
       RETURNING id, credit_balance
-    )
+    )${held}
     INSERT INTO ledger_entry (id, account_id, kind, amount, balance_after, reason, reference_type, reference_id, user_id, api_key_id, created_at)
     SELECT ${uuid7()}::uuid, id, ${kind}::"LedgerEntryKind", -${value}::numeric, credit_balance, ${details.reason},
            ${details.referenceType ?? null}, ${details.referenceId ?? null}, ${author.userId}::uuid, ${author.apiKeyId}::uuid, clock_timestamp()
@@ -147,20 +160,14 @@ export interface Reservation {
 export async function reserveCredit(db: Db, accountId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
   ensurePositive(amount);
   const id = uuid7();
-  return inTransaction(db, async (tx) => {
-    await debit(tx, accountId, 'RESERVATION', amount, { ...details, referenceType: 'CreditReservation', referenceId: id });
-    await tx.creditReservation.create({
-      data: {
-        id,
-        accountId,
-        amountHeld: formatEuros(amount),
-        reason: details.reason,
-        referenceType: details.referenceType ?? null,
-        referenceId: details.referenceId ?? null,
-      },
-    });
-    return { id, accountId, held: amount, settled: 0, released: 0, state: 'OPEN' };
+  // The debit, its entry and the hold in one statement (one round trip on every send).
+  await debit(db, accountId, 'RESERVATION', amount, { ...details, referenceType: 'CreditReservation', referenceId: id }, {
+    id,
+    reason: details.reason,
+    referenceType: details.referenceType ?? null,
+    referenceId: details.referenceId ?? null,
   });
+  return { id, accountId, held: amount, settled: 0, released: 0, state: 'OPEN' };
 }
 
 async function lockReservation(tx: Transaction, reservationId: string): Promise<Reservation> {

@@ -5,7 +5,7 @@
  */
 import { config } from '../../config.js';
 import { prisma } from '../../db/client.js';
-import { loadContactFields } from '../contacts/contact-fields.js';
+import { NotFoundError } from '../errors.js';
 import { DEFAULT_PRICE_LIST } from './default-price-list.js';
 import { DEFAULT_SENDING_RULES } from './default-sending-rules.js';
 import type { PriceList } from './prices.js';
@@ -36,19 +36,23 @@ export interface SendingProfile {
  * database.
  */
 export async function loadSendingProfile(accountId: string): Promise<SendingProfile> {
-  const account = await prisma.account.findUniqueOrThrow({
-    where: { id: accountId },
-    select: { country: true, accountNumbers: { select: { number: true, kind: true } } },
-  });
+  // One round trip: it is on the path of every sendMessage.
+  const [account] = await prisma.$queryRaw<{ country: string; numbers: { number: string; kind: string }[]; fields: string[] }[]>`
+    SELECT a.country,
+           coalesce((SELECT json_agg(json_build_object('number', n.number, 'kind', n.kind) ORDER BY n.number)
+                       FROM account_number n WHERE n.account_id = a.id), '[]'::json) AS numbers,
+           coalesce((SELECT array_agg(f.name ORDER BY f.position) FROM contact_field f WHERE f.account_id = a.id), '{}') AS fields
+      FROM account a WHERE a.id = ${accountId}::uuid`;
+  if (!account) throw new NotFoundError('Account');
   return {
     country: account.country,
     // Two-way (issue 7): the platform's shared short codes, then the account's own numbers.
     shortCodes: [
       ...config.twoWay.sharedShortCodes.map((entry) => entry.code),
-      ...account.accountNumbers.filter((owned) => owned.kind === 'SHORT_CODE').map((owned) => owned.number),
+      ...account.numbers.filter((owned) => owned.kind === 'SHORT_CODE').map((owned) => owned.number),
     ],
-    virtualNumbers: account.accountNumbers.filter((owned) => owned.kind === 'VIRTUAL_NUMBER').map((owned) => owned.number),
-    dynamicFields: (await loadContactFields(prisma, accountId)).map((field) => field.name),
+    virtualNumbers: account.numbers.filter((owned) => owned.kind === 'VIRTUAL_NUMBER').map((owned) => owned.number),
+    dynamicFields: account.fields,
     priceList: DEFAULT_PRICE_LIST,
     sendingRules: DEFAULT_SENDING_RULES,
   };
