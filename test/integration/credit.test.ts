@@ -280,15 +280,16 @@ describe('reservations and refunds', () => {
     expect(await balanceOf(owner)).toBe('64.50');
     await expect(ledger.settleReservation(prisma, reservation.id, 1, { reason: 'late' })).rejects.toBeInstanceOf(errors.ValidationError);
 
-    const kinds = (await owner.request(LedgerEntriesDocument, { first: 20 })).ledgerEntries.edges.map((edge) => [edge.node.kind, edge.node.amount]);
+    // Each entry with the balance it left: a settlement's RELEASE and CHARGE leave it where it was.
+    const kinds = (await owner.request(LedgerEntriesDocument, { first: 20 })).ledgerEntries.edges.map((edge) => [edge.node.kind, edge.node.amount, edge.node.balanceAfter]);
     expect(kinds).toEqual([
-      ['RELEASE', '24.50'],
-      ['CHARGE', '-15.50'],
-      ['RELEASE', '15.50'],
-      ['CHARGE', '-20.00'],
-      ['RELEASE', '20.00'],
-      ['RESERVATION', '-60.00'],
-      ['TOP_UP', '100.00'],
+      ['RELEASE', '24.50', '64.50'],
+      ['CHARGE', '-15.50', '40.00'],
+      ['RELEASE', '15.50', '55.50'],
+      ['CHARGE', '-20.00', '40.00'],
+      ['RELEASE', '20.00', '60.00'],
+      ['RESERVATION', '-60.00', '40.00'],
+      ['TOP_UP', '100.00', '100.00'],
     ]);
     expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
   });

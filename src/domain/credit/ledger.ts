@@ -201,18 +201,41 @@ export async function settleReservation(db: Db, reservationId: string, amount: M
 
 async function settleLocked(tx: Transaction, reservation: Reservation, amount: Micros, details: EntryDetails): Promise<Reservation> {
   const fromHold = Math.min(amount, remainingOf(reservation));
-  if (fromHold > 0) {
-    await credit(tx, reservation.accountId, 'RELEASE', fromHold, {
-      ...details,
-      reason: `Settled from reservation: ${details.reason}`,
-      referenceType: 'CreditReservation',
-      referenceId: reservation.id,
-    });
-  }
-  await debit(tx, reservation.accountId, 'CHARGE', amount, details);
   const settled = reservation.settled + fromHold;
+  // The hold first, the account row last: the account (which every payment of the account
+  // locks, a transactional sendMessage's hold among them) stays locked one statement, not three.
   await tx.creditReservation.update({ where: { id: reservation.id }, data: { amountSettled: formatEuros(settled) } });
+  const release: EntryDetails = { ...details, reason: `Settled from reservation: ${details.reason}`, referenceType: 'CreditReservation', referenceId: reservation.id };
+  if (fromHold === amount) {
+    await releaseAndCharge(tx, reservation.accountId, amount, release, details);
+  } else {
+    if (fromHold > 0) await credit(tx, reservation.accountId, 'RELEASE', fromHold, release);
+    await debit(tx, reservation.accountId, 'CHARGE', amount, details);
+  }
   return { ...reservation, settled };
+}
+
+/**
+ * A RELEASE of `amount` from a hold and its CHARGE, in one statement: the balance does not move
+ * (the hold had taken it), so the account row is locked, not written, and both entries carry
+ * the balance they leave.
+ */
+async function releaseAndCharge(tx: Transaction, accountId: string, amount: Micros, release: EntryDetails, charge: EntryDetails): Promise<void> {
+  const value = formatEuros(amount);
+  const [releaseAuthor, chargeAuthor] = [release.author ?? PLATFORM, charge.author ?? PLATFORM];
+  const written = await tx.$executeRaw`
+    WITH locked AS (SELECT id, credit_balance FROM account WHERE id = ${accountId}::uuid FOR NO KEY UPDATE)
+    INSERT INTO ledger_entry (id, account_id, kind, amount, balance_after, reason, reference_type, reference_id, user_id, api_key_id, created_at)
+    SELECT e.id, locked.id, e.kind::"LedgerEntryKind", e.amount, locked.credit_balance + e.left_over, e.reason, e.reference_type, e.reference_id,
+           e.user_id, e.api_key_id, clock_timestamp()
+      FROM locked,
+           (VALUES (1, ${uuid7()}::uuid, 'RELEASE', ${value}::numeric, ${value}::numeric, ${release.reason}, ${release.referenceType ?? null}, ${release.referenceId ?? null},
+                    ${releaseAuthor.userId}::uuid, ${releaseAuthor.apiKeyId}::uuid),
+                   (2, ${uuid7()}::uuid, 'CHARGE', -${value}::numeric, 0::numeric, ${charge.reason}, ${charge.referenceType ?? null}, ${charge.referenceId ?? null},
+                    ${chargeAuthor.userId}::uuid, ${chargeAuthor.apiKeyId}::uuid))
+             AS e(position, id, kind, amount, left_over, reason, reference_type, reference_id, user_id, api_key_id)
+     ORDER BY e.position`;
+  if (written !== 2) throw new NotFoundError('Account');
 }
 
 /**
