@@ -14,9 +14,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/migrate.js';
+import { startBenchPostgres } from './support/statements.js';
 
 const ROWS = Number(process.env['ROWS'] ?? 1_000_000);
 /** STATEMENTS=1: PostgreSQL's statements of the materialisation by total time (pg_stat_statements). */
@@ -38,18 +37,7 @@ const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(
 async function main(): Promise<void> {
   const root = fileURLToPath(new URL('../', import.meta.url));
   const workDir = path.join(root, '.data', `bench-campaign-${randomBytes(3).toString('hex')}`);
-  const databaseOptions = { dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true };
-  let database = await startEmbeddedPostgres(databaseOptions);
-  if (STATEMENTS) {
-    // pg_stat_statements must be loaded at server start; statements of triggers on their own lines.
-    const admin = new pg.Client({ connectionString: database.adminUrl });
-    await admin.connect();
-    await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-    await admin.query(`ALTER SYSTEM SET pg_stat_statements.track = 'all'`);
-    await admin.end();
-    await database.stop();
-    database = await startEmbeddedPostgres(databaseOptions);
-  }
+  const database = await startBenchPostgres({ dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true }, STATEMENTS);
   try {
     await applyMigrations(database.url);
     Object.assign(process.env, { DATABASE_URL: database.url, ROLE: 'api', LOG_LEVEL: 'warn', DATA_DIR: workDir, NODE_ENV: 'test' });

@@ -22,8 +22,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/migrate.js';
+import { startBenchPostgres } from './support/statements.js';
 import { freePort, spawnCarrierSimulator } from '../src/simulator/child-process.js';
 import { measureBareSmppCeiling } from './smpp-ceiling.js';
 
@@ -69,18 +69,7 @@ async function main(): Promise<void> {
   const workDir = path.join(fileURLToPath(new URL('../.data/', import.meta.url)), `bench-dispatch-${process.pid}`);
   await fs.mkdir(workDir, { recursive: true, mode: 0o755 });
   const databaseOptions = { dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true };
-  let database = await startEmbeddedPostgres(databaseOptions);
-  if (process.argv.includes('--statements')) {
-    // pg_stat_statements must be loaded at server start.
-    const admin = new pg.Client({ connectionString: database.adminUrl });
-    await admin.connect();
-    await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-    // Statements run by triggers and functions too, each on its own line.
-    await admin.query(`ALTER SYSTEM SET pg_stat_statements.track = 'all'`);
-    await admin.end();
-    await database.stop();
-    database = await startEmbeddedPostgres(databaseOptions);
-  }
+  const database = await startBenchPostgres(databaseOptions, process.argv.includes('--statements'));
   const simulator = await spawnCarrierSimulator({ CARRIER_SIMULATOR_RECEIPT_DELAY_MS: String(values['receipt-delay']) });
   try {
     console.info(`dispatch: ${MESSAGES.toLocaleString('en')} single-part bulk messages, ${binds} bind(s), window ${window}, simulator in its own process (receipts after ${values['receipt-delay']} ms)`);

@@ -41,8 +41,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/migrate.js';
+import { startBenchPostgres } from './support/statements.js';
 import { simulatorCarrier } from '../src/gateways/carriers/carrier-settings.js';
 import { freePort, spawnCarrierSimulator } from '../src/simulator/child-process.js';
 import { startPlatformProcess, type PlatformProcess } from '../test/support/process.js';
@@ -239,16 +239,7 @@ async function main(): Promise<void> {
   const workDir = path.join(projectRoot, '.data', `bench-inbox-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(workDir, { recursive: true, mode: 0o755 });
   const databaseOptions = { dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true };
-  let database = await startEmbeddedPostgres(databaseOptions);
-  if (args.statements) {
-    // PostgreSQL's time per statement during the rounds: pg_stat_statements, loaded at start-up.
-    const admin = new pg.Client({ connectionString: database.url });
-    await admin.connect();
-    await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-    await admin.end();
-    await database.stop();
-    database = await startEmbeddedPostgres(databaseOptions);
-  }
+  const database = await startBenchPostgres(databaseOptions, args.statements);
   const simulator = await spawnCarrierSimulator({});
   const db = new pg.Client({ connectionString: database.url });
   const sockets: WebSocket[] = [];
