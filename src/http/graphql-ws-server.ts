@@ -14,8 +14,9 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
  * - a message goes to the protocol from a plain listener, not an async one: an async listener's
  *   frame stays suspended while the protocol serves a subscription, keeping the message's bytes
  *   and the socket read that carried them for as long as the subscription lives;
- * - the wait for connection_init is watched by a sweep over the sockets still waiting, instead
- *   of a timer per socket that its closure keeps for the connection's life;
+ * - deadlines (connection_init within 3 s; whatever the caller sets with `closeAt`, such as the
+ *   expiry of the credentials) are watched by one sweep, instead of a timer per socket that its
+ *   closure keeps for the connection's life;
  * - the socket's close and error listeners are shared functions (`on`, not `once`, whose wrapper
  *   costs an object and a bound function per socket), not closures per socket.
  */
@@ -25,9 +26,14 @@ const KEEP_ALIVE_SLICES = 24;
 const CLOSE_GRACE_MS = 2_000;
 
 export interface GraphqlWsServer {
+  /** Closes the socket with this code at that time (ms since the epoch), unless it closes first; replaces its earlier deadline. */
+  closeAt(socket: WebSocket, at: number, code: number, reason: string): void;
   /** Tells every client the server is going away (1001), then closes the server. */
   dispose(): Promise<void>;
 }
+
+/** How often deadlines are checked. */
+const DEADLINE_SWEEP_MS = 500;
 
 export interface SocketExtra {
   socket: WebSocket;
@@ -41,14 +47,14 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   extraOf: (socket: WebSocket, request: IncomingMessage) => E,
   { keepAliveMs = 12_000, connectionInitWaitMs = 3_000 } = {},
 ): GraphqlWsServer {
-  /** Sockets that have not sent connection_init yet, with their deadline. */
-  const awaitingInit = new Map<WebSocket, number>();
+  /** When each socket is to be closed, and how (connection_init not sent in time, credentials expired...). */
+  const deadlines = new Map<WebSocket, { at: number; code: number; reason: string }>();
   const onConnect = options.onConnect;
   const server = makeServer<P, E>({
     ...options,
     connectionInitWaitTimeout: 0,
     onConnect: (ctx) => {
-      awaitingInit.delete(ctx.extra.socket);
+      deadlines.delete(ctx.extra.socket); // connection_init came in time
       return onConnect?.(ctx);
     },
   });
@@ -73,7 +79,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   }
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
     unanswered.delete(this);
-    awaitingInit.delete(this);
+    deadlines.delete(this);
     for (const slot of slots) if (slot.delete(this)) break;
     const closed = closers.get(this);
     closers.delete(this);
@@ -106,21 +112,20 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     closers.set(socket, closed);
     socket.on('close', onClose);
     slots[connections++ % KEEP_ALIVE_SLICES]!.add(socket);
-    if (socket.readyState === socket.OPEN) awaitingInit.set(socket, Date.now() + connectionInitWaitMs);
+    if (socket.readyState === socket.OPEN) {
+      deadlines.set(socket, { at: Date.now() + connectionInitWaitMs, code: CloseCode.ConnectionInitialisationTimeout, reason: 'Connection initialisation timeout' });
+    }
   });
 
-  const initWatch = setInterval(
-    () => {
-      const now = Date.now();
-      for (const [socket, deadline] of awaitingInit) {
-        if (deadline > now) continue;
-        awaitingInit.delete(socket);
-        socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
-      }
-    },
-    Math.max(100, connectionInitWaitMs / 4),
-  );
-  initWatch.unref();
+  const deadlineSweep = setInterval(() => {
+    const now = Date.now();
+    for (const [socket, deadline] of deadlines) {
+      if (deadline.at > now) continue;
+      deadlines.delete(socket);
+      socket.close(deadline.code, deadline.reason);
+    }
+  }, DEADLINE_SWEEP_MS);
+  deadlineSweep.unref();
 
   let tick = 0;
   const keepAlive = setInterval(
@@ -139,9 +144,12 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   keepAlive.unref();
 
   return {
+    closeAt(socket, at, code, reason) {
+      if (closers.has(socket)) deadlines.set(socket, { at, code, reason });
+    },
     async dispose() {
       clearInterval(keepAlive);
-      clearInterval(initWatch);
+      clearInterval(deadlineSweep);
       for (const socket of sockets.clients) socket.close(1001, 'Going away');
       const closed = new Promise<void>((resolve, reject) => sockets.close((error) => (error ? reject(error) : resolve())));
       // A peer that does not answer the close frame is cut after a moment, not after ws's 30 s.

@@ -48,25 +48,6 @@ export async function startHttpServer(): Promise<HttpServer> {
   });
 
   const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.graphql.maxRequestBytes });
-  // A connection authenticated with an access token lives no longer than the token: it is closed
-  // (4401) when the token expires, and the client reconnects with a fresh one. One sweep for all
-  // connections (a timer each would cost every idle connection its memory).
-  const expiries = new Map<WebSocket, number>();
-  const sweep = setInterval(
-    () => {
-      const now = Date.now();
-      for (const [socket, expiresAt] of expiries) {
-        if (expiresAt > now) continue;
-        expiries.delete(socket);
-        socket.close(UNAUTHORIZED, 'Access token expired: reconnect with a fresh one.');
-      }
-    },
-    Math.min(15_000, Math.max(250, (config.auth.accessTokenTtlSeconds * 1000) / 4)),
-  );
-  sweep.unref();
-  function forgetExpiry(this: WebSocket): void {
-    expiries.delete(this);
-  }
   const wsServer = serveGraphqlWs<Record<string, unknown>, SocketExtra>(
     {
       // Authentication once per connection, from connection_init's payload.
@@ -78,11 +59,10 @@ export async function startHttpServer(): Promise<HttpServer> {
         } catch {
           return false;
         }
+        // A connection authenticated with an access token lives no longer than the token: it is
+        // closed (4401) when the token expires, and the client reconnects with a fresh one.
         const expiresAt = accessTokenExpiry(authorization);
-        if (expiresAt !== null) {
-          expiries.set(ctx.extra.socket, expiresAt);
-          ctx.extra.socket.on('close', forgetExpiry);
-        }
+        if (expiresAt !== null) wsServer.closeAt(ctx.extra.socket, expiresAt, UNAUTHORIZED, 'Access token expired: reconnect with a fresh one.');
         // Nothing reads the upgrade request nor the credentials afterwards: an idle connection need
         // not keep them (its headers, the token). graphql-ws types the parameters read-only; they
         // are a plain property of the context it made for this socket.
@@ -153,7 +133,6 @@ export async function startHttpServer(): Promise<HttpServer> {
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Subscribers are told the server is going away (1001) so clients reconnect elsewhere.
-      clearInterval(sweep);
       await wsServer.dispose();
       // SSE subscribers likewise: their streams are cut now (not ended with `complete`, so clients
       // reconnect elsewhere, as on 1001) instead of holding the shutdown until the timeout.
