@@ -521,7 +521,8 @@ async function injectRound(
   for (let sent = 0; sent < total; ) {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
     while (sent < due) {
-      const conversation = conversations[(offset + sent) % conversations.length] as Conversation;
+      // The offset may be negative (a warm-up longer than the conversations): wrap it, always.
+      const conversation = conversations[(((offset + sent) % conversations.length) + conversations.length) % conversations.length] as Conversation;
       const number = sequence++;
       const at = performance.now();
       sentAtBySequence.set(number, at);
