@@ -4,8 +4,9 @@ import { config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 /**
- * The process' single pool and Prisma client. Prisma and the hot-path SQL share the pool, so one
- * setting bounds the connections a process opens. The URL is known before this module loads:
+ * The process' pool and Prisma client. Prisma and the hot-path SQL share the pool, so one
+ * setting bounds the connections a process opens (DATABASE_POOL_SIZE, plus one in a worker for
+ * the transactional lane's claims: `priorityPool`). The URL is known before this module loads:
  * `main.ts` starts the embedded PostgreSQL first when no DATABASE_URL is given. Nothing
  * connects until first used, so tools that only build the schema need no database.
  */
@@ -30,6 +31,8 @@ export const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
 export const priorityPool = new pg.Pool({
   connectionString: config.databaseUrl,
   max: 1,
+  // Kept open: the first one-time code after a quiet spell does not wait for a connection.
+  idleTimeoutMillis: 0,
   application_name: `sms-platform-${config.role}-priority`,
   options: '-c TimeZone=UTC',
 });

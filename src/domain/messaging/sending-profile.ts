@@ -36,10 +36,11 @@ export interface SendingProfile {
  * database.
  */
 export async function loadSendingProfile(accountId: string): Promise<SendingProfile> {
-  // One round trip: it is on the path of every sendMessage.
+  // One round trip: it is on the path of every sendMessage. Numbers oldest first (the first
+  // virtual number is a conversation's default).
   const [account] = await prisma.$queryRaw<{ country: string; numbers: { number: string; kind: string }[]; fields: string[] }[]>`
     SELECT a.country,
-           coalesce((SELECT json_agg(json_build_object('number', n.number, 'kind', n.kind) ORDER BY n.number)
+           coalesce((SELECT json_agg(json_build_object('number', n.number, 'kind', n.kind) ORDER BY n.created_at, n.id)
                        FROM account_number n WHERE n.account_id = a.id), '[]'::json) AS numbers,
            coalesce((SELECT array_agg(f.name ORDER BY f.position) FROM contact_field f WHERE f.account_id = a.id), '{}') AS fields
       FROM account a WHERE a.id = ${accountId}::uuid`;
