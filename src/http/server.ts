@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
+import type { Context } from '../schema/context.js';
 import { credentialOf } from '../domain/auth/authenticate.js';
 import { serveGraphqlWs } from './graphql-ws-server.js';
 import { isExportDownload, serveExportDownload, setExportsBaseUrl } from './exports.js';
@@ -92,14 +93,17 @@ export async function startHttpServer(): Promise<HttpServer> {
         const document = envelope.parse(params.query);
         const errors = envelope.validate(envelope.schema, document);
         if (errors.length) return errors;
+        const subscription = getOperationAST(document, params.operationName)?.operation === 'subscription';
         return {
           schema: envelope.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await envelope.contextFactory(),
+          // A subscription, held open all day, keeps the platform's own context (who is calling),
+          // not Yoga's (the initial context, the parameters, the envelope's helpers).
+          contextValue: subscription ? ({ actor: ctx.extra.actor ?? null } satisfies Context) : await envelope.contextFactory(),
           // Queries and mutations execute through the envelope; a subscription does not keep it (nor its closures).
-          rootValue: getOperationAST(document, params.operationName)?.operation === 'subscription' ? undefined : envelope,
+          rootValue: subscription ? undefined : envelope,
         } satisfies ExecutionArgs;
       },
     },
