@@ -23,7 +23,6 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 if (/src[\\/]main\.ts$/.test(process.argv[1] ?? '')) {
-  if (process.env.MEMORY_PROBE_V8_FLAGS) (await import('node:v8')).setFlagsFromString(process.env.MEMORY_PROBE_V8_FLAGS);
   const snapshots = process.env.MEMORY_PROBE_HEAP_SNAPSHOTS;
   const profiles = process.env.MEMORY_PROBE_CPU_PROFILE;
   const survivors = process.env.MEMORY_PROBE_SURVIVORS;

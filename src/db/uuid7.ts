@@ -31,3 +31,10 @@ export function uuid7(now = Date.now()): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a value (an id from a client) is a UUID at all: anything else cannot name a row. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

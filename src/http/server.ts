@@ -1,15 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { getOperationAST, type ExecutionArgs } from 'graphql';
-import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { config } from '../config.js';
 import type { Actor } from '../domain/auth/actor.js';
 import type { Context } from '../schema/context.js';
-import { credentialOf } from '../domain/auth/authenticate.js';
 import { serveGraphqlWs } from './graphql-ws-server.js';
 import { isExportDownload, serveExportDownload, setExportsBaseUrl } from './exports.js';
-import { isApiKeyAuthorization, persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
+import { persistedNotFoundError, persistedOnlyError, persistedOperation, persistedOperationId } from './persisted-operations.js';
 import { subscribe } from './subscriptions.js';
 import { authenticateRequest, GRAPHQL_PATH, yoga } from './yoga.js';
 
@@ -62,8 +60,8 @@ export async function startHttpServer(): Promise<HttpServer> {
         }
         // A connection authenticated with an access token lives no longer than the token: it is
         // closed (4401) when the token expires, and the client reconnects with a fresh one.
-        const expiresAt = accessTokenExpiry(authorization);
-        if (expiresAt !== null) wsServer.closeAt(ctx.extra.socket, expiresAt, UNAUTHORIZED, 'Access token expired: reconnect with a fresh one.');
+        const expiresAt = ctx.extra.actor?.expiresAt;
+        if (typeof expiresAt === 'number') wsServer.closeAt(ctx.extra.socket, expiresAt, UNAUTHORIZED, 'Access token expired: reconnect with a fresh one.');
         // Nothing reads the upgrade request nor the credentials afterwards: an idle connection need
         // not keep them (its headers, the token). graphql-ws types the parameters read-only; they
         // are a plain property of the context it made for this socket.
@@ -173,13 +171,3 @@ function withinSizeLimit(request: IncomingMessage, response: ServerResponse): bo
   return true;
 }
 
-/** When the access token of an `authorization` value expires (epoch ms); null for an API key. Read after verification. */
-function accessTokenExpiry(authorization: string): number | null {
-  if (isApiKeyAuthorization(authorization)) return null;
-  try {
-    const { exp } = decodeJwt(credentialOf(authorization));
-    return typeof exp === 'number' ? exp * 1000 : null;
-  } catch {
-    return null;
-  }
-}

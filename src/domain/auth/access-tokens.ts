@@ -92,8 +92,8 @@ export async function issueAccessToken(claims: AccessClaims): Promise<{ token: s
   return { token, expiresAt };
 }
 
-/** Verifies signature, algorithm, key id, issuer, audience and lifetime. */
-export async function verifyAccessToken(token: string): Promise<AccessClaims> {
+/** Verifies signature, algorithm, key id, issuer, audience and lifetime; gives the claims and when the token expires (epoch ms). */
+export async function verifyAccessToken(token: string): Promise<AccessClaims & { expiresAt: number | null }> {
   const keys = await signingKeys();
   try {
     const { payload } = await jwtVerify(token, keys.verify, {
@@ -105,7 +105,7 @@ export async function verifyAccessToken(token: string): Promise<AccessClaims> {
     if (typeof payload.sub !== 'string' || typeof payload.acc !== 'string' || typeof payload.role !== 'string') {
       throw new NotAuthenticatedError('Access token is missing claims.');
     }
-    return { userId: payload.sub, accountId: payload.acc, role: payload.role as Role };
+    return { userId: payload.sub, accountId: payload.acc, role: payload.role as Role, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
   } catch (error) {
     if (error instanceof NotAuthenticatedError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new NotAuthenticatedError('Access token expired: refresh the session.');

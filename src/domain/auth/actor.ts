@@ -10,6 +10,8 @@ export interface Actor {
   /** The user, for a session; null for an API key. */
   userId: string | null;
   apiKeyId: string | null;
+  /** When a session's access token expires (epoch ms): long-lived connections end then. Absent for an API key. */
+  expiresAt?: number | null;
 }
 
 export function requirePermission(actor: Actor, permission: Permission): void {

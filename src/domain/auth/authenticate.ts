@@ -15,7 +15,7 @@ export async function authenticate(authorization: string | null | undefined): Pr
   if (!token) throw new NotAuthenticatedError('The authorization header is empty.');
   if (looksLikeApiKey(token)) return authenticateApiKey(token);
   const claims = await verifyAccessToken(token);
-  return { kind: 'USER', accountId: claims.accountId, role: claims.role, userId: claims.userId, apiKeyId: null };
+  return { kind: 'USER', accountId: claims.accountId, role: claims.role, userId: claims.userId, apiKeyId: null, expiresAt: claims.expiresAt };
 }
 
 /** The token or key of an authorization value (`Bearer ...`, `ApiKey ...` or bare). */

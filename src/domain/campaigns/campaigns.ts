@@ -6,6 +6,7 @@
  */
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { prisma } from '../../db/client.js';
+import { isUuid } from '../../db/uuid7.js';
 import type { Campaign } from '../../generated/prisma/client.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { MAX_TAG_LENGTH } from '../contacts/contact-limits.js';
@@ -56,7 +57,6 @@ export interface CreateCampaignInput {
 /** Absent fields are left as they are; `scheduledAt: null` removes the schedule. */
 export type UpdateCampaignInput = Partial<CreateCampaignInput>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface CampaignFields {
   name: string;
@@ -107,7 +107,7 @@ export async function deleteCampaign(actor: Actor, campaignId: string): Promise<
 }
 
 export async function findCampaign(accountId: string, campaignId: string): Promise<Campaign> {
-  const campaign = UUID.test(campaignId) ? await prisma.campaign.findFirst({ where: { id: campaignId, accountId } }) : null;
+  const campaign = isUuid(campaignId) ? await prisma.campaign.findFirst({ where: { id: campaignId, accountId } }) : null;
   if (!campaign) throw new NotFoundError('Campaign');
   return campaign;
 }
@@ -140,7 +140,7 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
   if (givesText && givesTemplate) {
     problems.push({ field: 'templateId', message: 'Give the text or a template, not both.' });
   } else if (givesTemplate) {
-    const template = UUID.test(input.templateId!) ? await prisma.template.findFirst({ where: { id: input.templateId!, accountId }, select: { id: true, body: true } }) : null;
+    const template = isUuid(input.templateId!) ? await prisma.template.findFirst({ where: { id: input.templateId!, accountId }, select: { id: true, body: true } }) : null;
     if (!template) throw new NotFoundError('Template');
     text = template.body;
     templateId = template.id;
@@ -191,9 +191,9 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
     problems.push({ field: 'recipients.numbers', message: `At most ${MAX_PASTED_NUMBERS} pasted numbers (got ${numbers.length}); import them as contacts and send to the list.` });
   }
   if (recipients && listIds.length <= MAX_CAMPAIGN_LISTS && contactIds.length <= MAX_CAMPAIGN_CONTACTS) {
-    const lists = listIds.every((id) => UUID.test(id)) ? await prisma.contactList.count({ where: { id: { in: listIds }, accountId } }) : -1;
+    const lists = listIds.every(isUuid) ? await prisma.contactList.count({ where: { id: { in: listIds }, accountId } }) : -1;
     if (lists !== listIds.length) throw new NotFoundError('Contact list');
-    const contacts = contactIds.every((id) => UUID.test(id)) ? await prisma.contact.count({ where: { id: { in: contactIds }, accountId } }) : -1;
+    const contacts = contactIds.every(isUuid) ? await prisma.contact.count({ where: { id: { in: contactIds }, accountId } }) : -1;
     if (contacts !== contactIds.length) throw new NotFoundError('Contact');
   }
 

@@ -14,6 +14,7 @@
  * SMS may reopen conversations past the limit.
  */
 import { prisma, type Transaction } from '../../db/client.js';
+import { isUuid } from '../../db/uuid7.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { queueMessages } from '../messages/send-message.js';
@@ -210,14 +211,13 @@ export async function markConversationRead(actor: Actor, conversationId: string)
 /** A conversation the actor may see, or NotFoundError (another account's looks like none). */
 export async function findVisibleConversation(actor: Actor, conversationId: string) {
   requirePermission(actor, 'conversations:read');
-  const conversation = UUID.test(conversationId)
+  const conversation = isUuid(conversationId)
     ? await prisma.conversation.findFirst({ where: { AND: [{ id: conversationId }, visibleConversations(actor)] } })
     : null;
   if (!conversation) throw new NotFoundError('Conversation');
   return conversation;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ThreadEntry {
   direction: 'INBOUND' | 'OUTBOUND';

@@ -8,6 +8,7 @@
  */
 import { config } from '../../config.js';
 import { prisma } from '../../db/client.js';
+import { isUuid } from '../../db/uuid7.js';
 import type { Actor } from '../auth/actor.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { isOptOutReply } from '../messaging/opt-out.js';
@@ -17,7 +18,6 @@ import { assignWaitingConversations, publishAssignments } from './assignment.js'
 import { publishConversationUpdates, publishMessagesReceived } from './conversation-events.js';
 import { REOPEN_CONVERSATION } from './inbound.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** As for replies on arrival: the hand-out to agents may wait for the account's assignment lock. */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
@@ -34,7 +34,7 @@ interface UnroutedRow {
 export async function routeUnroutedReply(actor: Actor, inboundMessageId: string, accountId: string): Promise<{ conversationId: string }> {
   const operatorId = await requirePlatformOperator(actor);
   if (!/^[0-9]{1,18}$/.test(inboundMessageId)) throw new NotFoundError('Unrouted message');
-  if (!UUID.test(accountId)) throw new NotFoundError('Account');
+  if (!isUuid(accountId)) throw new NotFoundError('Account');
   const account = await prisma.account.findUnique({ where: { id: accountId }, select: { id: true } });
   if (!account) throw new NotFoundError('Account');
 
