@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,6 +39,7 @@ import { createTenant } from '../test/support/fixtures.js';
 import { apiClient, type TestPlatform } from '../test/support/platform.js';
 import { startPlatformProcess } from '../test/support/process.js';
 import { measureBareSmppCeiling } from './smpp-ceiling.js';
+import { cpuMeter, parentOf } from './support/cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,6 +138,12 @@ async function main(): Promise<void> {
     const campaignId = created.createCampaign.data.id;
     const campaignUuid = Buffer.from(campaignId, 'base64').toString('utf8').split(':')[1];
 
+    const postmaster = await parentOf(Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid));
+    const cpu = await cpuMeter<string>({
+      ...(args['single-process'] ? { platform: processes[0]!.child.pid! } : { api: processes[0]!.child.pid!, worker: processes[1]!.child.pid! }),
+      postgresql: postmaster,
+      simulator: simulator.pid,
+    });
     const started = performance.now();
     const sent = await owner.request(SendCampaignDocument, { input: { id: campaignId, idempotencyKey: `bench-${campaignUuid}` } });
     const accepted = performance.now();
@@ -188,6 +196,7 @@ async function main(): Promise<void> {
       }
     }
     const finished = performance.now();
+    const cpuSeconds = await cpu.stop();
     const calls = await transactional;
 
     const seconds = (finished - started) / 1000;
@@ -213,6 +222,13 @@ async function main(): Promise<void> {
     console.log(`    statuses: ${outcome.map((row) => `${row.status} ${row.n.toLocaleString('en')}`).join(', ')}`);
     console.log(`    the simulator counted ${stats.acceptedMessages.toLocaleString('en')} messages accepted (campaign + ${calls.length} transactional)`);
     console.log(`  end to end: ${Math.round(perSecond).toLocaleString('en')} messages/s (target 8,000)`);
+    const cpuTotal = Object.values(cpuSeconds).reduce((sum, seconds) => sum + seconds, 0);
+    console.log(
+      `  CPU per message (${cpuTotal.toFixed(1)} s of CPU over ${seconds.toFixed(1)} s on ${os.cpus().length} cores, ${Math.round((cpuTotal / seconds / os.cpus().length) * 100)}% busy): ` +
+        Object.entries(cpuSeconds)
+          .map(([name, used]) => `${name} ${Math.round((used / RECIPIENTS) * 1e6)} µs`)
+          .join(', '),
+    );
     console.log(`  bare SMPP ceiling, same run: ${Math.round(ceiling.submitsPerSecond).toLocaleString('en')} messages/s; ratio ${(perSecond / ceiling.submitsPerSecond * 100).toFixed(0)}% (target 60%)`);
     console.log(
       `  transactional during the campaign (${latencies.length}): sendMessage to submit_sm at the simulator p50 ${Math.round(percentile(latencies, 50))} ms, p99 ${Math.round(percentile(latencies, 99))} ms, max ${Math.round(latencies[latencies.length - 1] ?? NaN)} ms (target p99 < 250 ms)`,

@@ -26,27 +26,9 @@ import { applyMigrations } from '../src/db/migrate.js';
 import { startBenchPostgres } from './support/statements.js';
 import { freePort, spawnCarrierSimulator } from '../src/simulator/child-process.js';
 import { measureBareSmppCeiling } from './smpp-ceiling.js';
+import { cpuSecondsOfTree, parentOf } from './support/cpu.js';
 
 const MESSAGES = Number(process.env['MESSAGES'] ?? 200_000);
-const TICKS_PER_SECOND = 100;
-
-/** CPU seconds (user + system) of every process whose parent is `parent`, and of `parent` itself (Linux /proc). */
-async function cpuSecondsOfTree(parent: number): Promise<number> {
-  let ticks = 0;
-  for (const entry of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // Fields after the command (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(entry) === parent || Number(fields[1]) === parent) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / TICKS_PER_SECOND;
-}
-
-async function parentOf(pid: number): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
 const PRICE = '0.045';
 
 async function main(): Promise<void> {
