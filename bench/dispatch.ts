@@ -15,7 +15,7 @@
  *   campaign, 100 transactional `sendMessage` calls: from the call to the simulator's receipt of
  *   the submit_sm (p50 / p99 / max, same machine clock).
  *
- *   npm run bench:dispatch -- [--recipients 200000] [--million] [--transactional 100] [--single-process]
+ *   npm run bench:dispatch -- [--recipients 200000] [--million] [--transactional 100] [--single-process] [--statements]
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -32,7 +32,6 @@ import {
   TopUpCreditDocument,
 } from '../codegen/generated/operations.js';
 import { simulatorCarrier } from '../src/gateways/carriers/carrier-settings.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { freePort, spawnCarrierSimulator } from '../src/simulator/child-process.js';
 import { createTenant } from '../test/support/fixtures.js';
@@ -40,6 +39,7 @@ import { apiClient, type TestPlatform } from '../test/support/platform.js';
 import { startPlatformProcess } from '../test/support/process.js';
 import { measureBareSmppCeiling } from './smpp-ceiling.js';
 import { cpuMeter, parentOf } from './support/cpu.js';
+import { printStatements, startBenchPostgres } from './support/statements.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     million: { type: 'boolean', default: false },
     transactional: { type: 'string', default: '100' },
     'single-process': { type: 'boolean', default: false },
+    /** Print PostgreSQL's statements of the campaign by total execution time (pg_stat_statements). */
+    statements: { type: 'boolean', default: false },
   },
 });
 const RECIPIENTS = args.million ? 1_000_000 : Number(args.recipients);
@@ -62,13 +64,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const workDir = path.join(projectRoot, '.data', `bench-dispatch-${randomBytes(4).toString('hex')}`);
-  const database = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true });
+  const database = await startBenchPostgres({ dataDir: path.join(workDir, 'postgres'), port: await freePort(), databaseName: 'bench', persistent: true }, args.statements);
   const simulator = await spawnCarrierSimulator({ CARRIER_SIMULATOR_RECEIPT_DELAY_MS: '200' });
   const db = new pg.Client({ connectionString: database.url });
   const processes: Awaited<ReturnType<typeof startPlatformProcess>>[] = [];
   try {
     await applyMigrations(database.url);
     await db.connect();
+    if (args.statements) await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     const connection = simulatorCarrier(simulator.host, simulator.port);
     console.log(`bench:dispatch: ${RECIPIENTS.toLocaleString('en')} recipients, simulator in its own process (${connection.binds} binds, window ${connection.windowSize})`);
 
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     const campaignUuid = Buffer.from(campaignId, 'base64').toString('utf8').split(':')[1];
 
     const postmaster = await parentOf(Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid));
+    if (args.statements) await db.query('SELECT pg_stat_statements_reset()');
     const cpu = await cpuMeter<string>({
       ...(args['single-process'] ? { platform: processes[0]!.child.pid! } : { api: processes[0]!.child.pid!, worker: processes[1]!.child.pid! }),
       postgresql: postmaster,
@@ -234,6 +238,7 @@ async function main(): Promise<void> {
       `  transactional during the campaign (${latencies.length}): sendMessage to submit_sm at the simulator p50 ${Math.round(percentile(latencies, 50))} ms, p99 ${Math.round(percentile(latencies, 99))} ms, max ${Math.round(latencies[latencies.length - 1] ?? NaN)} ms (target p99 < 250 ms)`,
     );
     console.log(`    of which the sendMessage request itself (its answer): p50 ${Math.round(percentile(answers, 50))} ms, p99 ${Math.round(percentile(answers, 99))} ms`);
+    if (args.statements) await printStatements(db, RECIPIENTS, 25);
   } finally {
     for (const running of processes) await running.terminate();
     await db.end().catch(() => undefined);

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { applyMigrations } from '../src/db/migrate.js';
-import { startBenchPostgres } from './support/statements.js';
+import { printStatements, startBenchPostgres } from './support/statements.js';
 import { freePort, spawnCarrierSimulator } from '../src/simulator/child-process.js';
 import { measureBareSmppCeiling } from './smpp-ceiling.js';
 import { cpuSecondsOfTree, parentOf } from './support/cpu.js';
@@ -175,26 +175,7 @@ async function main(): Promise<void> {
       `CPU per message (all ${((ownCpu.user + ownCpu.system) / 1e6 + postgresCpu + simulatorCpu).toFixed(1)} s of CPU over ${endToEndSeconds.toFixed(1)} s on ${os.cpus().length} cores): ` +
         `dispatching process ${perMessage((ownCpu.user + ownCpu.system) / 1e6)}, PostgreSQL ${perMessage(postgresCpu)}, simulator ${perMessage(simulatorCpu)}`,
     );
-    if (values.statements) {
-      const { rows } = await pool.query<{ query: string; calls: string; total: number; mean: number; rows: string; blocks: string; wal: string }>(
-        `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text,
-                shared_blks_hit + shared_blks_read AS blocks, wal_records AS wal
-           FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-          ORDER BY total_exec_time DESC LIMIT 20`,
-      );
-      const { rows: tables } = await pool.query<{ relname: string; upd: string; hot: string }>(
-        `SELECT relname, n_tup_upd::text AS upd, n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname IN ('message', 'dispatch_queue') ORDER BY relname`,
-      );
-      console.info(`updates: ${tables.map((table) => `${table.relname} ${table.upd} (${table.hot} HOT)`).join(', ')}`);
-      console.info('PostgreSQL statements by total execution time (wall time: waits for a core included; rows, buffers and WAL records per call):');
-      for (const row of rows) {
-        const calls = Number(row.calls);
-        console.info(
-          `  ${(row.total / 1000).toFixed(2).padStart(6)} s  ${row.calls.padStart(6)} calls  ${row.mean.toFixed(1).padStart(6)} ms  ${((row.total * 1000) / MESSAGES).toFixed(0).padStart(4)} µs/msg` +
-            `  ${(Number(row.rows) / calls).toFixed(0).padStart(5)} rows ${(Number(row.blocks) / calls).toFixed(0).padStart(6)} buf ${(Number(row.wal) / calls).toFixed(0).padStart(5)} wal  ${row.query}`,
-        );
-      }
-    }
+    if (values.statements) await printStatements(pool, MESSAGES);
     const stats = await simulator.stats();
     const statuses = await pool.query<{ status: string; n: string }>(`SELECT status::text, count(*)::text AS n FROM message GROUP BY status ORDER BY status`);
     const charged = await pool.query<{ total: string }>(`SELECT coalesce(-sum(amount), 0)::text AS total FROM ledger_entry WHERE account_id = $1 AND kind = 'CHARGE'`, [account.id]);
