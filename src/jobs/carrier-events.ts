@@ -209,15 +209,69 @@ async function applyUnmatched(sql: Sql, tx: Transaction, receipts: readonly Rece
 }
 
 /**
- * Step 1, one statement: a receipt for a single-part message sets the message's final status
- * directly (its own status is its part's: one row written per receipt, the common case at
- * volume); a receipt for a part of a longer message is kept on its `carrier_part` row (once per
- * part) and the message is settled from all its parts afterwards. Returns the messages changed,
+ * Step 1, in one statement or two (each atomic by itself): a receipt for a single-part message
+ * sets the message's final status directly (its own status is its part's: one row written per
+ * receipt, the common case at volume); a receipt for a part of a longer message is kept on its
+ * `carrier_part` row (once per part) and the message is settled from all its parts afterwards.
+ * Returns the messages changed,
  * the multipart messages a final receipt names (whether or not its part was new: settling is
  * idempotent, and a batch delivered again must settle what a failed first try did not) and the
  * receipts of unknown parts.
  */
 async function markParts(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ changed: ChangedMessage[]; touched: string[]; unmatched: ReceiptRow[] }> {
+  const own = await markOwnMessages(sql, receipts);
+  const rest = own.size === 0 ? receipts : receipts.filter((_receipt, index) => !own.has(index + 1));
+  const changed = [...own.values()];
+  if (rest.length === 0) return { changed, touched: [], unmatched: [] };
+  const general = await markPartsByCarrierId(sql, rest);
+  return { ...general, changed: [...changed, ...general.changed] };
+}
+
+/**
+ * The common case first, with one index lookup per receipt: a final receipt that names one of
+ * our single-part messages (by the reference it echoes), on the connection and with the carrier
+ * id the message row holds, sets that message's status. Returns the messages changed by their
+ * receipt's position (from 1); every other receipt (another part, a duplicate, an intermediate
+ * report, no reference, faster than the record) goes through `markPartsByCarrierId`.
+ */
+async function markOwnMessages(sql: Sql, receipts: readonly ReceiptRow[]): Promise<Map<number, ChangedMessage>> {
+  const finals = receipts.flatMap((receipt, index) =>
+    receipt.reference !== null && receipt.status !== 'TRANSMITTED'
+      ? [
+          {
+            position: index + 1,
+            connection: receipt.connection,
+            carrier_message_id: receipt.carrierMessageId,
+            status: receipt.status,
+            carrier_status: receipt.carrierStatus,
+            error_code: receipt.errorCode,
+            done_at: receipt.doneAt,
+            reference: receipt.reference,
+          },
+        ]
+      : [],
+  );
+  const changed = new Map<number, ChangedMessage>();
+  if (finals.length === 0) return changed;
+  const rows = await sql<ChangedMessage & { position: number }>(
+    `UPDATE message m
+        SET status = r.status, final_at = coalesce(r.done_at, now()), carrier_status = r.carrier_status, error_code = r.error_code
+       FROM json_to_recordset($1::json)
+         AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)
+      WHERE m.id = r.reference AND m.connection = r.connection AND m.carrier_message_id = r.carrier_message_id
+        AND m.segments <= 1 AND m.status IN ('ON_HOLD', 'TRANSMITTED')
+     RETURNING r.position, m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text`,
+    JSON.stringify(finals),
+  );
+  for (const { position, ...message } of rows) changed.set(position, message);
+  return changed;
+}
+
+/**
+ * Step 1 for the rest, one statement: a receipt for a single-part message sets its status, a
+ * receipt for a part of a longer message is kept on its `carrier_part` row (once per part).
+ */
+async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ changed: ChangedMessage[]; touched: string[]; unmatched: ReceiptRow[] }> {
   const rows = await sql<Partial<ChangedMessage> & { what: 'changed' | 'part' | 'unmatched'; id: string | null; position: number | null }>(
     `WITH r AS (
        SELECT * FROM json_to_recordset($1::json)
