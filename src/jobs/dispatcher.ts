@@ -315,7 +315,7 @@ export class Dispatcher {
     // Times are compared with LOCALTIMESTAMP (the columns have no time zone; the session's is
     // UTC), computed once, rather than with now(), which converted every row it passed.
     const fresh = (lane: string) => `
-      SELECT q.message_id FROM dispatch_queue q
+      SELECT q.message_id, q.ctid AS queue_row FROM dispatch_queue q
        WHERE q.claimed_until IS NULL AND ${lane} AND q.send_after <= localtimestamp AND ${live}
        ORDER BY q.priority, q.send_after, q.message_id`;
     const bulkLane = cursor ? 'q.priority > 0 AND (q.priority, q.send_after, q.message_id) > ($6::smallint, $7::timestamp, $8::bigint)' : 'q.priority > 0';
@@ -326,29 +326,32 @@ export class Dispatcher {
       lane === 'bulk' ? withIndexPlans((client) => client.query<ClaimedMessage>(text, values)) : priorityPool.query<ClaimedMessage>(text, values);
     const { rows } = await run(
       `WITH doubt AS (
-              SELECT q.message_id FROM dispatch_queue q
+              SELECT q.message_id, q.ctid AS queue_row FROM dispatch_queue q
                WHERE $5::boolean AND q.claimed_until IS NOT NULL AND q.claimed_until < localtimestamp - make_interval(secs => $3::int) AND ${live}
                ORDER BY q.claimed_until LIMIT $1::int + $2::int FOR UPDATE SKIP LOCKED),
             transactional AS (${fresh('q.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
             bulk AS (${fresh(bulkLane)} LIMIT $2 FOR UPDATE SKIP LOCKED),
             picked AS (
-              SELECT m.id, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
+              SELECT m.id, m.ctid AS message_row, p.queue_row, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
                        SELECT 1 FROM blacklist_entry b WHERE b.account_id = m.account_id AND b.number = m.recipient) AS blacklisted
-                FROM (SELECT message_id, true AS in_doubt FROM doubt
-                      UNION ALL SELECT message_id, false FROM transactional UNION ALL SELECT message_id, false FROM bulk) p
+                FROM (SELECT message_id, queue_row, true AS in_doubt FROM doubt
+                      UNION ALL SELECT message_id, queue_row, false FROM transactional UNION ALL SELECT message_id, queue_row, false FROM bulk) p
                 JOIN message m ON m.id = p.message_id),
+            -- The queue rows are locked above, so their ctid (the locked version's) is still theirs:
+            -- each row is reached by its ctid rather than by a second walk of the key's index.
             claimed AS (
               UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
-                FROM picked p WHERE q.message_id = p.id AND NOT p.blacklisted
-              RETURNING q.message_id, q.attempts, CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
+                FROM picked p WHERE q.ctid = p.queue_row AND q.message_id = p.id AND NOT p.blacklisted
+              RETURNING q.message_id, p.message_row, q.attempts, CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
             blacklisted AS (
               UPDATE message m SET status = 'BLACKLISTED', final_at = now()
                 FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
               RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
-       -- Each row found by its key (no join between two CTEs: without statistics it was a nested loop over both).
+       -- Each message read again by the ctid \`picked\` read it at (the statement's snapshot sees that
+       -- version still), not by a join between two CTEs: without statistics that was a nested loop over both.
        SELECT m.id::text, m.account_id::text, m.kind::text, m.sender, m.recipient, m.country, m.text, m.priority,
               m.reservation_id::text, m.campaign_id::text, c.attempts::int AS attempts, c.send_after AS queued_after, m.status::text AS status
-         FROM claimed c JOIN message m ON m.id = c.message_id
+         FROM claimed c JOIN message m ON m.ctid = c.message_row AND m.id = c.message_id
        UNION ALL
        SELECT b.id::text, b.account_id::text, b.kind::text, b.sender, b.recipient, b.country, b.text, b.priority,
               b.reservation_id::text, b.campaign_id::text, 0, NULL::timestamp, 'BLACKLISTED'
