@@ -41,7 +41,9 @@ const FETCH_SIZE = 20_000;
 function columns(options: ReadOptions): string {
   const values = options.withValues ? `c.first_name, c.last_name, c.field_1, c.field_2, c.field_3, c.field_4, c.field_5` : `NULL, NULL, NULL, NULL, NULL, NULL, NULL`;
   const blacklisted = options.withBlacklist
-    ? `EXISTS (SELECT 1 FROM blacklist_entry b WHERE b.account_id = c.account_id AND b.number = c.number)`
+    ? // The whole selection is read: the account's blacklist hashed once (uncorrelated), never the
+      // blacklists of every account.
+      `c.number IN (SELECT b.number FROM blacklist_entry b WHERE b.account_id = $1::uuid)`
     : 'false';
   return `c.number, ${values}, ${blacklisted}`;
 }
@@ -159,7 +161,8 @@ export async function selectedContactsAfter(
   if (selection.listIds.length + selection.tags.length + selection.contactIds.length === 0) return [];
   const values = [...selectionValues(selection), after ?? '', limit];
   const named = `c.number, ${options.withValues ? 'c.first_name, c.last_name, c.field_1, c.field_2, c.field_3, c.field_4, c.field_5' : ''}${options.withValues ? ', ' : ''}${
-    options.withBlacklist ? 'EXISTS (SELECT 1 FROM blacklist_entry b WHERE b.account_id = c.account_id AND b.number = c.number)' : 'false'
+    // An index probe per contact of the chunk (OFFSET 0: see below).
+    options.withBlacklist ? 'EXISTS (SELECT 1 FROM blacklist_entry b WHERE b.account_id = c.account_id AND b.number = c.number OFFSET 0)' : 'false'
   } AS blacklisted`;
   const text =
     strategy === 'FROM_SELECTION'
@@ -167,11 +170,14 @@ export async function selectedContactsAfter(
          SELECT ${named} FROM selected s JOIN contact c ON c.id = s.id
           WHERE c.account_id = $1::uuid AND c.number > $5
           ORDER BY c.number LIMIT $6`
-      : `SELECT ${named} FROM contact c
+      : // OFFSET 0 keeps each EXISTS an index probe per contact read: without it the planner hashed
+        // the whole selection (every member of the lists) for each chunk, so a chunk cost the size
+        // of the campaign rather than its own (70 ms instead of 29 for 10,000 of 200,000).
+        `SELECT ${named} FROM contact c
           WHERE c.account_id = $1::uuid AND c.number > $5
             AND (c.id = ANY($4::uuid[])
-                 OR EXISTS (SELECT 1 FROM contact_list_member m WHERE m.contact_id = c.id AND m.list_id = ANY($2::uuid[]))
-                 OR EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = ANY($3::text[])))
+                 OR EXISTS (SELECT 1 FROM contact_list_member m WHERE m.contact_id = c.id AND m.list_id = ANY($2::uuid[]) OFFSET 0)
+                 OR EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = ANY($3::text[]) OFFSET 0))
           ORDER BY c.number LIMIT $6`;
   const rows = await sql<NamedRow>(text, values);
   return rows.map((row) => ({

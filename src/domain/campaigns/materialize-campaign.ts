@@ -236,8 +236,10 @@ async function insertMessages(
     await tx.$queryRaw`SELECT 1 FROM account WHERE id = ${accountId}::uuid FOR KEY SHARE`;
     await tx.$executeRawUnsafe('SET LOCAL session_replication_role = replica');
   }
-  const inserted = await tx.$queryRawUnsafe<{ status: string; price: string }[]>(
-    `INSERT INTO message (account_id, campaign_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id,
+  // What was written, counted by PostgreSQL: one row back rather than one per message.
+  const inserted = await tx.$queryRawUnsafe<{ written: number; on_hold: number; cost: string }[]>(
+    `WITH inserted AS (
+     INSERT INTO message (account_id, campaign_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id,
                           status, send_after, final_at, error_code)
      SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
             r.status::"MessageStatus", r.send_after, CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
@@ -245,7 +247,10 @@ async function insertMessages(
        FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
             AS r(recipient, country, text, segments, price, status, send_after)
      ON CONFLICT (campaign_id, recipient) DO NOTHING
-     RETURNING status::text, price::text`,
+     RETURNING status, price)
+     SELECT count(*)::int AS written, (count(*) FILTER (WHERE status = 'ON_HOLD'))::int AS on_hold,
+            coalesce(sum(price) FILTER (WHERE status = 'ON_HOLD'), 0)::text AS cost
+       FROM inserted`,
     accountId,
     campaignId,
     type,
@@ -260,14 +265,8 @@ async function insertMessages(
     planned.map((message) => message.sendAfter),
   );
   if (skipForeignKeyChecks) await tx.$executeRawUnsafe('SET LOCAL session_replication_role = origin');
-  let cost = 0;
-  let onHold = 0;
-  for (const row of inserted) {
-    if (row.status !== 'ON_HOLD') continue;
-    onHold++;
-    cost += parseEuros(row.price);
-  }
-  return { rows: inserted.length, onHold, cost };
+  const counted = inserted[0]!;
+  return { rows: counted.written, onHold: counted.on_hold, cost: parseEuros(counted.cost) };
 }
 
 const poolSql: SqlRunner = async <Row>(text: string, values: unknown[]) => (await pool.query(text, values)).rows as Row[];
