@@ -10,13 +10,20 @@ import { PrismaClient } from '../generated/prisma/client.js';
  * `main.ts` starts the embedded PostgreSQL first when no DATABASE_URL is given. Nothing
  * connects until first used, so tools that only build the schema need no database.
  */
+/**
+ * Every session's settings. Timestamp columns (Prisma's, without time zone) hold UTC: sessions
+ * compare them in UTC whatever the server's default (LOCALTIMESTAMP in the dispatch queue's
+ * claims). No JIT compilation: the platform's statements are short, and before PostgreSQL 18 the
+ * hot path's plan settings (db/index-plans.ts) inflate their estimated cost past `jit_above_cost`,
+ * so a server built with LLVM (Debian's PostgreSQL 15) compiled every claim: half a second each.
+ */
+const SESSION_OPTIONS = '-c TimeZone=UTC -c jit=off';
+
 export const pool = new pg.Pool({
   connectionString: config.databaseUrl,
   max: config.databasePoolSize,
   application_name: `sms-platform-${config.role}`,
-  // Timestamp columns (Prisma's, without time zone) hold UTC: sessions compare them in UTC
-  // whatever the server's default (LOCALTIMESTAMP in the dispatch queue's claims).
-  options: '-c TimeZone=UTC',
+  options: SESSION_OPTIONS,
 });
 // An idle client's error (server restart) must not crash the process; the pool replaces it.
 pool.on('error', (error) => console.error('[db] idle client error', error.message));
@@ -34,7 +41,7 @@ export const priorityPool = new pg.Pool({
   // Kept open: the first one-time code after a quiet spell does not wait for a connection.
   idleTimeoutMillis: 0,
   application_name: `sms-platform-${config.role}-priority`,
-  options: '-c TimeZone=UTC',
+  options: SESSION_OPTIONS,
 });
 priorityPool.on('error', (error) => console.error('[db] idle priority client error', error.message));
 
