@@ -32,7 +32,8 @@ function baseTopic(topic: string): string {
   const hash = topic.indexOf('#');
   return hash === -1 ? topic : topic.slice(0, hash);
 }
-let pending: WireEvent[] = [];
+/** Encoded events waiting for the next flush, with their size in bytes. */
+let pending: { encoded: string; bytes: number }[] = [];
 let flushScheduled = false;
 let flushing: Promise<void> = Promise.resolve();
 let listenClient: pg.Client | null = null;
@@ -206,13 +207,14 @@ function encode([topic, detail]: WireEvent): string {
 }
 
 function enqueue(event: WireEvent): void {
-  const size = Buffer.byteLength(encode(event));
-  if (size > MAX_NOTIFY_BYTES) {
+  const encoded = encode(event);
+  const bytes = Buffer.byteLength(encoded);
+  if (bytes > MAX_NOTIFY_BYTES) {
     // A programming error (payloads are ids and small facts); refuse loudly rather than truncate.
-    console.error(`[events] ${event[0]}: payload of ${size} bytes exceeds the NOTIFY limit; dropped`);
+    console.error(`[events] ${event[0]}: payload of ${bytes} bytes exceeds the NOTIFY limit; dropped`);
     return;
   }
-  pending.push(event);
+  pending.push({ encoded, bytes });
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(() => {
@@ -229,9 +231,8 @@ async function flush(): Promise<void> {
   const payloads: string[] = [];
   let batch: string[] = [];
   let bytes = 0;
-  for (const event of events) {
-    const encoded = encode(event);
-    const size = Buffer.byteLength(encoded) + 1;
+  for (const { encoded, bytes: eventBytes } of events) {
+    const size = eventBytes + 1;
     if (bytes + size > MAX_NOTIFY_BYTES && batch.length > 0) {
       payloads.push(batch.join('\n'));
       batch = [];
