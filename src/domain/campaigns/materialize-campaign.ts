@@ -56,6 +56,7 @@ interface LockedCampaign {
 }
 
 export const INSUFFICIENT_CREDIT_ERROR = 'INSUFFICIENT_CREDIT';
+const FIRST_CHUNK_SIZE = 1000;
 
 export async function materializeCampaign(campaignId: string, chunkSize = config.campaigns.chunkSize): Promise<MaterializationResult> {
   const campaign = await prisma.campaign.findUnique({ where: { id: campaignId } });
@@ -88,6 +89,9 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
   const withValues = plannerAt(new Date()).placeholders.length > 0;
 
   for (;;) {
+    // The first chunks small, then doubling up to `chunkSize`: the first messages go out after a
+    // chunk of a thousand is written, not ten thousand.
+    const size = Math.min(chunkSize, FIRST_CHUNK_SIZE * 2 ** result.chunks);
     const chunk = await prisma.$transaction(
       async (tx) => {
         const sql: SqlRunner = <Row>(text: string, values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
@@ -100,8 +104,8 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
         if (!locked || locked.materialized_at !== null || (locked.status !== 'SENDING' && locked.status !== 'SCHEDULED')) return null;
 
         const after = locked.materialized_until;
-        const contacts = await selectedContactsAfter(sql, selection, strategy, after, chunkSize, { withValues, withBlacklist: marketing });
-        const { candidates, end } = mergeChunk(contacts, pasted, after, chunkSize, contacts.length === chunkSize);
+        const contacts = await selectedContactsAfter(sql, selection, strategy, after, size, { withValues, withBlacklist: marketing });
+        const { candidates, end } = mergeChunk(contacts, pasted, after, size, contacts.length === size);
         const pastedNumbers = candidates.flatMap((candidate) => (candidate.pasted ? [candidate.number] : []));
         const pastedBlacklisted = marketing ? await blacklistedAmong(sql, locked.account_id, pastedNumbers) : new Set<string>();
 
