@@ -15,7 +15,7 @@ import type { EventName, EventPayloads, PubSubChannels } from './channels.js';
  * per line: the topic, a tab, the payload as JSON. Every process (including the publisher)
  * receives events through its LISTEN connection, so local and remote subscribers see the same
  * order; a process reads the topic first and parses only the events it has subscribers for (a
- * worker has none: a campaign's two status events per message cost it a string search each).
+ * worker has none: a campaign's status changes, a batch per event, cost it a string search each).
  */
 const CHANNEL = 'platform_events';
 const MAX_NOTIFY_BYTES = 7900;
@@ -97,6 +97,18 @@ export function subscribeToEvents<Name extends EventName>(
 }
 
 /**
+ * Like `subscribeToEvents`, for events that carry several items (`messageStatusesChanged`): the
+ * stream yields the items `itemsOf` picks from each event, one by one, in order.
+ */
+export function subscribeToEventItems<Name extends EventName, Item>(
+  name: Name,
+  accountId: string,
+  itemsOf: (payload: EventPayloads[Name]) => readonly Item[],
+): AsyncIterableIterator<Item> {
+  return new EventStream<Item>(eventTarget, `${name}:${accountId}`, () => true, null, itemsOf as (detail: unknown) => readonly Item[]);
+}
+
+/**
  * Audiences. An event may name who it is for, as keys in its payload (`audience: string[]`, e.g.
  * `user:<id>`); a subscriber that registers with keys (`subscribeToEvents(..., keys)`) is handed
  * only the events of the topic naming one of its keys, and one without keys every event of the
@@ -131,6 +143,8 @@ export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
     private readonly topic: string,
     private readonly accept: (payload: Payload) => boolean,
     private readonly audienceKeys: readonly string[] | null = null,
+    /** For events carrying several items: what the stream yields of each (`accept` is then not used). */
+    private readonly itemsOf: ((detail: unknown) => readonly Payload[]) | null = null,
   ) {
     for (const registered of this.registeredTopics()) target.addEventListener(registered, this as unknown as Listener);
   }
@@ -138,22 +152,31 @@ export class EventStream<Payload> implements AsyncIterableIterator<Payload> {
   /** Called by `deliver` for every event of the topic (or naming one of its keys), once per event. */
   handleEvent(event: CustomEvent): void {
     if (this.ended) return;
+    if (this.itemsOf) {
+      for (const item of this.itemsOf(event.detail)) if (!this.offer(item)) return;
+      return;
+    }
     const payload = event.detail as Payload;
-    if (!this.accept(payload)) return;
+    if (this.accept(payload)) this.offer(payload);
+  }
+
+  /** Hands the payload to a waiting `next()` or queues it; false when the stream ended (it fell too far behind). */
+  private offer(payload: Payload): boolean {
     const resolve = this.waiting?.shift();
     if (resolve) {
       if (this.waiting?.length === 0) this.waiting = null;
       resolve({ value: payload, done: false });
-      return;
+      return true;
     }
     this.queued ??= [];
     if (this.queued.length >= MAX_QUEUED_EVENTS) {
       // With a code, so that error masking lets the client read it.
       this.failure = Object.assign(new Error(`Over ${MAX_QUEUED_EVENTS} events behind: subscribe again and refetch.`), { extensions: { code: 'EVENTS_DROPPED' } });
       this.close();
-      return;
+      return false;
     }
     this.queued.push(payload);
+    return true;
   }
 
   next(): Promise<IteratorResult<Payload>> {

@@ -9,8 +9,12 @@ export interface EventPayloads {
   contactImportProgress: { accountId: string; importId: string };
   /** An export started, wrote a page of rows, became ready or failed. */
   dataExportUpdated: { accountId: string; exportId: string };
-  /** A message changed status (queued, handed to the carrier, final receipt). */
-  messageStatusChanged: { accountId: string; messageId: string; status: string; campaignId: string | null };
+  /**
+   * Messages of one campaign (or of none) that reached one status (handed to the carrier, a final
+   * receipt), a batch at a time: a few bytes per message rather than an event each, since every
+   * process receives every event. `messageStatusChanged` subscribers get them one by one.
+   */
+  messageStatusesChanged: { accountId: string; campaignId: string | null; status: string; messageIds: string[] };
   /** Platform-internal, topic `platform`: messages are waiting; dispatchers claim them now. */
   dispatchRequested: { accountId: 'platform' };
   /** Two-way (issue 7): an SMS arrived in a conversation; `assignedUserId` decides which agents see it. The message

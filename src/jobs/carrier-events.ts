@@ -576,11 +576,28 @@ function receiptRowOfStored(row: StoredReceipt): ReceiptRow {
 
 /** Live events for status changes (after commit). The platform's own service messages are not the account's: no event. */
 export function publishStatusChanges(rows: readonly ChangedMessage[]): void {
+  const groups = new Map<string, { accountId: string; campaignId: string | null; status: string; messageIds: string[]; bytes: number }[]>();
   for (const row of rows) {
     if (row.kind === 'SERVICE') continue;
-    publishEvent('messageStatusChanged', row.account_id, { accountId: row.account_id, messageId: row.id, status: row.status, campaignId: row.campaign_id });
+    const key = `${row.account_id} ${row.campaign_id ?? ''} ${row.status}`;
+    let events = groups.get(key);
+    if (!events) groups.set(key, (events = []));
+    let last = events.at(-1);
+    // Each event well under a notification's 8000 bytes.
+    if (!last || last.bytes + row.id.length + 3 > STATUS_EVENT_ID_BYTES) {
+      last = { accountId: row.account_id, campaignId: row.campaign_id, status: row.status, messageIds: [], bytes: 0 };
+      events.push(last);
+    }
+    last.messageIds.push(row.id);
+    last.bytes += row.id.length + 3;
+  }
+  for (const events of groups.values()) {
+    for (const { bytes: _bytes, ...event } of events) publishEvent('messageStatusesChanged', event.accountId, event);
   }
 }
+
+/** The bytes of message ids (quoted, with commas) one `messageStatusesChanged` event carries at most. */
+const STATUS_EVENT_ID_BYTES = 6000;
 
 /**
  * Ends what the carrier never answered: TRANSMITTED for RECEIPT_DEADLINE_HOURS becomes

@@ -1,5 +1,4 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import DataLoader from 'dataloader';
 import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { prisma } from '../db/client.js';
 import { encodeActivityCursor } from '../domain/conversations/activity-cursor.js';
@@ -19,6 +18,7 @@ import { IdempotencyKeyReusedError, InsufficientCreditError, NotFoundError, Plan
 import { subscribeToEvents } from '../events/bus.js';
 import type { Conversation } from '../generated/prisma/client.js';
 import { builder } from '../schema/builder.js';
+import { selectionReader } from './selection-readers.js';
 import {
   AssignConversationInput,
   ConfigureConversationAssignmentInput,
@@ -47,34 +47,12 @@ function oncePerEvent<T>(event: object, key: string, load: () => PromiseLike<T>)
   return loaded;
 }
 
-type ConversationQuery = { select?: Record<string, unknown>; include?: Record<string, unknown> };
-
-/**
- * Conversations read for `conversationUpdated` at delivery, batched: the events of one bus
- * message (a worker's batch of replies) are delivered together, and their reads of one
- * selection become one query instead of one each. Never cached: each batch reads the state of
- * the moment. One loader per selection (a client's query), at most MAX_SELECTIONS of them.
- */
-const conversationReaders = new Map<string, DataLoader<string, Conversation>>();
-const MAX_SELECTIONS = 200;
-
-function readConversation(query: ConversationQuery, selection: string, id: string): Promise<Conversation> {
-  let reader = conversationReaders.get(selection);
-  if (!reader) {
-    if (conversationReaders.size >= MAX_SELECTIONS) conversationReaders.clear();
-    const withId = query.select ? { ...query, select: { ...query.select, id: true } } : query;
-    reader = new DataLoader<string, Conversation>(
-      async (ids) => {
-        const rows = (await prisma.conversation.findMany({ ...withId, where: { id: { in: [...ids] } } })) as Conversation[];
-        const byId = new Map(rows.map((row) => [row.id, row]));
-        return ids.map((conversationId) => byId.get(conversationId) ?? new NotFoundError('Conversation'));
-      },
-      { cache: false, maxBatchSize: 500 },
-    );
-    conversationReaders.set(selection, reader);
-  }
-  return reader.load(id);
-}
+/** Conversations read for `conversationUpdated` at delivery, the events delivered together in one query per selection. */
+const readConversation = selectionReader<Conversation>(
+  (query, ids) => prisma.conversation.findMany({ ...query, where: { id: { in: [...ids] } } }) as Promise<Conversation[]>,
+  (row) => row.id,
+  () => new NotFoundError('Conversation'),
+);
 
 builder.queryField('conversations', (t) =>
   t.connection({
@@ -251,7 +229,7 @@ builder.subscriptionField('conversationUpdated', (t) =>
     // events delivered together in one query.
     resolve: (query, event) => {
       const selection = JSON.stringify(query);
-      return oncePerEvent(event, selection, () => readConversation(query, selection, event.conversationId));
+      return oncePerEvent(event, selection, () => readConversation(query, event.conversationId, selection));
     },
   }),
 );

@@ -1,12 +1,14 @@
-import { filter, pipe } from 'graphql-yoga';
 import { prisma } from '../db/client.js';
+import type { Message } from '../generated/prisma/client.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
 import { sendMessage } from '../domain/messages/send-message.js';
-import { IdempotencyKeyReusedError, InsufficientCreditError, ValidationError } from '../domain/errors.js';
-import { pubSub } from '../events/bus.js';
+import { IdempotencyKeyReusedError, InsufficientCreditError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { subscribeToEventItems } from '../events/bus.js';
 import { builder } from '../schema/builder.js';
+import { CampaignType } from '../schema/campaign.js';
 import { MessageStatusEnum, MessageType, SendMessageInput, SendMessagePayload } from '../schema/message.js';
 import { requireActor } from './actor.js';
+import { selectionReader } from './selection-readers.js';
 
 builder.mutationField('sendMessage', (t) =>
   t.field({
@@ -38,20 +40,34 @@ builder.queryField('messages', (t) =>
 builder.subscriptionField('messageStatusChanged', (t) =>
   t.prismaField({
     type: MessageType,
-    description: "Every status change of the account's messages, or of one message when `messageId` is given.",
+    description:
+      "Every status change of the account's messages; of one campaign's messages when `campaignId` is given, of one message when `messageId` is.",
     authScopes: { authenticated: true },
-    args: { messageId: t.arg.globalID({ for: [MessageType] }) },
-    subscribe: (_root, args, context) =>
-      pipe(
-        pubSub.subscribe('messageStatusChanged', requireActor(context).accountId),
-        filter((event) => !args.messageId || event.messageId === args.messageId.id),
-      ),
+    args: { messageId: t.arg.globalID({ for: [MessageType] }), campaignId: t.arg.globalID({ for: [CampaignType] }) },
+    subscribe: (_root, args, context) => {
+      const messageId = args.messageId?.id ?? null;
+      const campaignId = args.campaignId?.id ?? null;
+      return subscribeToEventItems('messageStatusesChanged', requireActor(context).accountId, (batch): StatusChange[] => {
+        if (campaignId !== null && batch.campaignId !== campaignId) return [];
+        if (messageId !== null) return batch.messageIds.includes(messageId) ? [{ messageId, status: batch.status }] : [];
+        return batch.messageIds.map((id) => ({ messageId: id, status: batch.status }));
+      });
+    },
     // The status is the one this event announces: by the time the event is resolved the message
     // may already have moved on (TRANSMITTED, then DELIVERED 50 ms later), and each event must say
     // what happened.
-    resolve: async (query, event) => ({
-      ...(await prisma.message.findUniqueOrThrow({ ...query, where: { id: BigInt(event.messageId) } })),
-      status: event.status as MessageStatus,
-    }),
+    resolve: async (query, change) => ({ ...(await readMessage(query, change.messageId)), status: change.status as MessageStatus }),
   }),
+);
+
+interface StatusChange {
+  messageId: string;
+  status: string;
+}
+
+/** Messages read for `messageStatusChanged` at delivery, the changes delivered together in one query per selection. */
+const readMessage = selectionReader<Message>(
+  (query, ids) => prisma.message.findMany({ ...query, where: { id: { in: ids.map((id) => BigInt(id)) } } }) as Promise<Message[]>,
+  (row) => String(row.id),
+  () => new NotFoundError('Message'),
 );

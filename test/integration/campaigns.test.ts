@@ -7,8 +7,10 @@ import {
   CreateCampaignDocument,
   DeleteCampaignDocument,
   LedgerEntriesDocument,
+  MessageStatusChangedDocument,
   NodeDocument,
   SendCampaignDocument,
+  SendMessageDocument,
   SetContactFieldsDocument,
   UpdateCampaignDocument,
 } from '../../codegen/generated/operations.js';
@@ -204,10 +206,16 @@ describe('sending a campaign', () => {
     const subscriber = wsClient(platform.wsUrl, `Bearer ${tenant.accessToken}`);
     const progress = collect(subscriber, CampaignProgressDocument, { campaignId: campaign.id });
     await progress.next(1); // the current counts (a draft: nothing yet)
+    // Every status change of this campaign's messages, and of nothing else (the message sent on its own below).
+    const statuses = collect(subscriber, MessageStatusChangedDocument, { campaignId: campaign.id });
+    const everything = collect(subscriber, MessageStatusChangedDocument, {});
 
     const sent = await sendCampaign(owner, { id: campaign.id, idempotencyKey: `send-${campaign.id}` });
     expect(sent).toMatchObject({ simulated: false, reserved: '6.885', campaign: { status: 'SENDING', recipientCount: 153, estimatedCost: '6.885' } });
     expect((await balanceOf(owner)).reserved).toBe('6.885');
+    const alone = await owner.request(SendMessageDocument, { input: { to: ['+33655299001'], text: 'Hors campagne.', sender: 'BOUTIQUE' } });
+    if (alone.sendMessage.__typename !== 'MutationSendMessageSuccess') throw new Error(JSON.stringify(alone));
+    const aloneId = alone.sendMessage.data.messages[0]!.id;
 
     // The stream ends with the final counts.
     const deadline = Date.now() + 40_000;
@@ -227,17 +235,30 @@ describe('sending a campaign', () => {
     expect(prices.charged).toBe('6.840000');
     expect(last.charged).toBe('6.84');
 
+    // 150 TRANSMITTED then DELIVERED, two TRANSMITTED then NOT_ISSUED or EXPIRED, one NOT_ISSUED at submission.
+    await statuses.next(305, 20_000);
+    const campaignMessages = await platform.sql<{ id: string }>(`SELECT id::text FROM message WHERE campaign_id = $1::uuid`, [databaseId(campaign.id)]);
+    const byMessage = new Map<string, string[]>();
+    for (const { messageStatusChanged: change } of statuses.received) byMessage.set(databaseId(change.id), [...(byMessage.get(databaseId(change.id)) ?? []), change.status]);
+    expect([...byMessage.keys()].sort()).toEqual(campaignMessages.map((row) => row.id).sort());
+    expect([...byMessage.values()].filter((changes) => changes.join() === 'TRANSMITTED,DELIVERED')).toHaveLength(150);
+    expect(statuses.received).toHaveLength(305);
+    // The account-wide stream has the lone message too.
+    await expect.poll(() => everything.received.some((event) => event.messageStatusChanged.id === aloneId), { timeout: 10_000 }).toBe(true);
+    expect(statuses.received.some((event) => event.messageStatusChanged.id === aloneId)).toBe(false);
+
     const after = await campaignOf(owner, campaign.id);
     expect(after).toMatchObject({ status: 'COMPLETED', messagesWrittenAt: expect.any(String), completedAt: expect.any(String) });
     expect(after.progress).toMatchObject({ delivered: 150, notIssued: 2, expired: 1, final: true });
     await expect.poll(() => balanceOf(owner), { timeout: 5_000 }).toEqual({
-      available: canonicalDecimal(formatEuros(micros(balanceBefore.available) - micros('6.84'))),
+      // The campaign's 6.84 and the lone message's 0.045.
+      available: canonicalDecimal(formatEuros(micros(balanceBefore.available) - micros('6.84') - micros('0.045'))),
       reserved: '0.00',
       currency: 'EUR',
     });
     const ledger = await ledgerOf(platform, tenant);
     expect(ledger.balance).toBe(ledger.ledger);
-    expect(micros(ledger.charged)).toBe(micros('6.84'));
+    expect(micros(ledger.charged)).toBe(micros('6.84') + micros('0.045'));
     for (const number of [...ordinary.slice(0, 5), ...special]) expect(platform.simulator!.submissionsTo(number)).toBeLessThanOrEqual(1);
 
     // The same key gives the first result; the campaign cannot be sent twice.
