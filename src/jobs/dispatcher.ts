@@ -339,6 +339,11 @@ export class Dispatcher {
                 JOIN message m ON m.id = p.message_id),
             -- The queue rows are locked above, so their ctid (the locked version's) is still theirs:
             -- each row is reached by its ctid rather than by a second walk of the key's index.
+            -- Invariant: a queue row that another transaction changes while this statement runs
+            -- is not claimable afterwards (a lease, a later send_after, or gone). Were it still
+            -- claimable, its new version (committed after this statement's snapshot) would not be
+            -- found by its ctid: the row would miss this claim (not claimed, not returned).
+
             claimed AS (
               UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
                 FROM picked p WHERE q.ctid = p.queue_row AND q.message_id = p.id AND NOT p.blacklisted
