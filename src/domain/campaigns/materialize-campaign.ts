@@ -57,6 +57,10 @@ interface LockedCampaign {
 
 export const INSUFFICIENT_CREDIT_ERROR = 'INSUFFICIENT_CREDIT';
 const FIRST_CHUNK_SIZE = 1000;
+/** Messages planned, or inserted by one statement, between two turns of the event loop. */
+const SLICE_SIZE = 2500;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function materializeCampaign(campaignId: string, chunkSize = config.campaigns.chunkSize): Promise<MaterializationResult> {
   const campaign = await prisma.campaign.findUnique({ where: { id: campaignId } });
@@ -112,7 +116,10 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
         const now = new Date();
         const planner = plannerAt(now);
         const planned: PlannedMessage[] = [];
-        for (const candidate of candidates) {
+        for (let index = 0; index < candidates.length; index++) {
+          // The worker's other work (the transactional lane first) gets its turn between slices.
+          if (index > 0 && index % SLICE_SIZE === 0) await nextTurn();
+          const candidate = candidates[index]!;
           const numberClass = candidate.contact ? classifier.classify(candidate.number) : { country: candidate.pasted.country, type: candidate.pasted.type };
           if (numberClass === null) continue;
           const values: RecipientValues | null = candidate.contact;
@@ -240,38 +247,48 @@ async function insertMessages(
     await tx.$queryRaw`SELECT 1 FROM account WHERE id = ${accountId}::uuid FOR KEY SHARE`;
     await tx.$executeRawUnsafe('SET LOCAL session_replication_role = replica');
   }
-  // What was written, counted by PostgreSQL: one row back rather than one per message.
-  const inserted = await tx.$queryRawUnsafe<{ written: number; on_hold: number; cost: string }[]>(
-    `WITH inserted AS (
-     INSERT INTO message (account_id, campaign_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id,
-                          status, send_after, final_at, error_code)
-     SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
-            r.status::"MessageStatus", r.send_after, CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
-            CASE WHEN r.status = 'NOT_ISSUED' THEN '${INSUFFICIENT_CREDIT_ERROR}' END
-       FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
-            AS r(recipient, country, text, segments, price, status, send_after)
-     ON CONFLICT (campaign_id, recipient) DO NOTHING
-     RETURNING status, price)
-     SELECT count(*)::int AS written, (count(*) FILTER (WHERE status = 'ON_HOLD'))::int AS on_hold,
-            coalesce(sum(price) FILTER (WHERE status = 'ON_HOLD'), 0)::text AS cost
-       FROM inserted`,
-    accountId,
-    campaignId,
-    type,
-    sender,
-    reservationId,
-    planned.map((message) => message.recipient),
-    planned.map((message) => message.country),
-    planned.map((message) => message.text),
-    planned.map((message) => message.segments),
-    planned.map((message) => formatEuros(message.price)),
-    statuses,
-    // As text: Prisma serialises each Date parameter (and parses it back) at several times the cost.
-    planned.map((message) => message.sendAfter.toISOString()),
-  );
+  // In slices, each its own statement (Prisma serialises a statement's parameters in one go: 28 ms
+  // of the worker's event loop for 10,000 rows), and each counted by PostgreSQL: one row back
+  // rather than one per message.
+  const written = { rows: 0, onHold: 0, cost: 0 };
+  for (let start = 0; start < planned.length; start += SLICE_SIZE) {
+    if (start > 0) await nextTurn();
+    const slice = planned.slice(start, start + SLICE_SIZE);
+    const inserted = await tx.$queryRawUnsafe<{ written: number; on_hold: number; cost: string }[]>(
+      `WITH inserted AS (
+       INSERT INTO message (account_id, campaign_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id,
+                            status, send_after, final_at, error_code)
+       SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
+              r.status::"MessageStatus", r.send_after, CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
+              CASE WHEN r.status = 'NOT_ISSUED' THEN '${INSUFFICIENT_CREDIT_ERROR}' END
+         FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
+              AS r(recipient, country, text, segments, price, status, send_after)
+       ON CONFLICT (campaign_id, recipient) DO NOTHING
+       RETURNING status, price)
+       SELECT count(*)::int AS written, (count(*) FILTER (WHERE status = 'ON_HOLD'))::int AS on_hold,
+              coalesce(sum(price) FILTER (WHERE status = 'ON_HOLD'), 0)::text AS cost
+         FROM inserted`,
+      accountId,
+      campaignId,
+      type,
+      sender,
+      reservationId,
+      slice.map((message) => message.recipient),
+      slice.map((message) => message.country),
+      slice.map((message) => message.text),
+      slice.map((message) => message.segments),
+      slice.map((message) => formatEuros(message.price)),
+      statuses.slice(start, start + SLICE_SIZE),
+      // As text: Prisma serialises each Date parameter (and parses it back) at several times the cost.
+      slice.map((message) => message.sendAfter.toISOString()),
+    );
+    const counted = inserted[0]!;
+    written.rows += counted.written;
+    written.onHold += counted.on_hold;
+    written.cost += parseEuros(counted.cost);
+  }
   if (skipForeignKeyChecks) await tx.$executeRawUnsafe('SET LOCAL session_replication_role = origin');
-  const counted = inserted[0]!;
-  return { rows: counted.written, onHold: counted.on_hold, cost: parseEuros(counted.cost) };
+  return written;
 }
 
 const poolSql: SqlRunner = async <Row>(text: string, values: unknown[]) => (await pool.query(text, values)).rows as Row[];
