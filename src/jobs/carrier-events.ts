@@ -98,10 +98,10 @@ export async function applyCarrierEvents(batch: CarrierEventBatch): Promise<void
 async function applyCarrierReceipts(receipts: CarrierEventBatch['receipts']): Promise<void> {
   const rows = receipts.flatMap((receipt) => receiptRowOf(receipt) ?? []);
   if (rows.length === 0) return;
-  // The common case in one statement on its own (atomic by itself, no transaction to open): known
-  // parts. Should a later step fail, the carrier delivers the batch again and this one changes
-  // nothing more, while the settling of multipart messages is repeated (see `markParts`).
-  const first = await markParts(onPool, rows);
+  // The common case in a transaction of its own (usually one statement): known parts. Should a
+  // later step fail, the carrier delivers the batch again and this one changes nothing more,
+  // while the settling of multipart messages is repeated (see `markParts`).
+  const first = await markPartsAtomically(rows);
   const applied: ReceiptsApplied = { changed: first.changed, reservations: new Map() };
   const touched = [...first.touched];
   let unmatched = first.unmatched;
@@ -110,7 +110,7 @@ async function applyCarrierReceipts(receipts: CarrierEventBatch['receipts']): Pr
   const local = unmatched.filter((receipt) => receipt.reference !== null && heldLocally(receipt.reference));
   if (local.length > 0) {
     await whenRecordedLocally(local.map((receipt) => receipt.reference as string));
-    const again = await markParts(onPool, local);
+    const again = await markPartsAtomically(local);
     applied.changed.push(...again.changed);
     touched.push(...again.touched);
     unmatched = [...unmatched.filter((receipt) => !local.includes(receipt)), ...again.unmatched];
@@ -162,6 +162,11 @@ type Sql = <Row>(text: string, ...values: unknown[]) => Promise<Row[]>;
 /** A statement on its own (atomic by itself), planned with index lookups (see db/index-plans.ts). */
 const onPool: Sql = <Row>(text: string, ...values: unknown[]) => withIndexPlans(async (client) => (await client.query(text, values)).rows as Row[]);
 
+/** Step 1 in one transaction (its one or two statements), planned with index lookups. */
+function markPartsAtomically(receipts: readonly ReceiptRow[]): ReturnType<typeof markParts> {
+  return withIndexPlans((client) => markParts(async <Row>(text: string, ...values: unknown[]) => (await client.query(text, values)).rows as Row[], receipts));
+}
+
 function onTransaction(tx: Transaction): Sql {
   return <Row>(text: string, ...values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
 }
@@ -209,7 +214,7 @@ async function applyUnmatched(sql: Sql, tx: Transaction, receipts: readonly Rece
 }
 
 /**
- * Step 1, in one statement or two (each atomic by itself): a receipt for a single-part message
+ * Step 1, in one statement or two: a receipt for a single-part message
  * sets the message's final status directly (its own status is its part's: one row written per
  * receipt, the common case at volume); a receipt for a part of a longer message is kept on its
  * `carrier_part` row (once per part) and the message is settled from all its parts afterwards.
