@@ -546,8 +546,10 @@ export async function reconcileInDoubtMessages(minimumAgeSeconds = 2): Promise<n
 export async function applyUnmatchedReceipts(tx: Transaction, parts: readonly { connection: string; carrierMessageId: string }[]): Promise<ReceiptsApplied> {
   if (parts.length === 0) return { changed: [], reservations: new Map() };
   const rows = await tx.$queryRawUnsafe<StoredReceipt[]>(
+    // Usually nothing waits there: one look at the table, not a lookup per part (the EXISTS is
+    // computed once and gates the join).
     `DELETE FROM unmatched_receipt u USING json_to_recordset($1::json) AS k(connection text, carrier_message_id text)
-      WHERE u.connection = k.connection AND u.carrier_message_id = k.carrier_message_id
+      WHERE EXISTS (SELECT 1 FROM unmatched_receipt) AND u.connection = k.connection AND u.carrier_message_id = k.carrier_message_id
      RETURNING ${STORED_RECEIPT_COLUMNS}`,
     JSON.stringify(parts.map((part) => ({ connection: part.connection, carrier_message_id: part.carrierMessageId }))),
   );
