@@ -450,6 +450,8 @@ async function main(): Promise<void> {
     const afterLoad = await apiMemory(api, apiPid, workerPid);
     console.log(`  API process memory after the rounds (after full GC): RSS ${mb(afterLoad.rss)}, heap used ${mb(afterLoad.heapUsed)} (of ${mb(afterLoad.heapTotal)}), ` +
       `external ${mb(afterLoad.external)} (array buffers ${mb(afterLoad.arrayBuffers)})`);
+    // MEMORY_PROBE_GC=1: the API's and the worker's collection pauses between the samples.
+    for (const line of [...api.output().split('\n'), ...(worker?.output().split('\n') ?? [])]) if (line.includes('[memory-probe] gc')) console.log(`  ${line}`);
     const { rows: stored } = await db.query<{ routed: number; unrouted: number }>(
       `SELECT count(*) FILTER (WHERE conversation_id IS NOT NULL)::int AS routed, count(*) FILTER (WHERE conversation_id IS NULL)::int AS unrouted FROM inbound_message`,
     );

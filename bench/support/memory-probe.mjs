@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 if (/src[\\/]main\.ts$/.test(process.argv[1] ?? '')) {
@@ -29,7 +29,13 @@ if (/src[\\/]main\.ts$/.test(process.argv[1] ?? '')) {
   let heapSession = null;
   let samples = 0;
   let session = null;
-  const KINDS = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb', 16: 'minor' };
+  const KINDS = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP]: 'minor-mark-sweep',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
   let pauses = [];
   if (process.env.MEMORY_PROBE_GC) {
     new PerformanceObserver((list) => {
