@@ -232,6 +232,20 @@ async function markParts(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ c
   return { ...general, changed: [...changed, ...general.changed] };
 }
 
+/** A receipt as a record of the JSON the statements read with `json_to_recordset` (`position` from 1 in its batch). */
+function receiptRecord(receipt: ReceiptRow, position: number) {
+  return {
+    position,
+    connection: receipt.connection,
+    carrier_message_id: receipt.carrierMessageId,
+    status: receipt.status,
+    carrier_status: receipt.carrierStatus,
+    error_code: receipt.errorCode,
+    done_at: receipt.doneAt,
+    reference: receipt.reference,
+  };
+}
+
 /**
  * The common case first, with one index lookup per receipt: a final receipt that names one of
  * our single-part messages (by the reference it echoes), on the connection and with the carrier
@@ -240,22 +254,7 @@ async function markParts(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ c
  * report, no reference, faster than the record) goes through `markPartsByCarrierId`.
  */
 async function markOwnMessages(sql: Sql, receipts: readonly ReceiptRow[]): Promise<Map<number, ChangedMessage>> {
-  const finals = receipts.flatMap((receipt, index) =>
-    receipt.reference !== null && receipt.status !== 'TRANSMITTED'
-      ? [
-          {
-            position: index + 1,
-            connection: receipt.connection,
-            carrier_message_id: receipt.carrierMessageId,
-            status: receipt.status,
-            carrier_status: receipt.carrierStatus,
-            error_code: receipt.errorCode,
-            done_at: receipt.doneAt,
-            reference: receipt.reference,
-          },
-        ]
-      : [],
-  );
+  const finals = receipts.flatMap((receipt, index) => (receipt.reference !== null && receipt.status !== 'TRANSMITTED' ? [receiptRecord(receipt, index + 1)] : []));
   const changed = new Map<number, ChangedMessage>();
   if (finals.length === 0) return changed;
   const rows = await sql<ChangedMessage & { position: number }>(
@@ -309,18 +308,7 @@ async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): 
       WHERE segments > 1 AND status <> 'TRANSMITTED'
      UNION ALL
      SELECT 'unmatched', NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, position FROM matched WHERE message_id IS NULL`,
-    JSON.stringify(
-      receipts.map((receipt, index) => ({
-        position: index + 1,
-        connection: receipt.connection,
-        carrier_message_id: receipt.carrierMessageId,
-        status: receipt.status,
-        carrier_status: receipt.carrierStatus,
-        error_code: receipt.errorCode,
-        done_at: receipt.doneAt,
-        reference: receipt.reference,
-      })),
-    ),
+    JSON.stringify(receipts.map((receipt, index) => receiptRecord(receipt, index + 1))),
   );
   const changed: ChangedMessage[] = [];
   const touched: string[] = [];
@@ -390,17 +378,7 @@ async function keepUnmatched(tx: Transaction, receipts: readonly ReceiptRow[]): 
     `INSERT INTO unmatched_receipt (connection, carrier_message_id, status, carrier_status, error_code, done_at, reference)
      SELECT * FROM json_to_recordset($1::json)
        AS r(connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)`,
-    JSON.stringify(
-      receipts.map((receipt) => ({
-        connection: receipt.connection,
-        carrier_message_id: receipt.carrierMessageId,
-        status: receipt.status,
-        carrier_status: receipt.carrierStatus,
-        error_code: receipt.errorCode,
-        done_at: receipt.doneAt,
-        reference: receipt.reference,
-      })),
-    ),
+    JSON.stringify(receipts.map((receipt, index) => receiptRecord(receipt, index + 1))),
   );
 }
 
