@@ -291,7 +291,7 @@ function deliver(payload: string): void {
     } catch {
       return;
     }
-    for (const event of events) deliverOne(event[0], event[1]);
+    for (const event of events) deliverOne(...fromPreviousVersion(event[0], event[1]));
     return;
   }
   let start = 0;
@@ -300,7 +300,8 @@ function deliver(payload: string): void {
     if (end === -1) end = payload.length;
     const tab = payload.indexOf('\t', start);
     if (tab !== -1 && tab < end) {
-      const topic = payload.slice(start, tab);
+      const wireTopic = payload.slice(start, tab);
+      const topic = wireTopic.startsWith(SINGLE_STATUS_TOPIC) ? `messageStatusesChanged:${wireTopic.slice(SINGLE_STATUS_TOPIC.length)}` : wireTopic;
       if (listenedTopics.has(topic)) {
         let detail: unknown;
         try {
@@ -308,11 +309,26 @@ function deliver(payload: string): void {
         } catch {
           detail = undefined;
         }
-        if (detail !== undefined) deliverOne(topic, detail);
+        if (detail !== undefined) deliverOne(...fromPreviousVersion(wireTopic, detail));
       }
     }
     start = end + 1;
   }
+}
+
+/** What workers of the previous version publish: one message's status change per event. */
+const SINGLE_STATUS_TOPIC = 'messageStatusChanged:';
+
+/**
+ * An event as this version names it. During a rolling deploy, workers of the previous version
+ * still publish one `messageStatusChanged` per message: it reaches subscribers as a batch of one
+ * (API processes go first: the previous version's do not read batches).
+ */
+function fromPreviousVersion(topic: string, detail: unknown): [topic: string, detail: unknown] {
+  if (!topic.startsWith(SINGLE_STATUS_TOPIC)) return [topic, detail];
+  const single = detail as { accountId: string; messageId: string; status: string; campaignId: string | null };
+  const batch: EventPayloads['messageStatusesChanged'] = { accountId: single.accountId, campaignId: single.campaignId, status: single.status, messageIds: [single.messageId] };
+  return [`messageStatusesChanged:${topic.slice(SINGLE_STATUS_TOPIC.length)}`, batch];
 }
 
 function deliverOne(topic: string, detail: unknown): void {

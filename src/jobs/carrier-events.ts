@@ -5,6 +5,7 @@ import { statusOfReceipt } from '../domain/messages/delivery-status.js';
 import { receiveInboundMessages } from '../domain/conversations/inbound.js';
 import { parseEuros, type Micros } from '../domain/messaging/prices.js';
 import { publishEvent } from '../events/bus.js';
+import type { EventPayloads } from '../events/channels.js';
 import type { CarrierEventBatch, DeliveryReceipt } from '../gateways/carriers/carrier.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
 
@@ -561,24 +562,32 @@ function receiptRowOfStored(row: StoredReceipt): ReceiptRow {
 
 /** Live events for status changes (after commit). The platform's own service messages are not the account's: no event. */
 export function publishStatusChanges(rows: readonly ChangedMessage[]): void {
-  const groups = new Map<string, { accountId: string; campaignId: string | null; status: string; messageIds: string[]; bytes: number }[]>();
+  for (const event of statusEventsOf(rows)) publishEvent('messageStatusesChanged', event.accountId, event);
+}
+
+/**
+ * The `messageStatusesChanged` events for these changes: one per account, campaign and status
+ * (split to stay well under a notification's 8000 bytes), those handed over first. Within one
+ * call a message may appear twice (recorded from its receipt, then the receipt's status), and
+ * its subscribers must see the two in that order. Exported for the unit test.
+ */
+export function statusEventsOf(rows: readonly ChangedMessage[]): EventPayloads['messageStatusesChanged'][] {
+  const groups = new Map<string, { event: EventPayloads['messageStatusesChanged']; bytes: number }[]>();
   for (const row of rows) {
     if (row.kind === 'SERVICE') continue;
     const key = `${row.account_id} ${row.campaign_id ?? ''} ${row.status}`;
     let events = groups.get(key);
     if (!events) groups.set(key, (events = []));
     let last = events.at(-1);
-    // Each event well under a notification's 8000 bytes.
     if (!last || last.bytes + row.id.length + 3 > STATUS_EVENT_ID_BYTES) {
-      last = { accountId: row.account_id, campaignId: row.campaign_id, status: row.status, messageIds: [], bytes: 0 };
+      last = { event: { accountId: row.account_id, campaignId: row.campaign_id, status: row.status, messageIds: [] }, bytes: 0 };
       events.push(last);
     }
-    last.messageIds.push(row.id);
+    last.event.messageIds.push(row.id);
     last.bytes += row.id.length + 3;
   }
-  for (const events of groups.values()) {
-    for (const { bytes: _bytes, ...event } of events) publishEvent('messageStatusesChanged', event.accountId, event);
-  }
+  const all = [...groups.values()].flat().map(({ event }) => event);
+  return [...all.filter((event) => event.status === 'TRANSMITTED'), ...all.filter((event) => event.status !== 'TRANSMITTED')];
 }
 
 /** The bytes of message ids (quoted, with commas) one `messageStatusesChanged` event carries at most. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BlacklistNumberDocument,
+  CampaignMessageStatusChangedDocument,
   CampaignPreviewDocument,
   CampaignProgressDocument,
   CampaignsDocument,
@@ -207,7 +208,7 @@ describe('sending a campaign', () => {
     const progress = collect(subscriber, CampaignProgressDocument, { campaignId: campaign.id });
     await progress.next(1); // the current counts (a draft: nothing yet)
     // Every status change of this campaign's messages, and of nothing else (the message sent on its own below).
-    const statuses = collect(subscriber, MessageStatusChangedDocument, { campaignId: campaign.id });
+    const statuses = collect(subscriber, CampaignMessageStatusChangedDocument, { campaignId: campaign.id });
     const everything = collect(subscriber, MessageStatusChangedDocument, {});
 
     const sent = await sendCampaign(owner, { id: campaign.id, idempotencyKey: `send-${campaign.id}` });

@@ -104,6 +104,21 @@ describe('sendMessage', () => {
     await subscriber.dispose();
   });
 
+  it('a status change from a worker of the previous version (one event per message) still reaches subscribers', async () => {
+    const sent = await send({ ...base, to: ['+33612340001'] });
+    const messageId = sent.messages[0]!.id;
+    await expect.poll(async () => (await statusesOf([messageId]))[0]?.status, { timeout: 10_000 }).toBe('DELIVERED');
+    const subscriber = wsClient(platform.wsUrl, `Bearer ${tenant.accessToken}`);
+    const events = collect(subscriber, MessageStatusChangedDocument, { messageId });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The previous version's wire format: the topic, a tab, one message's change.
+    const legacy = { accountId: tenant.accountUuid, messageId: databaseId(messageId), status: 'DELIVERED', campaignId: null };
+    await platform.sql(`SELECT pg_notify('platform_events', $1)`, [`messageStatusChanged:${tenant.accountUuid}\t${JSON.stringify(legacy)}`]);
+    await events.next(1);
+    expect(events.received.map((event) => [event.messageStatusChanged.id, event.messageStatusChanged.status])).toEqual([[messageId, 'DELIVERED']]);
+    await subscriber.dispose();
+  });
+
   it('refuses what the balance cannot cover before anything is sent', async () => {
     const poor = await createTenant(platform);
     const client = apiClient(platform.graphqlUrl, `Bearer ${poor.accessToken}`);
