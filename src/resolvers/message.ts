@@ -49,20 +49,39 @@ builder.subscriptionField('messageStatusChanged', (t) =>
       const campaignId = args.campaignId?.id ?? null;
       return subscribeToEventItems('messageStatusesChanged', requireActor(context).accountId, (batch): StatusChange[] => {
         if (campaignId !== null && batch.campaignId !== campaignId) return [];
-        if (messageId !== null) return batch.messageIds.includes(messageId) ? [{ messageId, status: batch.status }] : [];
-        return batch.messageIds.map((id) => ({ messageId: id, status: batch.status }));
+        const messageIds = messageId === null ? batch.messageIds : batch.messageIds.filter((id) => id === messageId);
+        const shared: SharedReads = { messageIds, reads: null };
+        return messageIds.map((id) => ({ messageId: id, status: batch.status, shared }));
       });
     },
     // The status is the one this event announces: by the time the event is resolved the message
     // may already have moved on (TRANSMITTED, then DELIVERED 50 ms later), and each event must say
-    // what happened.
-    resolve: async (query, change) => ({ ...(await readMessage(query, change.messageId)), status: change.status as MessageStatus }),
+    // what happened. A subscriber's changes are executed one after the other: the first of a batch
+    // reads the whole batch's messages (one query), the others take their row from it.
+    resolve: async (query, change) => {
+      change.shared.reads ??= new Map(
+        change.shared.messageIds.map((id) => {
+          const read = readMessage(query, id);
+          read.catch(() => undefined); // awaited below when its change is executed; not unhandled if it never is
+          return [id, read];
+        }),
+      );
+      const message = await (change.shared.reads.get(change.messageId) ?? readMessage(query, change.messageId));
+      return { ...message, status: change.status as MessageStatus };
+    },
   }),
 );
 
 interface StatusChange {
   messageId: string;
   status: string;
+  /** The reads of the changes this subscriber got from the same event. */
+  shared: SharedReads;
+}
+
+interface SharedReads {
+  messageIds: readonly string[];
+  reads: Map<string, Promise<Message>> | null;
 }
 
 /** Messages read for `messageStatusChanged` at delivery, the changes delivered together in one query per selection. */
