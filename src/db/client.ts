@@ -4,13 +4,6 @@ import { config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 /**
- * The process' pool and Prisma client. Prisma and the hot-path SQL share the pool, so one
- * setting bounds the connections a process opens (DATABASE_POOL_SIZE, plus one in a worker for
- * the transactional lane's claims: `priorityPool`). The URL is known before this module loads:
- * `main.ts` starts the embedded PostgreSQL first when no DATABASE_URL is given. Nothing
- * connects until first used, so tools that only build the schema need no database.
- */
-/**
  * Every session's settings. Timestamp columns (Prisma's, without time zone) hold UTC: sessions
  * compare them in UTC whatever the server's default (LOCALTIMESTAMP in the dispatch queue's
  * claims). No JIT compilation: the platform's statements are short, and before PostgreSQL 18 the
@@ -19,6 +12,13 @@ import { PrismaClient } from '../generated/prisma/client.js';
  */
 const SESSION_OPTIONS = '-c TimeZone=UTC -c jit=off';
 
+/**
+ * The process' pool and Prisma client. Prisma and the hot-path SQL share the pool, so one
+ * setting bounds the connections a process opens (DATABASE_POOL_SIZE, plus one in a worker for
+ * the transactional lane's claims: `priorityPool`). The URL is known before this module loads:
+ * `main.ts` starts the embedded PostgreSQL first when no DATABASE_URL is given. Nothing
+ * connects until first used, so tools that only build the schema need no database.
+ */
 export const pool = new pg.Pool({
   connectionString: config.databaseUrl,
   max: config.databasePoolSize,

@@ -291,7 +291,7 @@ function deliver(payload: string): void {
     } catch {
       return;
     }
-    for (const event of events) deliverOne(...fromPreviousVersion(event[0], event[1]));
+    for (const [wireTopic, detail] of events) deliverOne(currentTopic(wireTopic), currentDetail(wireTopic, detail));
     return;
   }
   let start = 0;
@@ -301,7 +301,7 @@ function deliver(payload: string): void {
     const tab = payload.indexOf('\t', start);
     if (tab !== -1 && tab < end) {
       const wireTopic = payload.slice(start, tab);
-      const topic = wireTopic.startsWith(SINGLE_STATUS_TOPIC) ? `messageStatusesChanged:${wireTopic.slice(SINGLE_STATUS_TOPIC.length)}` : wireTopic;
+      const topic = currentTopic(wireTopic);
       if (listenedTopics.has(topic)) {
         let detail: unknown;
         try {
@@ -309,7 +309,7 @@ function deliver(payload: string): void {
         } catch {
           detail = undefined;
         }
-        if (detail !== undefined) deliverOne(...fromPreviousVersion(wireTopic, detail));
+        if (detail !== undefined) deliverOne(topic, currentDetail(wireTopic, detail));
       }
     }
     start = end + 1;
@@ -324,11 +324,14 @@ const SINGLE_STATUS_TOPIC = 'messageStatusChanged:';
  * still publish one `messageStatusChanged` per message: it reaches subscribers as a batch of one
  * (API processes go first: the previous version's do not read batches).
  */
-function fromPreviousVersion(topic: string, detail: unknown): [topic: string, detail: unknown] {
-  if (!topic.startsWith(SINGLE_STATUS_TOPIC)) return [topic, detail];
+function currentTopic(wireTopic: string): string {
+  return wireTopic.startsWith(SINGLE_STATUS_TOPIC) ? `messageStatusesChanged:${wireTopic.slice(SINGLE_STATUS_TOPIC.length)}` : wireTopic;
+}
+
+function currentDetail(wireTopic: string, detail: unknown): unknown {
+  if (!wireTopic.startsWith(SINGLE_STATUS_TOPIC)) return detail;
   const single = detail as { accountId: string; messageId: string; status: string; campaignId: string | null };
-  const batch: EventPayloads['messageStatusesChanged'] = { accountId: single.accountId, campaignId: single.campaignId, status: single.status, messageIds: [single.messageId] };
-  return [`messageStatusesChanged:${topic.slice(SINGLE_STATUS_TOPIC.length)}`, batch];
+  return { accountId: single.accountId, campaignId: single.campaignId, status: single.status, messageIds: [single.messageId] } satisfies EventPayloads['messageStatusesChanged'];
 }
 
 function deliverOne(topic: string, detail: unknown): void {

@@ -24,6 +24,8 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws';
 const KEEP_ALIVE_SLICES = 24;
 /** At shutdown, how long clients have to answer the close frame before they are cut. */
 const CLOSE_GRACE_MS = 2_000;
+/** How often deadlines are checked. */
+const DEADLINE_SWEEP_MS = 500;
 
 export interface GraphqlWsServer {
   /** Closes the socket with this code at that time (ms since the epoch), unless it closes first; replaces its earlier deadline. */
@@ -31,9 +33,6 @@ export interface GraphqlWsServer {
   /** Tells every client the server is going away (1001), then closes the server. */
   dispose(): Promise<void>;
 }
-
-/** How often deadlines are checked. */
-const DEADLINE_SWEEP_MS = 500;
 
 export interface SocketExtra {
   socket: WebSocket;

@@ -170,4 +170,3 @@ function withinSizeLimit(request: IncomingMessage, response: ServerResponse): bo
   }
   return true;
 }
-

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { pool, prisma, type Transaction } from '../db/client.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
 import { chargeOrLog, PLATFORM, queueSettlement, releaseReservation, settleQueued } from '../domain/credit/ledger.js';
@@ -160,12 +161,17 @@ async function whenRecordedLocally(messageIds: readonly string[]): Promise<void>
 /** Runs one statement: on the pool (autocommit) or in a transaction; rows come back as the statement casts them. */
 type Sql = <Row>(text: string, ...values: unknown[]) => Promise<Row[]>;
 
+/** Statements on a client (in its transaction). */
+function onClient(client: pg.PoolClient): Sql {
+  return async <Row>(text: string, ...values: unknown[]) => (await client.query(text, values)).rows as Row[];
+}
+
 /** A statement on its own (atomic by itself), planned with index lookups (see db/index-plans.ts). */
-const onPool: Sql = <Row>(text: string, ...values: unknown[]) => withIndexPlans(async (client) => (await client.query(text, values)).rows as Row[]);
+const onPool: Sql = (text, ...values) => withIndexPlans((client) => onClient(client)(text, ...values));
 
 /** Step 1 in one transaction (its one or two statements), planned with index lookups. */
 function markPartsAtomically(receipts: readonly ReceiptRow[]): ReturnType<typeof markParts> {
-  return withIndexPlans((client) => markParts(async <Row>(text: string, ...values: unknown[]) => (await client.query(text, values)).rows as Row[], receipts));
+  return withIndexPlans((client) => markParts(onClient(client), receipts));
 }
 
 function onTransaction(tx: Transaction): Sql {
@@ -215,11 +221,10 @@ async function applyUnmatched(sql: Sql, tx: Transaction, receipts: readonly Rece
 }
 
 /**
- * Step 1, in one statement or two: a receipt for a single-part message
- * sets the message's final status directly (its own status is its part's: one row written per
- * receipt, the common case at volume); a receipt for a part of a longer message is kept on its
- * `carrier_part` row (once per part) and the message is settled from all its parts afterwards.
- * Returns the messages changed,
+ * Step 1, in one statement or two: a receipt for a single-part message sets the message's final
+ * status directly (its own status is its part's: one row written per receipt, the common case at
+ * volume); a receipt for a part of a longer message is kept on its `carrier_part` row (once per
+ * part) and the message is settled from all its parts afterwards. Returns the messages changed,
  * the multipart messages a final receipt names (whether or not its part was new: settling is
  * idempotent, and a batch delivered again must settle what a failed first try did not) and the
  * receipts of unknown parts.

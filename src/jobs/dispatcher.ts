@@ -343,7 +343,6 @@ export class Dispatcher {
             -- is not claimable afterwards (a lease, a later send_after, or gone). Were it still
             -- claimable, its new version (committed after this statement's snapshot) would not be
             -- found by its ctid: the row would miss this claim (not claimed, not returned).
-
             claimed AS (
               UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
                 FROM picked p WHERE q.ctid = p.queue_row AND q.message_id = p.id AND NOT p.blacklisted

@@ -59,15 +59,14 @@ builder.subscriptionField('messageStatusChanged', (t) =>
     // what happened. A subscriber's changes are executed one after the other: the first of a batch
     // reads the whole batch's messages (one query), the others take their row from it.
     resolve: async (query, change) => {
-      change.shared.reads ??= new Map(
-        change.shared.messageIds.map((id) => {
-          const read = readMessage(query, id);
-          read.catch(() => undefined); // awaited below when its change is executed; not unhandled if it never is
-          return [id, read];
-        }),
-      );
-      const message = await (change.shared.reads.get(change.messageId) ?? readMessage(query, change.messageId));
-      return { ...message, status: change.status as MessageStatus };
+      const shared = change.shared;
+      if (!shared.reads) {
+        const selection = JSON.stringify(query);
+        shared.reads = new Map(shared.messageIds.map((id) => [id, readMessage(query, id, selection)]));
+        // Each is awaited when its change is executed; none is left unhandled if the subscriber leaves first.
+        for (const read of shared.reads.values()) read.catch(() => undefined);
+      }
+      return { ...(await shared.reads.get(change.messageId)!), status: change.status as MessageStatus };
     },
   }),
 );

@@ -57,7 +57,6 @@ export interface CreateCampaignInput {
 /** Absent fields are left as they are; `scheduledAt: null` removes the schedule. */
 export type UpdateCampaignInput = Partial<CreateCampaignInput>;
 
-
 interface CampaignFields {
   name: string;
   kind: MessageType;

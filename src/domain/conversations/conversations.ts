@@ -218,7 +218,6 @@ export async function findVisibleConversation(actor: Actor, conversationId: stri
   return conversation;
 }
 
-
 export interface ThreadEntry {
   direction: 'INBOUND' | 'OUTBOUND';
   /** inbound_message id or message id. */
@@ -274,4 +273,3 @@ async function contactNumberOf(actor: Actor, input: StartConversationInput): Pro
   if (!parsed.ok) throw ValidationError.single('to', parsed.message);
   return parsed.phone.e164;
 }
-
