@@ -17,6 +17,7 @@ export async function startBenchPostgres(options: Options, statements: boolean):
   await admin.connect();
   await admin.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
   await admin.query(`ALTER SYSTEM SET pg_stat_statements.track = 'all'`);
+  await admin.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
   await admin.end();
   await database.stop();
   return startEmbeddedPostgres(options);
@@ -27,22 +28,23 @@ export async function startBenchPostgres(options: Options, statements: boolean):
  * (`messages`: what the bench moved), with the updates of message and dispatch_queue (HOT or not).
  */
 export async function printStatements(db: pg.Pool | pg.Client, messages: number, limit = 20): Promise<void> {
-  const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number; rows: string; blocks: string; wal: string }>(
-    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text,
+  const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number; plan: number; rows: string; blocks: string; wal: string }>(
+    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean, total_plan_time AS plan, rows::text,
             shared_blks_hit + shared_blks_read AS blocks, wal_records AS wal
        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-      ORDER BY total_exec_time DESC LIMIT $1`,
+      ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`,
     [limit],
   );
   const { rows: tables } = await db.query<{ relname: string; upd: string; hot: string }>(
     `SELECT relname, n_tup_upd::text AS upd, n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname IN ('message', 'dispatch_queue') ORDER BY relname`,
   );
   console.info(`updates: ${tables.map((table) => `${table.relname} ${table.upd} (${table.hot} HOT)`).join(', ')}`);
-  console.info('PostgreSQL statements by total execution time (wall time: waits for a core included; statements of triggers also inside their caller; rows, buffers and WAL records per call):');
+  console.info('PostgreSQL statements by total execution time (wall time: waits for a core included; statements of triggers also inside their caller; planning per message apart; rows, buffers and WAL records per call):');
   for (const row of rows) {
     const calls = Number(row.calls);
     console.info(
       `  ${(row.total / 1000).toFixed(2).padStart(6)} s  ${row.calls.padStart(6)} calls  ${row.mean.toFixed(1).padStart(6)} ms  ${((row.total * 1000) / messages).toFixed(0).padStart(4)} µs/msg` +
+        ` + ${((row.plan * 1000) / messages).toFixed(0).padStart(3)} plan` +
         `  ${(Number(row.rows) / calls).toFixed(0).padStart(5)} rows ${(Number(row.blocks) / calls).toFixed(0).padStart(6)} buf ${(Number(row.wal) / calls).toFixed(0).padStart(5)} wal  ${row.query}`,
     );
   }

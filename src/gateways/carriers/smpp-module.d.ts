@@ -55,6 +55,8 @@ declare module 'smpp' {
     /** The package's GSM 03.38 codec, used when it decodes data_coding 0 messages. */
     const gsmCoder: {
       getCoder(this: unknown, encoding?: number): unknown;
+      /** Bytes of GSM 03.38 septets (one per byte) to text; `encoding` picks a national shift table (0 or absent: the default alphabet). */
+      decode(this: unknown, bytes: Buffer, encoding?: number): string;
     };
 
     /** Command status names (`ESME_RTHROTTLED`...) to their values. */
