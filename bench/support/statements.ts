@@ -27,9 +27,9 @@ export async function startBenchPostgres(options: Options, statements: boolean):
  * PostgreSQL's statements by total execution time since the last reset, per call and per message
  * (`messages`: what the bench moved), with the updates of message and dispatch_queue (HOT or not).
  */
-export async function printStatements(db: pg.Pool | pg.Client, messages: number, limit = 20): Promise<void> {
-  const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number; plan: number; rows: string; blocks: string; wal: string }>(
-    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean, total_plan_time AS plan, rows::text,
+export async function printStatements(db: pg.Pool | pg.Client, messages: number, limit = 30): Promise<void> {
+  const { rows } = await db.query<{ query: string; calls: string; total: number; mean: number; max: number; plan: number; rows: string; blocks: string; wal: string }>(
+    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean, max_exec_time AS max, total_plan_time AS plan, rows::text,
             shared_blks_hit + shared_blks_read AS blocks, wal_records AS wal
        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`,
@@ -43,7 +43,7 @@ export async function printStatements(db: pg.Pool | pg.Client, messages: number,
   for (const row of rows) {
     const calls = Number(row.calls);
     console.info(
-      `  ${(row.total / 1000).toFixed(2).padStart(6)} s  ${row.calls.padStart(6)} calls  ${row.mean.toFixed(1).padStart(6)} ms  ${((row.total * 1000) / messages).toFixed(0).padStart(4)} µs/msg` +
+      `  ${(row.total / 1000).toFixed(2).padStart(6)} s  ${row.calls.padStart(6)} calls  ${row.mean.toFixed(1).padStart(6)} ms (max ${row.max.toFixed(0).padStart(4)})  ${((row.total * 1000) / messages).toFixed(0).padStart(4)} µs/msg` +
         ` + ${((row.plan * 1000) / messages).toFixed(0).padStart(3)} plan` +
         `  ${(Number(row.rows) / calls).toFixed(0).padStart(5)} rows ${(Number(row.blocks) / calls).toFixed(0).padStart(6)} buf ${(Number(row.wal) / calls).toFixed(0).padStart(5)} wal  ${row.query}`,
     );

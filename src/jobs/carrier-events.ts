@@ -430,22 +430,24 @@ async function settleMessageStatuses(sql: Sql, messageIds: readonly string[]): P
  */
 export async function chargeHandedOver(
   tx: Transaction,
-  rows: readonly { account_id: string; reservation_id: string | null; price: string }[],
+  rows: readonly { account_id: string; reservation_id: string | null; price: string; count?: number }[],
 ): Promise<void> {
   const byReservation = new Map<string, { accountId: string; amount: Micros; count: number }>();
   const byAccount = new Map<string, { amount: Micros; count: number }>();
+  // A row is a message, or (with `count`) that many messages and their total price.
   for (const row of rows) {
     const price = parseEuros(row.price);
     if (price <= 0) continue;
+    const count = row.count ?? 1;
     if (row.reservation_id) {
       const entry = byReservation.get(row.reservation_id) ?? { accountId: row.account_id, amount: 0, count: 0 };
       entry.amount += price;
-      entry.count++;
+      entry.count += count;
       byReservation.set(row.reservation_id, entry);
     } else {
       const entry = byAccount.get(row.account_id) ?? { amount: 0, count: 0 };
       entry.amount += price;
-      entry.count++;
+      entry.count += count;
       byAccount.set(row.account_id, entry);
     }
   }

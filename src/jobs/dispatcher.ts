@@ -101,6 +101,18 @@ export interface DispatcherStats {
   held: number;
 }
 
+/** Messages one record handed over, by account, kind, campaign and hold; `price` and `priced`: those with a price. */
+interface TransmittedGroup {
+  account_id: string;
+  kind: string;
+  campaign_id: string | null;
+  reservation_id: string | null;
+  /** Their ids, comma-separated. */
+  ids: string;
+  price: string;
+  priced: number;
+}
+
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const RECORD_CATCH_UP = 8;
 const CURSOR_RESET_MS = 5000;
@@ -517,18 +529,24 @@ export class Dispatcher {
         // Only the rows this statement moves are charged: a message that its receipt already
         // recorded (carrier-events.ts) is not charged twice. Parts are attached either way: on
         // the message row when its receipt will carry our reference, in carrier_part otherwise.
-        const transmitted = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string })[]>(
+        // What moved comes back grouped (the campaign's account, kind and hold are the same for all
+        // its messages): a few rows, not one per message, for Prisma to map.
+        const groups = await tx.$queryRawUnsafe<TransmittedGroup[]>(
           `WITH parts AS (
              INSERT INTO carrier_part (connection, carrier_message_id, message_id)
              SELECT * FROM json_to_recordset($2::json) AS p(connection text, carrier_message_id text, message_id bigint)
              ON CONFLICT DO NOTHING
+           ), transmitted AS (
+             UPDATE message m
+                SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, charged = m.price > 0, attempts = t.attempts,
+                    carrier_message_id = t.carrier_message_id
+               FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint, carrier_message_id text)
+              WHERE m.id = t.id AND m.status = 'ON_HOLD'
+             RETURNING m.id, m.account_id, m.kind, m.campaign_id, m.reservation_id, m.price
            )
-           UPDATE message m
-              SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, charged = m.price > 0, attempts = t.attempts,
-                  carrier_message_id = t.carrier_message_id
-             FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint, carrier_message_id text)
-            WHERE m.id = t.id AND m.status = 'ON_HOLD'
-           RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text, m.reservation_id::text, m.price::text`,
+           SELECT account_id::text, kind::text, campaign_id::text, reservation_id::text, string_agg(id::text, ',') AS ids,
+                  coalesce(sum(price) FILTER (WHERE price > 0), 0)::text AS price, (count(*) FILTER (WHERE price > 0))::int AS priced
+             FROM transmitted GROUP BY account_id, kind, campaign_id, reservation_id`,
           JSON.stringify(
             accepted.map((outcome) => ({
               id: outcome.message.id,
@@ -543,10 +561,14 @@ export class Dispatcher {
               .map((part) => ({ connection: part.connection, carrier_message_id: part.carrierMessageId, message_id: part.messageId })),
           ),
         );
-        await chargeHandedOver(tx, transmitted);
-        for (const row of transmitted) {
-          changed.push({ id: row.id, account_id: row.account_id, status: row.status, kind: row.kind, campaign_id: row.campaign_id });
-          if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
+        await chargeHandedOver(
+          tx,
+          groups.map((group) => ({ account_id: group.account_id, reservation_id: group.reservation_id, price: group.price, count: group.priced })),
+        );
+        for (const group of groups) {
+          const { account_id, kind, campaign_id } = group;
+          for (const id of group.ids.split(',')) changed.push({ id, account_id, status: 'TRANSMITTED', kind, campaign_id });
+          if (group.reservation_id) reservations.set(group.reservation_id, campaign_id);
         }
       }
       if (others.length > 0) {
