@@ -263,17 +263,27 @@ async function markOwnMessages(sql: Sql, receipts: readonly ReceiptRow[]): Promi
   const finals = receipts.flatMap((receipt, index) => (receipt.reference !== null && receipt.status !== 'TRANSMITTED' ? [receiptRecord(receipt, index + 1)] : []));
   const changed = new Map<number, ChangedMessage>();
   if (finals.length === 0) return changed;
-  const rows = await sql<ChangedMessage & { position: number }>(
-    `UPDATE message m
-        SET status = r.status, final_at = coalesce(r.done_at, now()), carrier_status = r.carrier_status, error_code = r.error_code
-       FROM json_to_recordset($1::json)
-         AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)
-      WHERE m.id = r.reference AND m.connection = r.connection AND m.carrier_message_id = r.carrier_message_id
-        AND m.segments <= 1 AND m.status IN ('ON_HOLD', 'TRANSMITTED')
-     RETURNING r.position, m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text`,
+  // Grouped by what a campaign's messages share (a few rows, not one per receipt), with the
+  // receipts' positions and the messages' ids joined in the same order.
+  const groups = await sql<Omit<ChangedMessage, 'id'> & { positions: string; ids: string }>(
+    `WITH marked AS (
+       UPDATE message m
+          SET status = r.status, final_at = coalesce(r.done_at, now()), carrier_status = r.carrier_status, error_code = r.error_code
+         FROM json_to_recordset($1::json)
+           AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)
+        WHERE m.id = r.reference AND m.connection = r.connection AND m.carrier_message_id = r.carrier_message_id
+          AND m.segments <= 1 AND m.status IN ('ON_HOLD', 'TRANSMITTED')
+       RETURNING r.position, m.id, m.account_id, m.status, m.kind, m.campaign_id
+     )
+     SELECT account_id::text, status::text, kind::text, campaign_id::text,
+            string_agg(position::text, ',' ORDER BY position) AS positions, string_agg(id::text, ',' ORDER BY position) AS ids
+       FROM marked GROUP BY account_id, status, kind, campaign_id`,
     JSON.stringify(finals),
   );
-  for (const { position, ...message } of rows) changed.set(position, message);
+  for (const { positions, ids, ...shared } of groups) {
+    const messageIds = ids.split(',');
+    positions.split(',').forEach((position, index) => changed.set(Number(position), { id: messageIds[index]!, ...shared }));
+  }
   return changed;
 }
 

@@ -62,22 +62,30 @@ export interface DispatcherOptions {
   idlePollMs?: number;
 }
 
+/** What the dispatcher keeps of a message it sends, until its outcome is recorded (the record reads the rest). */
 interface ClaimedMessage {
   id: string;
-  account_id: string;
-  kind: string;
   sender: string;
   recipient: string;
   country: string | null;
   text: string;
   priority: number;
-  reservation_id: string | null;
-  campaign_id: string | null;
   attempts: number;
   status: string;
   /** Its place in the queue order (null: blacklisted, or taken up in doubt: not where the bulk cursor stands). */
   queued_after: Date | null;
 }
+
+/** A message the claim ended BLACKLISTED: what its status event and its hold need. */
+interface BlacklistedMessage extends ClaimedMessage {
+  account_id: string;
+  kind: string;
+  reservation_id: string | null;
+  campaign_id: string | null;
+}
+
+/** A row of the claim: the hold and campaign columns are only filled for blacklisted messages. */
+type ClaimRow = ClaimedMessage & { [Column in 'account_id' | 'kind' | 'reservation_id' | 'campaign_id']: string | null };
 
 type Lane = 'transactional' | 'bulk';
 
@@ -266,7 +274,7 @@ export class Dispatcher {
         continue;
       }
       const requests = this.lanes[lane].requests;
-      let claimed: ClaimedMessage[];
+      let claimed: ClaimRow[];
       let fromCursor: boolean;
       try {
         ({ rows: claimed, fromCursor } = await this.claim(lane, limit));
@@ -275,11 +283,11 @@ export class Dispatcher {
         await this.sleep(lane, this.settings.idlePollMs);
         continue;
       }
-      const blacklisted: ClaimedMessage[] = [];
+      const blacklisted: BlacklistedMessage[] = [];
       let ofLane = 0;
       for (const message of claimed) {
         if (message.status === 'BLACKLISTED') {
-          blacklisted.push(message);
+          blacklisted.push(message as BlacklistedMessage);
           continue;
         }
         if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
@@ -319,7 +327,7 @@ export class Dispatcher {
    * in doubt for longer than the reconciliation delay (its lease ended that long ago without a
    * recorded outcome: the small index of held messages finds them, oldest first, ahead of the rest).
    */
-  private async claim(lane: Lane, limit: number): Promise<{ rows: ClaimedMessage[]; fromCursor: boolean }> {
+  private async claim(lane: Lane, limit: number): Promise<{ rows: ClaimRow[]; fromCursor: boolean }> {
     if (this.bulkCursor && Date.now() - this.bulkCursor.since > CURSOR_RESET_MS) this.bulkCursor = null;
     const cursor = lane === 'bulk' ? this.bulkCursor : null;
     const limits = { transactional: lane === 'transactional' ? limit : 0, bulk: lane === 'bulk' ? limit : 0 };
@@ -335,7 +343,7 @@ export class Dispatcher {
     // (three round trips). The transactional one reads a few rows of a small lane: one round trip,
     // on a connection of its own.
     const run = (text: string, values: unknown[]) =>
-      lane === 'bulk' ? withIndexPlans((client) => client.query<ClaimedMessage>(text, values)) : priorityPool.query<ClaimedMessage>(text, values);
+      lane === 'bulk' ? withIndexPlans((client) => client.query<ClaimRow>(text, values)) : priorityPool.query<ClaimRow>(text, values);
     const { rows } = await run(
       `WITH doubt AS (
               SELECT q.message_id, q.ctid AS queue_row FROM dispatch_queue q
@@ -365,8 +373,9 @@ export class Dispatcher {
               RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
        -- Each message read again by the ctid \`picked\` read it at (the statement's snapshot sees that
        -- version still), not by a join between two CTEs: without statistics that was a nested loop over both.
-       SELECT m.id::text, m.account_id::text, m.kind::text, m.sender, m.recipient, m.country, m.text, m.priority,
-              m.reservation_id::text, m.campaign_id::text, c.attempts::int AS attempts, c.send_after AS queued_after, m.status::text AS status
+       -- A message sent needs no more than what goes into its submit_sm (its record reads the rest).
+       SELECT m.id::text, NULL::text AS account_id, NULL::text AS kind, m.sender, m.recipient, m.country, m.text, m.priority,
+              NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts, c.send_after AS queued_after, m.status::text AS status
          FROM claimed c JOIN message m ON m.ctid = c.message_row AND m.id = c.message_id
        UNION ALL
        SELECT b.id::text, b.account_id::text, b.kind::text, b.sender, b.recipient, b.country, b.text, b.priority,
@@ -382,7 +391,7 @@ export class Dispatcher {
         ...(cursor ? [cursor.priority, cursor.sendAfter, cursor.id] : []),
       ],
     );
-    let last: ClaimedMessage | null = null;
+    let last: ClaimRow | null = null;
     for (const message of rows) {
       if (message.priority === 0 || message.queued_after === null) continue;
       if (last === null || compareQueueOrder(message, last) > 0) last = message;
@@ -394,7 +403,7 @@ export class Dispatcher {
     return { rows: rows.sort((a, b) => a.priority - b.priority || compareIds(a.id, b.id)), fromCursor: cursor !== null };
   }
 
-  private async endBlacklisted(messages: ClaimedMessage[]): Promise<void> {
+  private async endBlacklisted(messages: BlacklistedMessage[]): Promise<void> {
     this.counters.blacklisted += messages.length;
     publishStatusChanges(messages.map(({ id, account_id, status, kind, campaign_id }) => ({ id, account_id, status, kind, campaign_id })));
     await this.closeReservations(messages).catch((error: unknown) => console.error('[dispatch] could not close finished holds:', (error as Error).message));
@@ -624,7 +633,7 @@ export class Dispatcher {
     await closeFinishedReservations(reservations).catch((error: unknown) => console.error('[dispatch] could not close finished holds:', (error as Error).message));
   }
 
-  private closeReservations(messages: readonly ClaimedMessage[]): Promise<void> {
+  private closeReservations(messages: readonly BlacklistedMessage[]): Promise<void> {
     const reservations = new Map<string, string | null>();
     for (const message of messages) if (message.reservation_id) reservations.set(message.reservation_id, message.campaign_id);
     return closeFinishedReservations(reservations);
