@@ -247,10 +247,16 @@ function receiptRecord(receipt: ReceiptRow, position: number) {
     status: receipt.status,
     carrier_status: receipt.carrierStatus,
     error_code: receipt.errorCode,
-    done_at: receipt.doneAt,
+    // Milliseconds: a Date would cost an ISO string to write and to parse for every receipt.
+    done_ms: receipt.doneAt?.getTime() ?? null,
     reference: receipt.reference,
   };
 }
+
+/** The records of `receiptRecord`, sent as JSON in parameter $1, as a relation. */
+const RECEIPT_RECORDS = `(SELECT position, connection, carrier_message_id, status, carrier_status, error_code, to_timestamp(done_ms / 1000) AS done_at, reference
+    FROM json_to_recordset($1::json)
+      AS j(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_ms float8, reference bigint))`;
 
 /**
  * The common case first, with one index lookup per receipt: a final receipt that names one of
@@ -269,8 +275,7 @@ async function markOwnMessages(sql: Sql, receipts: readonly ReceiptRow[]): Promi
     `WITH marked AS (
        UPDATE message m
           SET status = r.status, final_at = coalesce(r.done_at, now()), carrier_status = r.carrier_status, error_code = r.error_code
-         FROM json_to_recordset($1::json)
-           AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)
+         FROM ${RECEIPT_RECORDS} r
         WHERE m.id = r.reference AND m.connection = r.connection AND m.carrier_message_id = r.carrier_message_id
           AND m.segments <= 1 AND m.status IN ('ON_HOLD', 'TRANSMITTED')
        RETURNING r.position, m.id, m.account_id, m.status, m.kind, m.campaign_id
@@ -294,8 +299,7 @@ async function markOwnMessages(sql: Sql, receipts: readonly ReceiptRow[]): Promi
 async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): Promise<{ changed: ChangedMessage[]; touched: string[]; unmatched: ReceiptRow[] }> {
   const rows = await sql<Partial<ChangedMessage> & { what: 'changed' | 'part' | 'unmatched'; id: string | null; position: number | null }>(
     `WITH r AS (
-       SELECT * FROM json_to_recordset($1::json)
-         AS r(position int, connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)
+       SELECT * FROM ${RECEIPT_RECORDS} r
      ), matched AS (
        -- By carrier_part, or for a single-part message handed over on a connection whose
        -- receipts carry our reference, by that reference and the carrier id on the message row.
@@ -392,8 +396,7 @@ async function keepUnmatched(tx: Transaction, receipts: readonly ReceiptRow[]): 
   if (receipts.length === 0) return;
   await tx.$executeRawUnsafe(
     `INSERT INTO unmatched_receipt (connection, carrier_message_id, status, carrier_status, error_code, done_at, reference)
-     SELECT * FROM json_to_recordset($1::json)
-       AS r(connection text, carrier_message_id text, status "MessageStatus", carrier_status text, error_code text, done_at timestamptz, reference bigint)`,
+     SELECT connection, carrier_message_id, status, carrier_status, error_code, done_at, reference FROM ${RECEIPT_RECORDS} r`,
     JSON.stringify(receipts.map((receipt, index) => receiptRecord(receipt, index + 1))),
   );
 }

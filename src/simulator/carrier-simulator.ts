@@ -130,6 +130,8 @@ export interface InjectReceiptInput {
   /** The handset number the receipt is about. Default +33600000000. */
   recipient?: string;
   systemId?: string;
+  /** The `done date` the receipt reports (whole seconds). Default: now. */
+  doneAt?: Date;
 }
 
 export interface CarrierSimulator {
@@ -722,7 +724,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
             { ton: 0, npi: 0, address: '' },
             input.carrierMessageId,
             input.stat,
-            formatReceiptText({ id: input.carrierMessageId, stat: input.stat, submitDate: now, doneDate: now }),
+            formatReceiptText({ id: input.carrierMessageId, stat: input.stat, submitDate: now, doneDate: input.doneAt ?? now }),
           ),
           onAcknowledged: resolve,
         });

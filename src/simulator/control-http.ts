@@ -7,7 +7,7 @@
  *   GET  /submissions?to=+33612345678   { to, messages, firstAt } accepted messages to that number, when the first was (epoch ms)
  *   GET  /messages?limit=100            the most recent reassembled submissions
  *   POST /inbound  { from, to, text, partOrder? }      an inbound SMS (partOrder: "reverse" or [2,1,3])
- *   POST /receipt  { carrierMessageId, stat, recipient? }  a receipt for any id
+ *   POST /receipt  { carrierMessageId, stat, recipient?, doneAt? }  a receipt for any id
  *   POST /drop-connections              cuts every SMPP session (clients reconnect)
  *   POST /reset                         forgets counters and kept messages
  */
@@ -27,6 +27,7 @@ const receiptBody = z.object({
   carrierMessageId: z.string().min(1),
   stat: z.enum(Object.keys(RECEIPT_STAT) as [ReceiptStat, ...ReceiptStat[]]),
   recipient: z.string().optional(),
+  doneAt: z.coerce.date().optional(),
 });
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -72,7 +73,7 @@ async function handle(simulator: CarrierSimulator, request: IncomingMessage, res
     }
     case 'POST /receipt': {
       const body = receiptBody.safeParse(await readJson(request));
-      if (!body.success) return reply(response, 400, { error: 'expected { carrierMessageId, stat, recipient? }', problems: body.error.issues });
+      if (!body.success) return reply(response, 400, { error: 'expected { carrierMessageId, stat, recipient?, doneAt? }', problems: body.error.issues });
       void simulator.injectReceipt(body.data);
       return reply(response, 202, { queued: true });
     }

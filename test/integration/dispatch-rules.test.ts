@@ -177,6 +177,32 @@ describe('receipts of messages in several parts', () => {
     expect((await rowsOf(ids))[0]).toMatchObject({ status: 'NOT_ISSUED', charged: true });
   });
 
+  it('a message ends when its receipts say: a single part at its receipt’s done date, a long message at its last part’s', { timeout: 30_000 }, async () => {
+    const finalAtOf = async (id: string) =>
+      (await platform.sql<{ final_at: string }>(`SELECT to_char(final_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS final_at FROM message WHERE id = $1::bigint`, [id]))[0]?.final_at;
+    // The simulator's own receipt (naming the message): its done date is the second it left, in whole seconds.
+    const { ids: single } = await queueMessages(platform, accountId, [{ to: plainNumber(8, 1), kind: 'TRANSACTIONAL' }]);
+    expect(await waitUntilFinal(platform, single)).toEqual({ DELIVERED: 1 });
+    const [timing] = await platform.sql<{ whole: boolean; after: number }>(
+      `SELECT final_at = date_trunc('second', final_at) AS whole, extract(epoch FROM final_at - date_trunc('second', submitted_at))::float8 AS after
+         FROM message WHERE id = $1::bigint`,
+      [single[0]],
+    );
+    expect(timing!.whole).toBe(true);
+    expect(timing!.after).toBeGreaterThanOrEqual(0);
+    expect(timing!.after).toBeLessThan(10);
+
+    // Receipts per part (0004: none from the simulator), with done dates of their own.
+    const { ids } = await queueMessages(platform, accountId, [{ to: '+33612990004', text: longText, segments: 3, kind: 'TRANSACTIONAL' }]);
+    const [first, second, third] = (await transmitted(ids[0]!)) as [string, string, string];
+    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 20, 9, 30, seconds));
+    await simulator().injectReceipt({ carrierMessageId: first, stat: 'DELIVRD', doneAt: at(7) });
+    await simulator().injectReceipt({ carrierMessageId: second, stat: 'DELIVRD', doneAt: at(42) });
+    await simulator().injectReceipt({ carrierMessageId: third, stat: 'DELIVRD', doneAt: at(15) });
+    await expect.poll(async () => (await rowsOf(ids))[0]?.status, { timeout: 10_000 }).toBe('DELIVERED');
+    expect(await finalAtOf(ids[0]!)).toBe(at(42).toISOString().slice(0, 23));
+  });
+
   it('the carrier’s own receipts, one per part, deliver a long message end to end', { timeout: 30_000 }, async () => {
     const { ids } = await queueMessages(platform, accountId, [{ to: '+33612950001', text: longText, segments: 3, kind: 'TRANSACTIONAL' }]);
     expect(await waitUntilFinal(platform, ids)).toEqual({ DELIVERED: 1 });
