@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { config } from '../config.js';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * Every session's settings. Timestamp columns (Prisma's, without time zone) hold UTC: sessions
@@ -47,6 +47,14 @@ priorityPool.on('error', (error) => console.error('[db] idle priority client err
 
 export type Transaction = Parameters<Parameters<typeof prisma.$transaction>[0]>[0];
 export type Db = typeof prisma | Transaction;
+
+/** Whether a Prisma call failed on a unique index (a model operation's P2002, or a raw statement's SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (error.code === 'P2002') return true;
+  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown } } } | undefined)?.driverAdapterError?.cause;
+  return error.code === 'P2010' && cause?.originalCode === '23505';
+}
 
 export async function closeDatabase(): Promise<void> {
   await prisma.$disconnect();

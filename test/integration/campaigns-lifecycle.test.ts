@@ -194,6 +194,36 @@ describe('campaign life cycle', () => {
     }
   }, 60_000);
 
+  it('writes a chunk again without the rows it finds already written (a resume point lost)', async () => {
+    const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');
+    const tenant = await createTenant(platform);
+    const client = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
+    await topUp(client, '5.00');
+    const listId = await seedList(platform, tenant, client, 'Rewritten', numbers('+33655820010', 20, 10).map((number) => ({ number })));
+    const campaign = await createCampaign(client, {
+      name: 'Rewritten',
+      type: 'TRANSACTIONAL',
+      sender: 'BOUTIQUE',
+      text: 'Hello',
+      recipients: { listIds: [listId] },
+      scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    await sendCampaign(client, { id: campaign.id });
+    await expect.poll(async () => (await campaignOf(client, campaign.id)).messagesWrittenAt, { timeout: 5_000 }).not.toBeNull();
+
+    // Five rows kept, the resume point gone: the first chunk meets them.
+    const uuid = databaseId(campaign.id);
+    await platform.sql(
+      `DELETE FROM message WHERE campaign_id = $1::uuid AND id NOT IN (SELECT id FROM message WHERE campaign_id = $1::uuid ORDER BY recipient LIMIT 5)`,
+      [uuid],
+    );
+    await platform.sql(`UPDATE campaign SET materialized_at = NULL, materialized_until = NULL, materialized_cost = 0 WHERE id = $1::uuid`, [uuid]);
+    expect(await materializeCampaign(uuid, 100)).toMatchObject({ written: 15, finished: true });
+    const rows = await messagesOf(campaign.id);
+    expect(rows).toHaveLength(20);
+    expect(new Set(rows.map((row) => row.recipient)).size).toBe(20);
+  });
+
   it('writes each message once with two copies of the job, extends the hold for recipients added after the send, and never spends what the balance lacks', async () => {
     const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');
     const small = await createTenant(platform);
