@@ -351,8 +351,9 @@ export class Dispatcher {
                ORDER BY q.claimed_until LIMIT $1::int + $2::int FOR UPDATE SKIP LOCKED),
             transactional AS (${fresh('q.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
             bulk AS (${fresh(bulkLane)} LIMIT $2 FOR UPDATE SKIP LOCKED),
+            -- What a submit_sm needs is read here, once: the update below returns it.
             picked AS (
-              SELECT m.id, m.ctid AS message_row, p.queue_row, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
+              SELECT m.id, m.sender, m.recipient, m.country, m.text, m.priority, m.status, p.queue_row, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
                        SELECT 1 FROM blacklist_entry b WHERE b.account_id = m.account_id AND b.number = m.recipient) AS blacklisted
                 FROM (SELECT message_id, queue_row, true AS in_doubt FROM doubt
                       UNION ALL SELECT message_id, queue_row, false FROM transactional UNION ALL SELECT message_id, queue_row, false FROM bulk) p
@@ -366,17 +367,16 @@ export class Dispatcher {
             claimed AS (
               UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
                 FROM picked p WHERE q.ctid = p.queue_row AND q.message_id = p.id AND NOT p.blacklisted
-              RETURNING q.message_id, p.message_row, q.attempts, CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
+              RETURNING q.message_id, p.sender, p.recipient, p.country, p.text, p.priority, p.status, q.attempts,
+                        CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
             blacklisted AS (
               UPDATE message m SET status = 'BLACKLISTED', final_at = now()
                 FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
               RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
-       -- Each message read again by the ctid \`picked\` read it at (the statement's snapshot sees that
-       -- version still), not by a join between two CTEs: without statistics that was a nested loop over both.
        -- A message sent needs no more than what goes into its submit_sm (its record reads the rest).
-       SELECT m.id::text, NULL::text AS account_id, NULL::text AS kind, m.sender, m.recipient, m.country, m.text, m.priority,
-              NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts, c.send_after AS queued_after, m.status::text AS status
-         FROM claimed c JOIN message m ON m.ctid = c.message_row AND m.id = c.message_id
+       SELECT c.message_id::text AS id, NULL::text AS account_id, NULL::text AS kind, c.sender, c.recipient, c.country, c.text, c.priority,
+              NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts, c.send_after AS queued_after, c.status::text AS status
+         FROM claimed c
        UNION ALL
        SELECT b.id::text, b.account_id::text, b.kind::text, b.sender, b.recipient, b.country, b.text, b.priority,
               b.reservation_id::text, b.campaign_id::text, 0, NULL::timestamp, 'BLACKLISTED'
