@@ -48,12 +48,15 @@ priorityPool.on('error', (error) => console.error('[db] idle priority client err
 export type Transaction = Parameters<Parameters<typeof prisma.$transaction>[0]>[0];
 export type Db = typeof prisma | Transaction;
 
-/** Whether a Prisma call failed on a unique index (a model operation's P2002, or a raw statement's SQLSTATE 23505). */
-export function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  if (error.code === 'P2002') return true;
-  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown } } } | undefined)?.driverAdapterError?.cause;
-  return error.code === 'P2010' && cause?.originalCode === '23505';
+/**
+ * Whether a raw statement run through Prisma failed on a unique index (SQLSTATE 23505), on that
+ * index when one is named.
+ */
+export function isUniqueViolation(error: unknown, index?: string): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010') return false;
+  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown; constraint?: { index?: unknown } } } } | undefined)?.driverAdapterError
+    ?.cause;
+  return cause?.originalCode === '23505' && (index === undefined || cause.constraint?.index === index);
 }
 
 export async function closeDatabase(): Promise<void> {

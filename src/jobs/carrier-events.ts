@@ -385,7 +385,10 @@ async function recordSubmissionsFromReceipts(
   const reservations = new Map<string, string | null>();
   if (recorded.length > 0) {
     console.warn(`[dispatch] ${recorded.length} message(s) found handed over by their receipts (their submission had not been recorded)`);
-    await chargeHandedOver(tx, recorded);
+    await chargeHandedOver(
+      tx,
+      recorded.map((row) => ({ ...row, count: 1 })),
+    );
     for (const row of recorded) if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
   }
   return { changed: recorded.map(({ id, account_id, status, kind, campaign_id }) => ({ id, account_id, status, kind, campaign_id })), reservations };
@@ -443,15 +446,15 @@ async function settleMessageStatuses(sql: Sql, messageIds: readonly string[]): P
  */
 export async function chargeHandedOver(
   tx: Transaction,
-  rows: readonly { account_id: string; reservation_id: string | null; price: string; count?: number }[],
+  rows: readonly { account_id: string; reservation_id: string | null; price: string; count: number }[],
 ): Promise<void> {
   const byReservation = new Map<string, { accountId: string; amount: Micros; count: number }>();
   const byAccount = new Map<string, { amount: Micros; count: number }>();
-  // A row is a message, or (with `count`) that many messages and their total price.
+  // A row is `count` messages and their total price.
   for (const row of rows) {
     const price = parseEuros(row.price);
     if (price <= 0) continue;
-    const count = row.count ?? 1;
+    const { count } = row;
     if (row.reservation_id) {
       const entry = byReservation.get(row.reservation_id) ?? { accountId: row.account_id, amount: 0, count: 0 };
       entry.amount += price;

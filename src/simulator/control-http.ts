@@ -27,7 +27,8 @@ const receiptBody = z.object({
   carrierMessageId: z.string().min(1),
   stat: z.enum(Object.keys(RECEIPT_STAT) as [ReceiptStat, ...ReceiptStat[]]),
   recipient: z.string().optional(),
-  doneAt: z.coerce.date().optional(),
+  /** An ISO 8601 date (not null, not a number: coerced, those would be 1970). */
+  doneAt: z.string().pipe(z.coerce.date()).optional(),
 });
 
 const MAX_BODY_BYTES = 64 * 1024;

@@ -189,7 +189,8 @@ describe('receipts of messages in several parts', () => {
       [single[0]],
     );
     expect(timing!.whole).toBe(true);
-    expect(timing!.after).toBeGreaterThanOrEqual(0);
+    // Within seconds of the hand-over (recorded when its transaction began, which a loaded machine may delay past the receipt's second).
+    expect(timing!.after).toBeGreaterThanOrEqual(-2);
     expect(timing!.after).toBeLessThan(10);
 
     // Receipts per part (0004: none from the simulator), with done dates of their own.

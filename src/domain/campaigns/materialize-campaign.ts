@@ -147,7 +147,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
       },
       { maxWait: 10_000, timeout: 120_000 },
     ).catch((error: unknown) => {
-      if (skipExisting || !isUniqueViolation(error)) throw error;
+      if (skipExisting || !isUniqueViolation(error, 'message_campaign_id_recipient_key')) throw error;
       console.warn(`[campaigns] ${campaignId}: a chunk met message rows already written; writing it again without them`);
       skipExisting = true;
       return 'again' as const;

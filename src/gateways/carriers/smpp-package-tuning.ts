@@ -22,6 +22,7 @@
  *    expression, compiled once per table, only when the bytes hold an ESC. Same text for every
  *    input (a unit test compares it with the package's own decoder).
  */
+import { endianness } from 'node:os';
 import smpp from 'smpp';
 
 const built = new Map<number | undefined, unknown>();
@@ -72,7 +73,13 @@ function gsmDecoder(encoding: number | undefined): GsmDecoder {
   return decoder;
 }
 
-smpp.gsmCoder.decode = function tabledDecode(bytes: Buffer, encoding?: number): string {
+// The code units are decoded as UTF-16LE from the array's memory: on a little-endian machine
+// only (every machine Node runs on but s390x); the package's decoder elsewhere, and for anything
+// that is not bytes.
+const littleEndian = endianness() === 'LE';
+
+smpp.gsmCoder.decode = function tabledDecode(this: unknown, bytes: Buffer, encoding?: number): string {
+  if (!littleEndian || !Buffer.isBuffer(bytes)) return packageGsmDecode.call(this, bytes, encoding);
   const decoder = gsmDecoder(encoding);
   const units = new Uint16Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) units[i] = decoder.codes[bytes[i]!]!;
