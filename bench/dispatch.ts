@@ -211,13 +211,16 @@ async function main(): Promise<void> {
     );
     const stats = await simulator.stats();
     const latencies: number[] = [];
+    const afterAnswers: number[] = [];
     for (const call of calls) {
       const response = await fetch(`${simulator.controlUrl}/submissions?to=${encodeURIComponent(call.number)}`);
       const body = (await response.json()) as { messages: number; firstAt?: number | null };
       if (body.messages !== 1 || typeof body.firstAt !== 'number') throw new Error(`transactional message to ${call.number} not seen once at the simulator`);
       latencies.push(body.firstAt - call.at);
+      afterAnswers.push(body.firstAt - call.at - call.answeredAfter);
     }
     latencies.sort((a, b) => a - b);
+    afterAnswers.sort((a, b) => a - b);
     const answers = calls.map((call) => call.answeredAfter).sort((a, b) => a - b);
 
     console.log('');
@@ -238,6 +241,7 @@ async function main(): Promise<void> {
       `  transactional during the campaign (${latencies.length}): sendMessage to submit_sm at the simulator p50 ${Math.round(percentile(latencies, 50))} ms, p99 ${Math.round(percentile(latencies, 99))} ms, max ${Math.round(latencies[latencies.length - 1] ?? NaN)} ms (target p99 < 250 ms)`,
     );
     console.log(`    of which the sendMessage request itself (its answer): p50 ${Math.round(percentile(answers, 50))} ms, p99 ${Math.round(percentile(answers, 99))} ms`);
+    console.log(`    and from the answer to the simulator (the bus, the claim, the carrier link): p50 ${Math.round(percentile(afterAnswers, 50))} ms, p99 ${Math.round(percentile(afterAnswers, 99))} ms`);
     if (args.statements) await printStatements(db, RECIPIENTS, 25);
   } finally {
     for (const running of processes) await running.terminate();
