@@ -43,6 +43,12 @@ interface InFlight {
 }
 
 const SMPP_VERSION_3_4 = 0x34;
+/**
+ * PDUs read from a session in one turn of the event loop before it gives the others a turn: a
+ * read of the socket can hold hundreds of responses and receipts, and handling them in one go
+ * kept the process' other I/O (a transactional claim's answer from PostgreSQL) waiting.
+ */
+const PDUS_PER_TURN = 64;
 
 export class SmppBind {
   state: BindState = 'disconnected';
@@ -195,7 +201,17 @@ export class SmppBind {
       session.socket.setNoDelay(true);
       this.bindTransceiver(session);
     });
-    session.on('pdu', (pdu: smpp.PDU) => this.receive(session, pdu));
+    let pdusThisTurn = 0;
+    session.on('pdu', (pdu: smpp.PDU) => {
+      this.receive(session, pdu);
+      if (++pdusThisTurn < PDUS_PER_TURN) return;
+      // The package reads on after this PDU only while not paused; what is left waits in the socket.
+      session.pause();
+      setImmediate(() => {
+        pdusThisTurn = 0;
+        if (this.session === session) session.resume();
+      });
+    });
     // The package emits 'error' for socket errors and for undecodable PDUs (after which it stops
     // reading): either way the session is finished; 'close' follows the destroy.
     session.on('error', (error: Error) => {
