@@ -15,7 +15,7 @@
  *   campaign, 100 transactional `sendMessage` calls: from the call to the simulator's receipt of
  *   the submit_sm (p50 / p99 / max, same machine clock).
  *
- *   npm run bench:dispatch -- [--recipients 200000] [--million] [--transactional 100] [--single-process] [--statements]
+ *   npm run bench:dispatch -- [--recipients 200000] [--million] [--transactional 100] [--single-process] [--statements] [--loop]
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     'single-process': { type: 'boolean', default: false },
     /** Print PostgreSQL's statements of the campaign by total execution time (pg_stat_statements). */
     statements: { type: 'boolean', default: false },
+    /** Print the event-loop delay and GC pauses of the platform's processes during the campaign (bench/support/loop-probe.mjs). */
+    loop: { type: 'boolean', default: false },
   },
 });
 const RECIPIENTS = args.million ? 1_000_000 : Number(args.recipients);
@@ -61,6 +63,22 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What loop-probe.mjs wrote for each platform process (its last write: the campaign's end, within a second). */
+async function printLoopProbes(dir: string): Promise<void> {
+  await sleep(1200);
+  for (const name of (await fs.readdir(dir)).filter((file) => file.endsWith('.json')).sort()) {
+    const probe = JSON.parse(await fs.readFile(path.join(dir, name), 'utf8')) as {
+      role: string;
+      loop: { p50: number; p99: number; max: number };
+      gc: Record<string, { count: number; ms: number; longestMs: number }>;
+    };
+    const pauses = Object.entries(probe.gc)
+      .map(([kind, gc]) => `${kind} ${gc.count} (${Math.round(gc.ms)} ms, longest ${Math.round(gc.longestMs)})`)
+      .join(', ');
+    console.log(`  ${probe.role} event loop during the campaign: delay p50 ${probe.loop.p50} ms, p99 ${probe.loop.p99} ms, max ${probe.loop.max} ms; GC ${pauses || 'none'}`);
+  }
+}
 
 async function main(): Promise<void> {
   const workDir = path.join(projectRoot, '.data', `bench-dispatch-${randomBytes(4).toString('hex')}`);
@@ -86,7 +104,10 @@ async function main(): Promise<void> {
     await simulator.reset();
     console.log(`  bare SMPP ceiling: ${Math.round(ceiling.submitsPerSecond).toLocaleString('en')} submits/s (${ceiling.messages.toLocaleString('en')} messages)`);
 
+    const probeDir = path.join(workDir, 'loop-probe');
+    if (args.loop) await fs.mkdir(probeDir, { recursive: true });
     const platformEnv = {
+      ...(args.loop ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${path.join(projectRoot, 'bench/support/loop-probe.mjs')}`.trim(), LOOP_PROBE_DIR: probeDir } : {}),
       DATABASE_URL: database.url,
       CARRIER_SIMULATOR: 'false',
       CARRIERS: JSON.stringify([connection]),
@@ -143,6 +164,7 @@ async function main(): Promise<void> {
 
     const postmaster = await parentOf(Number((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid));
     if (args.statements) await db.query('SELECT pg_stat_statements_reset()');
+    if (args.loop) await fs.writeFile(path.join(probeDir, 'start'), '');
     const cpu = await cpuMeter<string>({
       ...(args['single-process'] ? { platform: processes[0]!.child.pid! } : { api: processes[0]!.child.pid!, worker: processes[1]!.child.pid! }),
       postgresql: postmaster,
@@ -242,6 +264,7 @@ async function main(): Promise<void> {
     );
     console.log(`    of which the sendMessage request itself (its answer): p50 ${Math.round(percentile(answers, 50))} ms, p99 ${Math.round(percentile(answers, 99))} ms`);
     console.log(`    and from the answer to the simulator (the bus, the claim, the carrier link): p50 ${Math.round(percentile(afterAnswers, 50))} ms, p99 ${Math.round(percentile(afterAnswers, 99))} ms`);
+    if (args.loop) await printLoopProbes(probeDir);
     if (args.statements) await printStatements(db, RECIPIENTS, 25);
   } finally {
     for (const running of processes) await running.terminate();
