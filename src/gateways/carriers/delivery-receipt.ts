@@ -133,14 +133,19 @@ export function parseReceiptText(receipt: string): ReceiptText {
 /** `YYMMDDhhmm` or `YYMMDDhhmmss`, read as UTC in this century; null when absent or not a date. */
 export function parseReceiptDate(value: string | null): Date | null {
   if (!value || (value.length !== 10 && value.length !== 12)) return null;
-  const digits: number[] = [];
-  for (let i = 0; i < value.length; i += 2) {
-    const tens = value.charCodeAt(i) - 0x30;
-    const units = value.charCodeAt(i + 1) - 0x30;
-    if (tens < 0 || tens > 9 || units < 0 || units > 9) return null;
-    digits.push(tens * 10 + units);
-  }
-  const [yy = 0, mm = 0, dd = 0, hh = 0, mi = 0, ss = 0] = digits;
+  // Two digits at `at` as a number, -1 when they are not digits (every receipt: no array per date).
+  const pair = (at: number): number => {
+    const tens = value.charCodeAt(at) - 0x30;
+    const units = value.charCodeAt(at + 1) - 0x30;
+    return tens < 0 || tens > 9 || units < 0 || units > 9 ? -1 : tens * 10 + units;
+  };
+  const yy = pair(0);
+  const mm = pair(2);
+  const dd = pair(4);
+  const hh = pair(6);
+  const mi = pair(8);
+  const ss = value.length === 12 ? pair(10) : 0;
+  if (yy < 0 || mm < 0 || dd < 0 || hh < 0 || mi < 0 || ss < 0) return null;
   if (hh > 23 || mi > 59 || ss > 59) return null;
   const date = new Date(Date.UTC(2000 + yy, mm - 1, dd, hh, mi, ss));
   // Date.UTC rolls 31 February over to March: refuse instead of guessing.

@@ -43,6 +43,12 @@ describe('receipt text (SMPP 3.4 appendix B)', () => {
     ['241125143059', '2024-11-25T14:30:59.000Z'],
     ['2402301200', null],
     ['24112514', null],
+    ['24112514x0', null],
+    ['2411251430-9', null],
+    ['2411252430', null],
+    ['2411251460', null],
+    ['241125143060', null],
+    ['2413251430', null],
     [null, null],
   ])('date %j reads as %j (UTC)', (value, expected) => {
     expect(parseReceiptDate(value)?.toISOString() ?? null).toBe(expected);
