@@ -8,26 +8,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import process from 'node:process';
 import { setInterval } from 'node:timers';
+import { watchGcPauses } from './gc-pauses.mjs';
 
 const dir = process.env.LOOP_PROBE_DIR;
 if (dir && /src[\\/]main\.ts$/.test(process.argv[1] ?? '')) {
-  const KINDS = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental' };
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   let gc = {};
   let startedAt = 0;
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const kind = KINDS[entry.detail?.kind] ?? 'other';
-      const stats = (gc[kind] ??= { count: 0, ms: 0, longestMs: 0 });
-      stats.count++;
-      stats.ms += entry.duration;
-      stats.longestMs = Math.max(stats.longestMs, entry.duration);
-    }
-  }).observe({ entryTypes: ['gc'] });
+  watchGcPauses((kind, ms) => {
+    const stats = (gc[kind] ??= { count: 0, ms: 0, longestMs: 0 });
+    stats.count++;
+    stats.ms += ms;
+    stats.longestMs = Math.max(stats.longestMs, ms);
+  });
   const file = path.join(dir, `${process.env.ROLE ?? 'all'}-${process.pid}.json`);
   setInterval(() => {
     const start = fs.statSync(path.join(dir, 'start'), { throwIfNoEntry: false });

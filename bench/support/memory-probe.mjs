@@ -19,8 +19,8 @@ import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import process from 'node:process';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
+import { watchGcPauses } from './gc-pauses.mjs';
 
 if (/src[\\/]main\.ts$/.test(process.argv[1] ?? '')) {
   const snapshots = process.env.MEMORY_PROBE_HEAP_SNAPSHOTS;
@@ -29,19 +29,8 @@ if (/src[\\/]main\.ts$/.test(process.argv[1] ?? '')) {
   let heapSession = null;
   let samples = 0;
   let session = null;
-  const KINDS = {
-    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
-    [constants.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP]: 'minor-mark-sweep',
-    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
-    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
-    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-  };
   let pauses = [];
-  if (process.env.MEMORY_PROBE_GC) {
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) pauses.push({ kind: KINDS[entry.detail?.kind] ?? String(entry.detail?.kind), ms: entry.duration });
-    }).observe({ entryTypes: ['gc'] });
-  }
+  if (process.env.MEMORY_PROBE_GC) watchGcPauses((kind, ms) => pauses.push({ kind, ms }));
   process.stdout.write(`[memory-probe] ready ${process.pid}\n`);
   process.on('SIGUSR2', async () => {
     samples++;

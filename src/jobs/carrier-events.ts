@@ -385,10 +385,7 @@ async function recordSubmissionsFromReceipts(
   const reservations = new Map<string, string | null>();
   if (recorded.length > 0) {
     console.warn(`[dispatch] ${recorded.length} message(s) found handed over by their receipts (their submission had not been recorded)`);
-    await chargeHandedOver(
-      tx,
-      recorded.map((row) => ({ ...row, count: 1 })),
-    );
+    await chargeHandedOver(tx, recorded.map((row) => ({ ...row, count: 1 })));
     for (const row of recorded) if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
   }
   return { changed: recorded.map(({ id, account_id, status, kind, campaign_id }) => ({ id, account_id, status, kind, campaign_id })), reservations };

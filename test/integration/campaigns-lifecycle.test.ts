@@ -67,6 +67,28 @@ function groupByStatus<Row extends { status: string }>(rows: Row[]): Partial<Rec
   return groups;
 }
 
+/** A new account with `credit` euros and a transactional campaign to `recipients` scheduled in an hour (not sent yet). */
+async function scheduledCampaign(name: string, credit: string, recipients: readonly string[]) {
+  const tenant = await createTenant(platform);
+  const client = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
+  await topUp(client, credit);
+  const listId = await seedList(platform, tenant, client, name, recipients.map((number) => ({ number })));
+  const campaign = await createCampaign(client, {
+    name,
+    type: 'TRANSACTIONAL',
+    sender: 'BOUTIQUE',
+    text: 'Hello',
+    recipients: { listIds: [listId] },
+    scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  return { tenant, client, listId, campaign };
+}
+
+/** As if the materialisation job had not run: no resume point, no running cost, not finished. */
+async function forgetMaterialisation(campaignUuid: string): Promise<void> {
+  await platform.sql(`UPDATE campaign SET materialized_at = NULL, materialized_until = NULL, materialized_cost = 0 WHERE id = $1::uuid`, [campaignUuid]);
+}
+
 describe('campaign life cycle', () => {
   it('cancels mid-way: what was not handed over is cancelled, never sent nor charged, and the hold is released', async () => {
     const recipients = numbers('+33655500010', 800, 10);
@@ -196,18 +218,7 @@ describe('campaign life cycle', () => {
 
   it('writes a chunk again without the rows it finds already written (a resume point lost)', async () => {
     const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');
-    const tenant = await createTenant(platform);
-    const client = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);
-    await topUp(client, '5.00');
-    const listId = await seedList(platform, tenant, client, 'Rewritten', numbers('+33655820010', 20, 10).map((number) => ({ number })));
-    const campaign = await createCampaign(client, {
-      name: 'Rewritten',
-      type: 'TRANSACTIONAL',
-      sender: 'BOUTIQUE',
-      text: 'Hello',
-      recipients: { listIds: [listId] },
-      scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const { client, campaign } = await scheduledCampaign('Rewritten', '5.00', numbers('+33655820010', 20, 10));
     await sendCampaign(client, { id: campaign.id });
     await expect.poll(async () => (await campaignOf(client, campaign.id)).messagesWrittenAt, { timeout: 5_000 }).not.toBeNull();
 
@@ -217,7 +228,7 @@ describe('campaign life cycle', () => {
       `DELETE FROM message WHERE campaign_id = $1::uuid AND id NOT IN (SELECT id FROM message WHERE campaign_id = $1::uuid ORDER BY recipient LIMIT 5)`,
       [uuid],
     );
-    await platform.sql(`UPDATE campaign SET materialized_at = NULL, materialized_until = NULL, materialized_cost = 0 WHERE id = $1::uuid`, [uuid]);
+    await forgetMaterialisation(uuid);
     expect(await materializeCampaign(uuid, 100)).toMatchObject({ written: 15, finished: true });
     const rows = await messagesOf(campaign.id);
     expect(rows).toHaveLength(20);
@@ -226,26 +237,14 @@ describe('campaign life cycle', () => {
 
   it('writes each message once with two copies of the job, extends the hold for recipients added after the send, and never spends what the balance lacks', async () => {
     const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');
-    const small = await createTenant(platform);
-    const client = apiClient(platform.graphqlUrl, `Bearer ${small.accessToken}`);
-    await topUp(client, '1.00');
-    const first = numbers('+33655800010', 10, 10);
-    const listId = await seedList(platform, small, client, 'Growing', first.map((number) => ({ number })));
-    const campaign = await createCampaign(client, {
-      name: 'Growing',
-      type: 'TRANSACTIONAL',
-      sender: 'BOUTIQUE',
-      text: 'Hello',
-      recipients: { listIds: [listId] },
-      scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
+    const { tenant: small, client, listId, campaign } = await scheduledCampaign('Growing', '1.00', numbers('+33655800010', 10, 10));
     expect(await sendCampaign(client, { id: campaign.id })).toMatchObject({ reserved: '0.45', campaign: { status: 'SCHEDULED' } });
     await expect.poll(async () => (await campaignOf(client, campaign.id)).messagesWrittenAt, { timeout: 5_000 }).not.toBeNull();
 
     // As if the job had not run yet when 300 more contacts joined the list.
     const uuid = databaseId(campaign.id);
     await platform.sql(`DELETE FROM message WHERE campaign_id = $1::uuid`, [uuid]);
-    await platform.sql(`UPDATE campaign SET materialized_at = NULL, materialized_until = NULL, materialized_cost = 0 WHERE id = $1::uuid`, [uuid]);
+    await forgetMaterialisation(uuid);
     await seedContacts(platform, small, numbers('+33655810010', 300, 10).map((number) => ({ number })), databaseId(listId));
 
     const runs = await Promise.all([materializeCampaign(uuid, 100), materializeCampaign(uuid, 100)]);
