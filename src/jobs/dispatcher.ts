@@ -26,7 +26,9 @@ import {
  * kept by triggers on message), each lane by its own loop so that a transactional message never
  * waits behind a bulk claim, with `FOR UPDATE SKIP LOCKED` (any number of workers share the
  * queue), under a lease (`leaseSeconds`, renewed while the
- * dispatcher still holds them). The claim skips messages of CANCELLED campaigns, and ends
+ * dispatcher still holds them: on each queue row, and on the claim's row of dispatch_lease, which
+ * lists its messages so that leases that ran out are found without an index on the queue's lease
+ * column; see the migration `..._dispatch_lease`). The claim skips messages of CANCELLED campaigns, and ends
  * marketing messages whose recipient is on the account's blacklist as BLACKLISTED (never sent,
  * never charged). A new message wakes every dispatcher through the event bus; with nothing to
  * do they poll every `idlePollMs`. While no carrier connection is up nothing is claimed: the
@@ -84,8 +86,8 @@ interface BlacklistedMessage extends ClaimedMessage {
   campaign_id: string | null;
 }
 
-/** A row of the claim: the hold and campaign columns are only filled for blacklisted messages. */
-type ClaimRow = ClaimedMessage & { [Column in 'account_id' | 'kind' | 'reservation_id' | 'campaign_id']: string | null };
+/** A row of the claim: the hold and campaign columns are only filled for blacklisted messages, the lease only for the others. */
+type ClaimRow = ClaimedMessage & { [Column in 'account_id' | 'kind' | 'reservation_id' | 'campaign_id' | 'lease_id']: string | null };
 
 type Lane = 'transactional' | 'bulk';
 
@@ -132,8 +134,10 @@ export class Dispatcher {
   private linkUpSince: number | null = null;
   private claimLoops: Promise<void>[] = [];
   private readonly inFlight = { transactional: 0, bulk: 0 };
-  /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately) and who waits for the record. */
-  private readonly held = new Map<string, { leaseUntil: number; waiters?: (() => void)[] }>();
+  /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately), its dispatch_lease row and who waits for the record. */
+  private readonly held = new Map<string, { leaseUntil: number; lease: string; waiters?: (() => void)[] }>();
+  /** Our dispatch_lease rows, with how many of their messages are not recorded yet. */
+  private readonly leases = new Map<string, number>();
   private unregisterRecorder: (() => void) | null = null;
   /** Lanes whose last claim found fewer messages than asked: not claimed again before a wake-up or a poll. */
   private queueEmpty = { transactional: false, bulk: false };
@@ -323,9 +327,10 @@ export class Dispatcher {
 
   /**
    * One statement per claim of a lane (each lane has its own loop). A message is due when queued, its time has come, and it is not
-   * held: never claimed or given back (claimed_until null: the queue index holds exactly those), or
-   * in doubt for longer than the reconciliation delay (its lease ended that long ago without a
-   * recorded outcome: the small index of held messages finds them, oldest first, ahead of the rest).
+   * held: never claimed or given back (claimed_until null), or in doubt for longer than the
+   * reconciliation delay (its lease ended that long ago without a recorded outcome: the leases
+   * that ran out, in dispatch_lease, list them; oldest first, ahead of the rest). Each claim
+   * writes one lease row listing what it took, ending when their queue rows' leases do.
    */
   private async claim(lane: Lane, limit: number): Promise<{ rows: ClaimRow[]; fromCursor: boolean }> {
     if (this.bulkCursor && Date.now() - this.bulkCursor.since > CURSOR_RESET_MS) this.bulkCursor = null;
@@ -347,7 +352,10 @@ export class Dispatcher {
     const { rows } = await run(
       `WITH doubt AS (
               SELECT q.message_id, q.ctid AS queue_row FROM dispatch_queue q
-               WHERE $5::boolean AND q.claimed_until IS NOT NULL AND q.claimed_until < localtimestamp - make_interval(secs => $3::int) AND ${live}
+               WHERE $5::boolean
+                 AND q.message_id IN (SELECT i.id FROM dispatch_lease l CROSS JOIN unnest(l.message_ids) AS i(id)
+                                       WHERE l.claimed_until < localtimestamp - make_interval(secs => $3::int))
+                 AND q.claimed_until IS NOT NULL AND q.claimed_until < localtimestamp - make_interval(secs => $3::int) AND ${live}
                ORDER BY q.claimed_until LIMIT $1::int + $2::int FOR UPDATE SKIP LOCKED),
             transactional AS (${fresh('q.priority = 0')} LIMIT $1 FOR UPDATE SKIP LOCKED),
             bulk AS (${fresh(bulkLane)} LIMIT $2 FOR UPDATE SKIP LOCKED),
@@ -369,17 +377,23 @@ export class Dispatcher {
                 FROM picked p WHERE q.ctid = p.queue_row AND q.message_id = p.id AND NOT p.blacklisted
               RETURNING q.message_id, p.sender, p.recipient, p.country, p.text, p.priority, p.status, q.attempts,
                         CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
+            -- The same end as the queue rows' (localtimestamp is the statement's).
+            lease AS (
+              INSERT INTO dispatch_lease (claimed_until, message_ids)
+              SELECT localtimestamp + make_interval(secs => $4::int), array_agg(message_id) FROM claimed HAVING count(*) > 0
+              RETURNING id),
             blacklisted AS (
               UPDATE message m SET status = 'BLACKLISTED', final_at = now()
                 FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
               RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
        -- A message sent needs no more than what goes into its submit_sm (its record reads the rest).
        SELECT c.message_id::text AS id, NULL::text AS account_id, NULL::text AS kind, c.sender, c.recipient, c.country, c.text, c.priority,
-              NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts, c.send_after AS queued_after, c.status::text AS status
+              NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts, c.send_after AS queued_after, c.status::text AS status,
+              (SELECT id::text FROM lease) AS lease_id
          FROM claimed c
        UNION ALL
        SELECT b.id::text, b.account_id::text, b.kind::text, b.sender, b.recipient, b.country, b.text, b.priority,
-              b.reservation_id::text, b.campaign_id::text, 0, NULL::timestamp, 'BLACKLISTED'
+              b.reservation_id::text, b.campaign_id::text, 0, NULL::timestamp, 'BLACKLISTED', NULL
          FROM blacklisted b`,
       [
         limits.transactional,
@@ -398,7 +412,11 @@ export class Dispatcher {
     }
     if (last) this.bulkCursor = { priority: last.priority, sendAfter: last.queued_after as Date, id: last.id, since: cursor?.since ?? Date.now() };
     const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
-    for (const message of rows) if (message.status !== 'BLACKLISTED') this.held.set(message.id, { leaseUntil });
+    for (const message of rows) {
+      if (message.lease_id === null) continue;
+      this.held.set(message.id, { leaseUntil, lease: message.lease_id });
+      this.leases.set(message.lease_id, (this.leases.get(message.lease_id) ?? 0) + 1);
+    }
     // Oldest first within each lane, transactional first, as the queue order says.
     return { rows: rows.sort((a, b) => a.priority - b.priority || compareIds(a.id, b.id)), fromCursor: cursor !== null };
   }
@@ -518,8 +536,23 @@ export class Dispatcher {
     for (const outcome of batch) {
       const held = this.held.get(outcome.message.id);
       this.held.delete(outcome.message.id);
+      if (held) {
+        const remaining = (this.leases.get(held.lease) ?? 1) - 1;
+        if (remaining > 0) this.leases.set(held.lease, remaining);
+        else this.leases.delete(held.lease);
+      }
       for (const resolve of held?.waiters ?? []) resolve();
     }
+  }
+
+  /** Our leases whose every message has its outcome in this batch: their rows go with the record. */
+  private leasesEndedBy(batch: readonly Outcome[]): string[] {
+    const inBatch = new Map<string, number>();
+    for (const outcome of batch) {
+      const lease = this.held.get(outcome.message.id)?.lease;
+      if (lease !== undefined) inBatch.set(lease, (inBatch.get(lease) ?? 0) + 1);
+    }
+    return [...inBatch].filter(([lease, count]) => this.leases.get(lease) === count).map(([lease]) => lease);
   }
 
   /** Writes a batch of outcomes in one transaction, charges what reached the carrier, then publishes and closes finished holds. */
@@ -529,6 +562,8 @@ export class Dispatcher {
     const parts = accepted.flatMap((outcome) =>
       outcome.parts.map((part) => ({ connection: outcome.connection, carrierMessageId: part, messageId: outcome.message.id, onMessageRow: outcome.byReference === true })),
     );
+
+    const endedLeases = this.leasesEndedBy(batch);
 
     const { changed, reservations } = await prisma.$transaction(async (tx) => {
       await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
@@ -583,7 +618,8 @@ export class Dispatcher {
       if (others.length > 0) {
         // Refused: final (the trigger takes the message out of the queue). The others stay queued:
         // given back, retried after a back-off, or in doubt (the lease ends now, so the
-        // reconciliation delay starts now).
+        // reconciliation delay starts now; a lease row ending now lists them, as our claim's
+        // goes with this record).
         const refused = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null })[]>(
           `WITH t AS (
              SELECT * FROM json_to_recordset($1::json) AS t(id bigint, kind text, code text, reason text, attempts smallint)
@@ -595,6 +631,9 @@ export class Dispatcher {
                     send_after = CASE WHEN t.kind = 'retry' THEN now() + make_interval(secs => least(300, power(2, q.attempts)::int)) ELSE q.send_after END
                FROM t WHERE q.message_id = t.id AND t.kind <> 'refused'
              RETURNING q.message_id
+           ), doubt AS (
+             INSERT INTO dispatch_lease (claimed_until, message_ids)
+             SELECT now(), array_agg(t.id) FROM t WHERE t.kind = 'in-doubt' HAVING count(*) > 0
            )
            UPDATE message m
               SET status = 'NOT_ISSUED', final_at = now(), error_code = t.code, carrier_status = t.reason, attempts = t.attempts
@@ -617,6 +656,7 @@ export class Dispatcher {
           if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
         }
       }
+      if (endedLeases.length > 0) await tx.$executeRawUnsafe(`DELETE FROM dispatch_lease WHERE id = ANY($1::bigint[])`, endedLeases);
       // Receipts that were faster than this record.
       const early = await applyUnmatchedReceipts(tx, parts);
       changed.push(...early.changed);
@@ -647,11 +687,17 @@ export class Dispatcher {
     const now = Date.now();
     const due = [...this.held].filter(([, held]) => held.leaseUntil - now < (2 * leaseMs) / 3).map(([id]) => id);
     if (due.length === 0) return;
+    const leases = [...new Set(due.map((id) => this.held.get(id)!.lease))];
     // Only live leases: one that ran out (this process stalled) may be in reconciliation already.
+    // The lease rows end with their queue rows (the same now()).
     await pool.query(
-      `UPDATE dispatch_queue SET claimed_until = now() + make_interval(secs => $2::int)
-        WHERE message_id = ANY($1::bigint[]) AND claimed_until > now()`,
-      [due, this.settings.leaseSeconds],
+      `WITH renewed AS (
+         UPDATE dispatch_queue SET claimed_until = now() + make_interval(secs => $2::int)
+          WHERE message_id = ANY($1::bigint[]) AND claimed_until > now()
+       )
+       UPDATE dispatch_lease SET claimed_until = now() + make_interval(secs => $2::int)
+        WHERE id = ANY($3::bigint[]) AND claimed_until > now()`,
+      [due, this.settings.leaseSeconds, leases],
     );
     for (const id of due) {
       const held = this.held.get(id);
@@ -661,6 +707,7 @@ export class Dispatcher {
 
   private async maintain(): Promise<void> {
     await reconcileInDoubtMessages(Math.min(2, this.settings.reconcileSeconds / 4));
+    await deleteSpentLeases();
     // Settlements left queued by a failure or a crash between a record and its settlement.
     await settleQueued(prisma);
   }
@@ -712,6 +759,20 @@ export class Dispatcher {
       };
     });
   }
+}
+
+/**
+ * Lease rows that ran out and list no message still held under them (recorded since, taken up
+ * again under a later lease, or gone): left by a dispatcher that died, or whose record of them
+ * went without deleting its lease. A message in doubt keeps its lease row until it is decided.
+ */
+export async function deleteSpentLeases(): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM dispatch_lease l
+      WHERE l.claimed_until < localtimestamp
+        AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.message_id = ANY (l.message_ids) AND q.claimed_until <= l.claimed_until)`,
+  );
+  return rowCount ?? 0;
 }
 
 function compareQueueOrder(a: ClaimedMessage, b: ClaimedMessage): number {

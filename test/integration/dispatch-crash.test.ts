@@ -97,6 +97,9 @@ describe('a worker killed mid-send', () => {
     // The case that used to send twice: submissions the carrier has and the database does not.
     expect(acceptedAtKill).toBeGreaterThan(Number(recorded!.n));
     expect(Number(inDoubt!.n)).toBeGreaterThan(0);
+    // The dead worker's claims left their lease rows: how the new one finds what is in doubt.
+    const [leases] = await platform.sql<{ n: string }>(`SELECT count(*)::text AS n FROM dispatch_lease WHERE message_ids && $1::bigint[]`, [ids]);
+    expect(Number(leases!.n)).toBeGreaterThan(0);
 
     const second = await startWorker();
     const counts = await waitUntilFinal(platform, ids, 60_000);
@@ -129,6 +132,10 @@ describe('a worker killed mid-send', () => {
     const { ledgerMismatches } = await import('../../src/domain/credit/ledger.js');
     const { prisma } = await import('../../src/db/client.js');
     expect(await ledgerMismatches(prisma, [accountId])).toEqual([]);
+    // Every lease row gone: the new worker's with its records, the dead one's once spent.
+    await expect
+      .poll(async () => (await platform.sql(`SELECT id FROM dispatch_lease WHERE message_ids && $1::bigint[]`, [ids])).length, { timeout: 15_000 })
+      .toBe(0);
     await second.terminate();
   });
 });

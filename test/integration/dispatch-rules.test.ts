@@ -251,6 +251,35 @@ describe('messages in doubt (a dispatcher died between the carrier and the datab
     await expect.poll(async () => (await rowsOf([silent]))[0]).toMatchObject({ status: 'TRANSMITTED', attempts: 2, charged: true });
     // Four messages handed over, each charged once.
     await expect.poll(() => reservationOf(reservationId)).toEqual({ state: 'CLOSED', settled: '0.18', released: '0' });
+    // The dead dispatcher's lease row went once none of its messages was in doubt any more; the
+    // live one's rows went with its records.
+    await expect.poll(async () => (await platform.sql(`SELECT id FROM dispatch_lease WHERE message_ids && $1::bigint[]`, [ids])).length, { timeout: 10_000 }).toBe(0);
+  });
+});
+
+describe('lease rows (how leases that ran out are found)', () => {
+  it('one that ran out stays while a message is still in doubt under it, and goes once none is', async () => {
+    // Queue rows of no message (no dispatcher can take them), each as a claim left it.
+    const [inDoubt, claimedAgain, gone] = ['900000000000001', '900000000000002', '900000000000003'];
+    await platform.sql(
+      `INSERT INTO dispatch_queue (message_id, priority, send_after, claimed_until, attempts)
+       VALUES ($1, 1, localtimestamp, localtimestamp - interval '10 minutes', 1), ($2, 1, localtimestamp, localtimestamp + interval '1 hour', 2)`,
+      [inDoubt, claimedAgain],
+    );
+    const leases = await platform.sql<{ id: string; name: string }>(
+      `INSERT INTO dispatch_lease (claimed_until, message_ids)
+       VALUES (localtimestamp - interval '10 minutes', ARRAY[$1::bigint]), (localtimestamp - interval '10 minutes', ARRAY[$2::bigint, $3::bigint]),
+              (localtimestamp + interval '1 hour', ARRAY[$2::bigint]), (localtimestamp + interval '1 hour', ARRAY[$3::bigint])
+       RETURNING id::text, CASE WHEN message_ids = ARRAY[$1::bigint] THEN 'in doubt'
+                                WHEN claimed_until < localtimestamp THEN 'spent' ELSE 'running' END AS name`,
+      [inDoubt, claimedAgain, gone],
+    );
+    const { deleteSpentLeases } = await import('../../src/jobs/dispatcher.js');
+    await deleteSpentLeases();
+    const left = await platform.sql<{ id: string }>(`SELECT id::text FROM dispatch_lease WHERE id = ANY($1::bigint[]) ORDER BY id`, [leases.map((lease) => lease.id)]);
+    expect(left.map((row) => leases.find((lease) => lease.id === row.id)!.name)).toEqual(['in doubt', 'running', 'running']);
+    await platform.sql(`DELETE FROM dispatch_queue WHERE message_id = ANY($1::bigint[])`, [[inDoubt, claimedAgain]]);
+    await platform.sql(`DELETE FROM dispatch_lease WHERE id = ANY($1::bigint[])`, [leases.map((lease) => lease.id)]);
   });
 });
 

@@ -85,9 +85,14 @@ export async function queueMessages(
     // Claimed by a dispatcher (one attempt used) whose lease ends in `claimedForSeconds` (negative: ended).
     const claimed = messages.flatMap((message, i) => (message.claimedForSeconds === undefined ? [] : [{ id: rows[i]!.id, seconds: message.claimedForSeconds }]));
     if (claimed.length > 0) {
+      // With the lease rows its claim would have written (how leases that ran out are found).
       await client.query(
-        `UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => c.seconds), attempts = 1
-           FROM json_to_recordset($1::json) AS c(id bigint, seconds float8) WHERE q.message_id = c.id`,
+        `WITH c AS (SELECT * FROM json_to_recordset($1::json) AS c(id bigint, seconds float8)),
+              leased AS (
+                UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => c.seconds), attempts = 1
+                  FROM c WHERE q.message_id = c.id)
+         INSERT INTO dispatch_lease (claimed_until, message_ids)
+         SELECT localtimestamp + make_interval(secs => c.seconds), array_agg(c.id) FROM c GROUP BY c.seconds`,
         [JSON.stringify(claimed)],
       );
     }
