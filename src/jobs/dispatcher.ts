@@ -75,7 +75,7 @@ interface ClaimedMessage {
   attempts: number;
   status: string;
   /** Its place in the queue order (null: blacklisted, or taken up in doubt: not where the bulk cursor stands). */
-  queued_after: Date | null;
+  queued_after: number | null;
 }
 
 /** A message the claim ended BLACKLISTED: what its status event and its hold need. */
@@ -148,7 +148,7 @@ export class Dispatcher {
    * last in a big campaign). Reset when a claim comes short, and every CURSOR_RESET_MS, so that
    * messages given back behind it are found.
    */
-  private bulkCursor: { priority: number; sendAfter: Date; id: string; since: number } | null = null;
+  private bulkCursor: { priority: number; sendAfter: number; id: string; since: number } | null = null;
   /** Each lane's claim loop, asleep (its waiter) or woken while busy (wakeRequested). */
   private readonly lanes: Record<Lane, { waiter: (() => void) | null; wakeRequested: boolean; requests: number }> = {
     transactional: { waiter: null, wakeRequested: false, requests: 0 },
@@ -343,7 +343,10 @@ export class Dispatcher {
       SELECT q.message_id, q.ctid AS queue_row FROM dispatch_queue q
        WHERE q.claimed_until IS NULL AND ${lane} AND q.send_after <= localtimestamp AND ${live}
        ORDER BY q.priority, q.send_after, q.message_id`;
-    const bulkLane = cursor ? 'q.priority > 0 AND (q.priority, q.send_after, q.message_id) > ($6::smallint, $7::timestamp, $8::bigint)' : 'q.priority > 0';
+    // Queue times travel as epoch milliseconds (exact both ways: the column keeps milliseconds).
+    const bulkLane = cursor
+      ? `q.priority > 0 AND (q.priority, q.send_after, q.message_id) > ($6::smallint, timestamp 'epoch' + $7::bigint * interval '1 millisecond', $8::bigint)`
+      : 'q.priority > 0';
     // The bulk claim walks the queue in order: planned with index lookups whatever the statistics
     // (three round trips). The transactional one reads a few rows of a small lane: one round trip,
     // on a connection of its own.
@@ -388,12 +391,13 @@ export class Dispatcher {
               RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
        -- A message sent needs no more than what goes into its submit_sm (its record reads the rest).
        SELECT c.message_id::text AS id, NULL::text AS account_id, NULL::text AS kind, c.sender, c.recipient, c.country, c.text, c.priority,
-              NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts, c.send_after AS queued_after, c.status::text AS status,
+              NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts,
+              (extract(epoch FROM c.send_after) * 1000)::float8 AS queued_after, c.status::text AS status,
               (SELECT id::text FROM lease) AS lease_id
          FROM claimed c
        UNION ALL
        SELECT b.id::text, b.account_id::text, b.kind::text, b.sender, b.recipient, b.country, b.text, b.priority,
-              b.reservation_id::text, b.campaign_id::text, 0, NULL::timestamp, 'BLACKLISTED', NULL
+              b.reservation_id::text, b.campaign_id::text, 0, NULL::float8, 'BLACKLISTED', NULL
          FROM blacklisted b`,
       [
         limits.transactional,
@@ -410,7 +414,7 @@ export class Dispatcher {
       if (message.priority === 0 || message.queued_after === null) continue;
       if (last === null || compareQueueOrder(message, last) > 0) last = message;
     }
-    if (last) this.bulkCursor = { priority: last.priority, sendAfter: last.queued_after as Date, id: last.id, since: cursor?.since ?? Date.now() };
+    if (last) this.bulkCursor = { priority: last.priority, sendAfter: last.queued_after as number, id: last.id, since: cursor?.since ?? Date.now() };
     const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
     for (const message of rows) {
       if (message.lease_id === null) continue;
@@ -776,7 +780,7 @@ export async function deleteSpentLeases(): Promise<number> {
 }
 
 function compareQueueOrder(a: ClaimedMessage, b: ClaimedMessage): number {
-  return a.priority - b.priority || (a.queued_after as Date).getTime() - (b.queued_after as Date).getTime() || compareIds(a.id, b.id);
+  return a.priority - b.priority || (a.queued_after as number) - (b.queued_after as number) || compareIds(a.id, b.id);
 }
 
 function compareIds(a: string, b: string): number {

@@ -133,18 +133,12 @@ export function parseReceiptText(receipt: string): ReceiptText {
 /** `YYMMDDhhmm` or `YYMMDDhhmmss`, read as UTC in this century; null when absent or not a date. */
 export function parseReceiptDate(value: string | null): Date | null {
   if (!value || (value.length !== 10 && value.length !== 12)) return null;
-  // Two digits at `at` as a number, -1 when they are not digits (every receipt: no array per date).
-  const pair = (at: number): number => {
-    const tens = value.charCodeAt(at) - 0x30;
-    const units = value.charCodeAt(at + 1) - 0x30;
-    return tens < 0 || tens > 9 || units < 0 || units > 9 ? -1 : tens * 10 + units;
-  };
-  const yy = pair(0);
-  const mm = pair(2);
-  const dd = pair(4);
-  const hh = pair(6);
-  const mi = pair(8);
-  const ss = value.length === 12 ? pair(10) : 0;
+  const yy = digitPair(value, 0);
+  const mm = digitPair(value, 2);
+  const dd = digitPair(value, 4);
+  const hh = digitPair(value, 6);
+  const mi = digitPair(value, 8);
+  const ss = value.length === 12 ? digitPair(value, 10) : 0;
   if (yy < 0 || mm < 0 || dd < 0 || hh < 0 || mi < 0 || ss < 0) return null;
   if (hh > 23 || mi > 59 || ss > 59) return null;
   const date = new Date(Date.UTC(2000 + yy, mm - 1, dd, hh, mi, ss));
@@ -153,9 +147,23 @@ export function parseReceiptDate(value: string | null): Date | null {
   return date;
 }
 
+/**
+ * Two digits at `at` as a number, -1 when they are not digits (every receipt: no array per date).
+ * Helpers here are module functions, not closures: tsx (esbuild's keepNames) names each closure
+ * with a property definition every time it is created, a cost per receipt.
+ */
+function digitPair(value: string, at: number): number {
+  const tens = value.charCodeAt(at) - 0x30;
+  const units = value.charCodeAt(at + 1) - 0x30;
+  return tens < 0 || tens > 9 || units < 0 || units > 9 ? -1 : tens * 10 + units;
+}
+
 export function formatReceiptDate(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(date.getUTCFullYear() % 100)}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}`;
+  return `${twoDigits(date.getUTCFullYear() % 100)}${twoDigits(date.getUTCMonth() + 1)}${twoDigits(date.getUTCDate())}${twoDigits(date.getUTCHours())}${twoDigits(date.getUTCMinutes())}${twoDigits(date.getUTCSeconds())}`;
+}
+
+function twoDigits(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
 
 export interface ReceiptFields {
