@@ -418,6 +418,10 @@ export class Dispatcher {
     const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
     for (const message of rows) {
       if (message.lease_id === null) continue;
+      // Taken up in doubt while we still hold it (this process stalled past its lease): its
+      // earlier lease no longer counts it.
+      const earlier = this.held.get(message.id);
+      if (earlier) this.forget(earlier.lease);
       this.held.set(message.id, { leaseUntil, lease: message.lease_id });
       this.leases.set(message.lease_id, (this.leases.get(message.lease_id) ?? 0) + 1);
     }
@@ -524,9 +528,11 @@ export class Dispatcher {
   }
 
   private async recordWithRetries(batch: Outcome[]): Promise<void> {
+    let recorded = false;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.record(batch);
+        recorded = true;
         break;
       } catch (error) {
         if (!this.running && attempt >= 3) {
@@ -541,12 +547,20 @@ export class Dispatcher {
       const held = this.held.get(outcome.message.id);
       this.held.delete(outcome.message.id);
       if (held) {
-        const remaining = (this.leases.get(held.lease) ?? 1) - 1;
-        if (remaining > 0) this.leases.set(held.lease, remaining);
-        else this.leases.delete(held.lease);
+        // Not recorded: in doubt under this lease, whose row must stay (a record of the lease's
+        // other messages must not delete it; the sweep does once none is in doubt any more).
+        if (recorded) this.forget(held.lease);
+        else this.leases.set(held.lease, Number.POSITIVE_INFINITY);
       }
       for (const resolve of held?.waiters ?? []) resolve();
     }
+  }
+
+  /** One message fewer to record under this lease of ours. */
+  private forget(lease: string): void {
+    const remaining = (this.leases.get(lease) ?? 1) - 1;
+    if (remaining > 0) this.leases.set(lease, remaining);
+    else this.leases.delete(lease);
   }
 
   /** Our leases whose every message has its outcome in this batch: their rows go with the record. */
@@ -693,14 +707,18 @@ export class Dispatcher {
     if (due.length === 0) return;
     const leases = [...new Set(due.map((id) => this.held.get(id)!.lease))];
     // Only live leases: one that ran out (this process stalled) may be in reconciliation already.
-    // The lease rows end with their queue rows (the same now()).
+    // A lease row and the queue rows still held under it (the same end: a record may have put a
+    // row in doubt meanwhile, or another dispatcher taken it up under a lease of its own, which
+    // a renewal must not extend past that lease's row) end at the same new time.
     await pool.query(
-      `WITH renewed AS (
-         UPDATE dispatch_queue SET claimed_until = now() + make_interval(secs => $2::int)
-          WHERE message_id = ANY($1::bigint[]) AND claimed_until > now()
+      `WITH held AS (
+         SELECT id, claimed_until, message_ids FROM dispatch_lease WHERE id = ANY($3::bigint[]) AND claimed_until > now() FOR UPDATE
+       ), leases AS (
+         UPDATE dispatch_lease l SET claimed_until = now() + make_interval(secs => $2::int) FROM held WHERE l.id = held.id
        )
-       UPDATE dispatch_lease SET claimed_until = now() + make_interval(secs => $2::int)
-        WHERE id = ANY($3::bigint[]) AND claimed_until > now()`,
+       UPDATE dispatch_queue q SET claimed_until = now() + make_interval(secs => $2::int)
+         FROM held
+        WHERE q.message_id = ANY(held.message_ids) AND q.message_id = ANY($1::bigint[]) AND q.claimed_until = held.claimed_until`,
       [due, this.settings.leaseSeconds, leases],
     );
     for (const id of due) {
