@@ -36,14 +36,14 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function simulatorOn(port: number): Promise<CarrierSimulator> {
-  const simulator = await startCarrierSimulator({ port, receiptDelayMs: 20, outcomeMix: everyoneDelivered, logger: silentCarrierLogger });
+async function simulatorOn(port: number, options: { submitResponseDelayMs?: number } = {}): Promise<CarrierSimulator> {
+  const simulator = await startCarrierSimulator({ port, receiptDelayMs: 20, outcomeMix: everyoneDelivered, logger: silentCarrierLogger, ...options });
   simulators.push(simulator);
   return simulator;
 }
 
 /** The gateway and dispatcher a worker process builds (src/app.ts), on these connections. */
-async function startDispatching(connections: CarrierConnectionSettings[], options: { maxInFlight?: number } = {}): Promise<SmppCarrierGateway> {
+async function startDispatching(connections: CarrierConnectionSettings[], options: { maxInFlight?: number; reconcileSeconds?: number } = {}): Promise<SmppCarrierGateway> {
   const { Dispatcher } = await import('../../src/jobs/dispatcher.js');
   const { applyCarrierEvents } = await import('../../src/jobs/carrier-events.js');
   // A short route wait, so that messages stranded by the outage come back to the queue quickly.
@@ -143,5 +143,39 @@ describe('carrier outages', () => {
       [ids],
     );
     expect(connections).toEqual([{ connection: 'backup', n: '300' }]);
+  });
+
+  it('a slow carrier: leases are renewed with their lease rows, never past them (a row put in doubt meanwhile keeps its own)', { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    // Every answer 4 s late: what is claimed stays in flight well past the 2 s lease (and within
+    // the bind's patience); what is in doubt is not taken up again during the test.
+    await simulatorOn(port, { submitResponseDelayMs: 4000 });
+    await startDispatching([carrierConnection('slow', port, { responseTimeoutSeconds: 10 })], { reconcileSeconds: 30 });
+    const { ids } = await queueMessages(platform, accountId, [plainNumber(3, 1), plainNumber(3, 2)].map((to) => ({ to, kind: 'TRANSACTIONAL' as const })));
+    const [live, doubted] = ids as [string, string];
+    const heldRows = () =>
+      platform.sql<{ id: string; until: string; covered: boolean }>(
+        `SELECT q.message_id::text AS id, q.claimed_until::text AS until,
+                EXISTS (SELECT 1 FROM dispatch_lease l WHERE q.message_id = ANY (l.message_ids) AND l.claimed_until >= q.claimed_until) AS covered
+           FROM dispatch_queue q WHERE q.message_id = ANY($1::bigint[]) AND q.claimed_until IS NOT NULL ORDER BY q.message_id`,
+        [ids],
+      );
+    await until(async () => (await heldRows()).length === 2, 'both messages claimed');
+    const [first] = await heldRows();
+    // As a record of an in-doubt outcome leaves it: its lease ends now, under a lease row of its own.
+    await platform.sql(
+      `WITH doubt AS (UPDATE dispatch_queue SET claimed_until = localtimestamp WHERE message_id = $1::bigint)
+       INSERT INTO dispatch_lease (claimed_until, message_ids) VALUES (localtimestamp, ARRAY[$1::bigint])`,
+      [doubted],
+    );
+    const [, doubtedBefore] = await heldRows();
+    // Renewals run every 2/3 s: the live lease goes on, and so does its lease row; the other stays.
+    await until(async () => (await heldRows())[0]!.until > first!.until, 'a renewal of the live lease');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const rows = await heldRows();
+    expect(rows.map((row) => row.id)).toEqual([live, doubted]);
+    expect(rows.every((row) => row.covered)).toBe(true);
+    expect(rows[1]!.until).toBe(doubtedBefore!.until);
+    expect(rows[0]!.until > rows[1]!.until).toBe(true);
   });
 });
