@@ -131,6 +131,29 @@ describe('campaign life cycle', () => {
     expect(again.cancelCampaign).toMatchObject({ __typename: 'CampaignStateError', status: 'CANCELLED' });
   }, 60_000);
 
+  it('completes a campaign once all its messages are written and its tally counts none waiting, not before', async () => {
+    const [campaign] = await platform.sql<{ id: string }>(
+      `INSERT INTO campaign (id, account_id, name, kind, sender, text, status, materialized_at)
+       VALUES (gen_random_uuid(), $1::uuid, 'Tally', 'MARKETING', 'ACME', 'Bonjour', 'SENDING', now()) RETURNING id::text`,
+      [tenant.accountUuid],
+    );
+    const id = campaign!.id;
+    const statusOf = async () => (await platform.sql<{ status: string }>(`SELECT status::text FROM campaign WHERE id = $1::uuid`, [id]))[0]!.status;
+    // Deltas as the triggers append them: two written, one handed over and delivered, one waiting.
+    await platform.sql(
+      `INSERT INTO campaign_tally (campaign_id, status, count)
+       VALUES ($1::uuid, 'ON_HOLD', 2), ($1::uuid, 'ON_HOLD', -1), ($1::uuid, 'TRANSMITTED', 1), ($1::uuid, 'TRANSMITTED', -1), ($1::uuid, 'DELIVERED', 1)`,
+      [id],
+    );
+    const { advanceCampaigns } = await import('../../src/jobs/campaign-lifecycle.js');
+    expect(await advanceCampaigns(false)).not.toContain(id);
+    expect(await statusOf()).toBe('SENDING');
+    // The last one handed over: nothing waits any more.
+    await platform.sql(`INSERT INTO campaign_tally (campaign_id, status, count) VALUES ($1::uuid, 'ON_HOLD', -1), ($1::uuid, 'TRANSMITTED', 1)`, [id]);
+    await advanceCampaigns(false);
+    expect(await statusOf()).toBe('COMPLETED');
+  });
+
   it('sends a scheduled campaign at its time, not before', async () => {
     const recipients = numbers('+33655600010', 3, 10);
     const scheduledAt = new Date(Date.now() + 4_000);
