@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { pool, prisma, type Transaction } from '../db/client.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
+import { campaignMessagesWait } from '../domain/campaigns/campaign-progress.js';
 import { chargeOrLog, PLATFORM, queueSettlement, releaseReservation, settleQueued } from '../domain/credit/ledger.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
 import { receiveInboundMessages } from '../domain/conversations/inbound.js';
@@ -473,7 +474,7 @@ export async function chargeHandedOver(
 /**
  * Gives back what holds still hold once none of their messages waits any more. `reservations`
  * maps each hold to the campaign its messages belong to (null for sendMessage holds): what still
- * waits is looked up in dispatch_queue (by campaign, or by hold for sendMessage), and a
+ * waits is looked up in dispatch_queue by hold for sendMessage, in the tally by campaign, and a
  * campaign's hold stays open while its messages are still being written (materialized_at null):
  * the campaign life cycle (src/jobs/campaign-lifecycle.ts) releases it once they all are and none waits.
  */
@@ -486,7 +487,7 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
       WHERE r.state = 'OPEN'
         AND CASE WHEN t.campaign_id IS NULL
                  THEN NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.reservation_id = r.id AND q.campaign_id IS NULL)
-                 ELSE NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.campaign_id = t.campaign_id AND q.campaign_id IS NOT NULL)
+                 ELSE NOT ${campaignMessagesWait('t.campaign_id')}
             END`,
     [ids, ids.map((id) => reservations.get(id) ?? null)],
   );
@@ -503,9 +504,8 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
       const written = await tx.$queryRaw<unknown[]>`
         SELECT 1 FROM campaign WHERE id = ${campaignId}::uuid AND reservation_id = ${id}::uuid AND materialized_at IS NOT NULL FOR SHARE`;
       if (written.length === 0) return;
-      const waiting = await tx.$queryRaw<unknown[]>`
-        SELECT 1 FROM dispatch_queue WHERE campaign_id = ${campaignId}::uuid AND campaign_id IS NOT NULL LIMIT 1`;
-      if (waiting.length === 0) await releaseReservation(tx, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
+      const [{ waiting }] = await tx.$queryRawUnsafe<[{ waiting: boolean }]>(`SELECT ${campaignMessagesWait('$1::uuid')} AS waiting`, campaignId);
+      if (!waiting) await releaseReservation(tx, id, { reason: 'Messages sent; unused hold returned', author: PLATFORM });
     });
   }
 }

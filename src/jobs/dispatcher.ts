@@ -136,8 +136,8 @@ export class Dispatcher {
   private readonly inFlight = { transactional: 0, bulk: 0 };
   /** Claimed and not recorded yet, with when our lease ends (by our clock, approximately), its dispatch_lease row and who waits for the record. */
   private readonly held = new Map<string, { leaseUntil: number; lease: string; waiters?: (() => void)[] }>();
-  /** Our dispatch_lease rows, with how many of their messages are not recorded yet. */
-  private readonly leases = new Map<string, number>();
+  /** Our dispatch_lease rows that must outlive the record of their other messages: some of theirs could not be recorded. */
+  private readonly keptLeases = new Set<string>();
   private unregisterRecorder: (() => void) | null = null;
   /** Lanes whose last claim found fewer messages than asked: not claimed again before a wake-up or a poll. */
   private queueEmpty = { transactional: false, bulk: false };
@@ -416,15 +416,7 @@ export class Dispatcher {
     }
     if (last) this.bulkCursor = { priority: last.priority, sendAfter: last.queued_after as number, id: last.id, since: cursor?.since ?? Date.now() };
     const leaseUntil = Date.now() + this.settings.leaseSeconds * 1000;
-    for (const message of rows) {
-      if (message.lease_id === null) continue;
-      // Taken up in doubt while we still hold it (this process stalled past its lease): its
-      // earlier lease no longer counts it.
-      const earlier = this.held.get(message.id);
-      if (earlier) this.forget(earlier.lease);
-      this.held.set(message.id, { leaseUntil, lease: message.lease_id });
-      this.leases.set(message.lease_id, (this.leases.get(message.lease_id) ?? 0) + 1);
-    }
+    for (const message of rows) if (message.lease_id !== null) this.held.set(message.id, { leaseUntil, lease: message.lease_id });
     // Oldest first within each lane, transactional first, as the queue order says.
     return { rows: rows.sort((a, b) => a.priority - b.priority || compareIds(a.id, b.id)), fromCursor: cursor !== null };
   }
@@ -546,31 +538,27 @@ export class Dispatcher {
     for (const outcome of batch) {
       const held = this.held.get(outcome.message.id);
       this.held.delete(outcome.message.id);
-      if (held) {
-        // Not recorded: in doubt under this lease, whose row must stay (a record of the lease's
-        // other messages must not delete it; the sweep does once none is in doubt any more).
-        if (recorded) this.forget(held.lease);
-        else this.leases.set(held.lease, Number.POSITIVE_INFINITY);
-      }
+      // Not recorded: in doubt under this lease, whose row must stay (a record of the lease's
+      // other messages must not delete it; the sweep does once none is in doubt any more).
+      if (held && !recorded) this.keptLeases.add(held.lease);
       for (const resolve of held?.waiters ?? []) resolve();
     }
   }
 
-  /** One message fewer to record under this lease of ours. */
-  private forget(lease: string): void {
-    const remaining = (this.leases.get(lease) ?? 1) - 1;
-    if (remaining > 0) this.leases.set(lease, remaining);
-    else this.leases.delete(lease);
-  }
-
-  /** Our leases whose every message has its outcome in this batch: their rows go with the record. */
+  /**
+   * Our leases that no message outside this batch is held under any more: their rows go with the
+   * record. (A message taken up in doubt while we still held it is held under its new lease.)
+   */
   private leasesEndedBy(batch: readonly Outcome[]): string[] {
-    const inBatch = new Map<string, number>();
-    for (const outcome of batch) {
-      const lease = this.held.get(outcome.message.id)?.lease;
-      if (lease !== undefined) inBatch.set(lease, (inBatch.get(lease) ?? 0) + 1);
+    const inBatch = new Set(batch.map((outcome) => outcome.message.id));
+    const ended = new Set<string>();
+    for (const id of inBatch) {
+      const lease = this.held.get(id)?.lease;
+      if (lease !== undefined && !this.keptLeases.has(lease)) ended.add(lease);
     }
-    return [...inBatch].filter(([lease, count]) => this.leases.get(lease) === count).map(([lease]) => lease);
+    if (ended.size === 0) return [];
+    for (const [id, held] of this.held) if (!inBatch.has(id)) ended.delete(held.lease);
+    return [...ended];
   }
 
   /** Writes a batch of outcomes in one transaction, charges what reached the carrier, then publishes and closes finished holds. */

@@ -9,6 +9,16 @@ import type { CampaignStatus } from '../../generated/prisma/enums.js';
 import type { EventPayloads } from '../../events/channels.js';
 import { formatEuros, parseEuros, type Micros } from '../messaging/prices.js';
 
+/**
+ * SQL: whether messages of the campaign `campaignId` (an SQL expression) still wait to be handed
+ * over: the ON_HOLD count of its tally, kept by the same triggers, in the same transactions, as
+ * dispatch_queue. Asking dispatch_queue instead walked the entries of every message already sent
+ * (a seq scan, or the campaign index from its start): 68 ms a call during a million-message campaign.
+ */
+export function campaignMessagesWait(campaignId: string): string {
+  return `coalesce((SELECT sum(t.count) FROM campaign_tally t WHERE t.campaign_id = ${campaignId} AND t.status = 'ON_HOLD'), 0) > 0`;
+}
+
 export interface CampaignProgress {
   campaignId: string;
   accountId: string;

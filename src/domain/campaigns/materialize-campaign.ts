@@ -28,6 +28,7 @@ import { formatEuros, parseEuros, type Micros } from '../messaging/prices.js';
 import { loadSendingProfile } from '../messaging/sending-profile.js';
 import { CampaignMessagePlanner, type PlannedMessage, type RecipientValues } from './campaign-messages.js';
 import { fieldNamesByPosition, messageTypeOf, requestedTime } from './campaign-preview.js';
+import { campaignMessagesWait } from './campaign-progress.js';
 import {
   blacklistedAmong,
   chooseChunkStrategy,
@@ -316,7 +317,7 @@ export async function releaseFinishedCampaignHold(campaignId: string): Promise<b
   const { rows } = await pool.query<{ reservation_id: string }>(
     `SELECT c.reservation_id::text FROM campaign c JOIN credit_reservation r ON r.id = c.reservation_id
       WHERE c.id = $1 AND r.state = 'OPEN' AND c.materialized_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.campaign_id = c.id AND q.campaign_id IS NOT NULL)`,
+        AND NOT ${campaignMessagesWait('c.id')}`,
     [campaignId],
   );
   const reservationId = rows[0]?.reservation_id;
