@@ -112,7 +112,7 @@ export const CampaignType = builder.prismaNode('Campaign', {
     recipientCount: t.exposeInt('recipientCount', { description: 'Recipients when sent (after de-duplication, blacklist and validation); 0 for a draft.' }),
     estimatedCost: t.expose('estimatedCost', { type: 'Decimal', description: 'Euros reserved when sent; 0 for a draft.' }),
     sentAt: t.expose('sentAt', { type: 'DateTime', nullable: true }),
-    messagesWrittenAt: t.expose('materializedAt', { type: 'DateTime', nullable: true, description: 'When every message of the campaign existed (written in chunks after the send).' }),
+    messagesWrittenAt: t.expose('materializedAt', { type: 'DateTime', nullable: true, description: 'When every message of the campaign existed (written in chunks after the send), or when a cancel stopped the writing: recipients not written by then get no message.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
     cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

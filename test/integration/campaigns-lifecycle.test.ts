@@ -96,11 +96,12 @@ describe('campaign life cycle', () => {
     const campaign = await createCampaign(owner, { name: 'To cancel', type: 'TRANSACTIONAL', sender: 'BOUTIQUE', text: 'Offre du jour', recipients: { listIds: [listId] } });
     const before = await balanceOf(owner);
     await sendCampaign(owner, { id: campaign.id });
+    // Cancelled once every message is written (a cancel during the writing is the next test) and some were sent.
     await expect
       .poll(
         async () => {
-          const { progress } = await campaignOf(owner, campaign.id);
-          return progress.delivered + progress.transmitted;
+          const { progress, messagesWrittenAt } = await campaignOf(owner, campaign.id);
+          return messagesWrittenAt === null ? 0 : progress.delivered + progress.transmitted;
         },
         { timeout: 20_000, interval: 100 },
       )
@@ -130,6 +131,33 @@ describe('campaign life cycle', () => {
     const again = await owner.request(CancelCampaignDocument, { id: campaign.id });
     expect(again.cancelCampaign).toMatchObject({ __typename: 'CampaignStateError', status: 'CANCELLED' });
   }, 60_000);
+
+  it('writes no more message once cancelled while its messages were being written, and gives the hold back', async () => {
+    const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');
+    const { client, campaign } = await scheduledCampaign('Stopped early', '5.00', numbers('+33655830010', 30, 10));
+    await sendCampaign(client, { id: campaign.id });
+    await expect.poll(async () => (await campaignOf(client, campaign.id)).messagesWrittenAt, { timeout: 5_000 }).not.toBeNull();
+
+    // As if one chunk of ten had been written when the cancel came.
+    const uuid = databaseId(campaign.id);
+    await platform.sql(
+      `DELETE FROM message WHERE campaign_id = $1::uuid AND id NOT IN (SELECT id FROM message WHERE campaign_id = $1::uuid ORDER BY recipient LIMIT 10)`,
+      [uuid],
+    );
+    await platform.sql(
+      `UPDATE campaign SET materialized_at = NULL, materialized_cost = 0.45,
+              materialized_until = (SELECT max(recipient) FROM message WHERE campaign_id = $1::uuid) WHERE id = $1::uuid`,
+      [uuid],
+    );
+    const cancelled = await client.request(CancelCampaignDocument, { id: campaign.id });
+    expect(cancelled.cancelCampaign).toMatchObject({ __typename: 'MutationCancelCampaignSuccess', data: { status: 'CANCELLED', messagesWrittenAt: expect.any(String) } });
+    expect(await materializeCampaign(uuid, 10)).toEqual({ chunks: 0, written: 0, finished: false });
+
+    const rows = await messagesOf(campaign.id);
+    expect(rows.map((row) => row.status)).toEqual(Array(10).fill('CANCELLED'));
+    expect((await campaignOf(client, campaign.id)).progress).toMatchObject({ total: 10, cancelled: 10, charged: '0.00', final: true });
+    expect(await balanceOf(client)).toEqual({ available: '5.00', reserved: '0.00', currency: 'EUR' });
+  });
 
   it('completes a campaign once all its messages are written and its tally counts none waiting, not before', async () => {
     const [campaign] = await platform.sql<{ id: string }>(
