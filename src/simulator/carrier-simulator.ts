@@ -157,6 +157,13 @@ export interface CarrierSimulator {
   stop(): Promise<void>;
 }
 
+/** Submissions to one number: attempts (refused ones included), messages accepted, and when the first was (epoch ms). */
+interface Destination {
+  attempts: number;
+  accepted: number;
+  firstAcceptedAt: number;
+}
+
 interface SessionState {
   id: number;
   session: smpp.Session;
@@ -247,10 +254,9 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   let nextSequence = 1;
   let inboundReference = 0;
   let roundRobin = 0;
-  const attempts = new Map<string, number>();
-  const counts = new Map<string, number>();
-  /** When each destination's first message was accepted (epoch ms): latency measurements read it. */
-  const firstAcceptedAt = new Map<string, number>();
+  /** What each number was sent: one entry (one lookup per submission) rather than a map per figure. */
+  const destinations = new Map<string, Destination>();
+  let distinctDestinations = 0;
   const partials = new Map<string, PartialSet>();
   let kept: SimulatedMessage[] = [];
   const scheduled = new Fifo<Delivery>(); // receipts in order of due time (constant delay)
@@ -360,9 +366,12 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       return;
     }
     const to = readAddress(pdu.dest_addr_ton, pdu.destination_addr);
-    const attempt = (attempts.get(to) ?? 0) + 1;
-    attempts.set(to, attempt);
-    const outcome = decideOutcome(to, attempt, mix);
+    let destination = destinations.get(to);
+    if (destination === undefined) {
+      destination = { attempts: 0, accepted: 0, firstAcceptedAt: 0 };
+      destinations.set(to, destination);
+    }
+    const outcome = decideOutcome(to, ++destination.attempts, mix);
     if (outcome.commandStatus !== ESME_ROK) {
       if (outcome.commandStatus === ESME_RTHROTTLED) stats.throttled++;
       respond(state, submitSmError(pdu.sequence_number, outcome.commandStatus));
@@ -378,9 +387,11 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     stats.acceptedParts++;
     if (!concatenation || concatenation.index === 1) {
       stats.acceptedMessages++;
-      const count = (counts.get(to) ?? 0) + 1;
-      counts.set(to, count);
-      if (count === 1) firstAcceptedAt.set(to, now);
+      const count = ++destination.accepted;
+      if (count === 1) {
+        destination.firstAcceptedAt = now;
+        distinctDestinations++;
+      }
       if (count === 2) severalMessages++;
     }
     record(state, { from, to, text: content.text, dataCoding, carrierMessageId, reference, concatenation, acceptedAt: new Date(now) });
@@ -655,12 +666,15 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       refused: { ...stats.refused },
       boundSessions: [...sessions.values()].filter((state) => state.bound).length,
       pendingDeliveries,
-      distinctDestinations: counts.size,
+      distinctDestinations,
       destinationsWithSeveralMessages: severalMessages,
     }),
-    submissionsTo: (destination) => counts.get(destination) ?? 0,
-    firstSubmissionAt: (destination) => firstAcceptedAt.get(destination) ?? null,
-    submissionCounts: () => counts,
+    submissionsTo: (number) => destinations.get(number)?.accepted ?? 0,
+    firstSubmissionAt: (number) => {
+      const destination = destinations.get(number);
+      return destination !== undefined && destination.accepted > 0 ? destination.firstAcceptedAt : null;
+    },
+    submissionCounts: () => new Map([...destinations].flatMap(([number, destination]) => (destination.accepted > 0 ? [[number, destination.accepted] as const] : []))),
     messages: () => kept.slice(-keepMessages),
     injectInbound(from, to, text, inject = {}) {
       const encoded = encodeMessage(text, inject.encoding, inboundReference++ & 0xff);
@@ -735,9 +749,8 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       for (const state of sessions.values()) state.session.destroy();
     },
     reset() {
-      attempts.clear();
-      counts.clear();
-      firstAcceptedAt.clear();
+      destinations.clear();
+      distinctDestinations = 0;
       partials.clear();
       kept = [];
       severalMessages = 0;
