@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { pool, prisma, type Transaction } from '../db/client.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
 import { campaignMessagesWait } from '../domain/campaigns/campaign-progress.js';
-import { chargeOrLog, PLATFORM, queueSettlement, releaseReservation, settleQueued } from '../domain/credit/ledger.js';
+import { chargeOrLog, PLATFORM, queueSettlement, releaseReservation } from '../domain/credit/ledger.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
 import { receiveInboundMessages } from '../domain/conversations/inbound.js';
 import { parseEuros, type Micros } from '../domain/messaging/prices.js';
@@ -10,6 +10,7 @@ import { publishEvent } from '../events/bus.js';
 import type { EventPayloads } from '../events/channels.js';
 import type { CarrierEventBatch, DeliveryReceipt } from '../gateways/carriers/carrier.js';
 import type { MessageStatus } from '../generated/prisma/enums.js';
+import { settleSoon } from './settlements.js';
 
 /**
  * Receipts, and the evidence they carry.
@@ -183,7 +184,7 @@ function onTransaction(tx: Transaction): Sql {
 export async function afterReceipts(applied: ReceiptsApplied): Promise<void> {
   publishStatusChanges(applied.changed);
   if (applied.reservations.size > 0) {
-    await settleQueued(prisma, [...applied.reservations.keys()]);
+    settleSoon(applied.reservations.keys());
     await closeFinishedReservations(applied.reservations);
   }
 }

@@ -13,6 +13,7 @@ import {
   registerLocalRecorder,
   type ChangedMessage,
 } from './carrier-events.js';
+import { settleDueNow, settleSoon } from './settlements.js';
 
 /**
  * Hands queued messages to the carrier, as a pipeline: it keeps up to `maxInFlight` bulk
@@ -244,6 +245,7 @@ export class Dispatcher {
       else this.startRecording();
     }
     for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await settleDueNow();
     this.unregisterRecorder?.();
     // Receipts still waiting for a record that will not come go the slow way.
     for (const held of this.held.values()) for (const resolve of held.waiters ?? []) resolve();
@@ -673,9 +675,9 @@ export class Dispatcher {
     this.counters.recorded += batch.length;
     this.counters.recordBatches++;
     publishStatusChanges(changed);
-    // What was queued for settlement in the record, settled now in short transactions (a failure
-    // leaves it queued: the next round, or the release of the hold, applies it).
-    await settleQueued(prisma, [...reservations.keys()]).catch((error: unknown) => console.error('[dispatch] could not settle charges:', (error as Error).message));
+    // What was queued for settlement in the record, settled within a second in short
+    // transactions (a failure leaves it queued: the next round, or the release of the hold, applies it).
+    settleSoon(reservations.keys());
     await closeFinishedReservations(reservations).catch((error: unknown) => console.error('[dispatch] could not close finished holds:', (error as Error).message));
   }
 

@@ -294,6 +294,31 @@ describe('reservations and refunds', () => {
     expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
   });
 
+  it('settles what records queued on a hold within a second, and at once when the process stops', async () => {
+    const { settleSoon, settleDueNow, SETTLE_EVERY_MS } = await import('../../src/jobs/settlements.js');
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '10');
+    const reservation = await ledger.reserveCredit(prisma, tenant.accountUuid, 5_000_000, { reason: 'Campaign' });
+    const settledOf = async () => (await sql<{ settled: string }>(`SELECT amount_settled::text AS settled FROM credit_reservation WHERE id = $1::uuid`, [reservation.id]))[0]!.settled;
+
+    // Three records, each queuing its charge and asking for a settlement (the dispatchers' own
+    // sweep may settle some first: nothing here depends on which settles what).
+    for (const amount of [450_000, 900_000, 45_000]) {
+      await ledger.queueSettlement(prisma, reservation.id, amount, amount / 45_000);
+      settleSoon([reservation.id]);
+    }
+    await expect.poll(settledOf, { timeout: SETTLE_EVERY_MS * 3, interval: 50 }).toBe('1.395000');
+
+    // Stopping settles what is due without waiting.
+    await ledger.queueSettlement(prisma, reservation.id, 90_000, 2);
+    settleSoon([reservation.id]);
+    await settleDueNow();
+    expect(await settledOf()).toBe('1.485000');
+    expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '5.00', reserved: '3.515' } });
+    expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
+  });
+
   it('refuses a reservation the balance cannot cover, with the amount missing', async () => {
     const tenant = await createTenant(platform);
     await topUp(ownerOf(tenant), '10');

@@ -1,5 +1,5 @@
 /**
- * Three changes to the `smpp` package's behaviour-free internals, applied once on import (by the
+ * Four changes to the `smpp` package's behaviour-free internals, applied once on import (by the
  * carrier gateway and by the simulator).
  *
  * 1. Every GSM-7 message it decodes (every delivery receipt, on the platform side; every
@@ -21,6 +21,14 @@
  *    go, and replaces escape sequences (ESC + character: the extension table) with the same
  *    expression, compiled once per table, only when the bytes hold an ESC. Same text for every
  *    input (a unit test compares it with the package's own decoder).
+ * 4. `PDU.prototype.fromBuffer` (every PDU received: each submit_sm_resp and receipt on the
+ *    platform side, each submission on the simulator's) binds a closure to read the four header
+ *    fields, walks the command's parameters with `for...in` over their definitions, then walks
+ *    every field of the decoded PDU again, twice looked up, to find those with a decoding
+ *    filter: 9 % of the dispatching worker's CPU and 20 % of the simulator's. The replacement reads
+ *    the same fields in the same order from a list built once per command and applies the same
+ *    filters to the fields that have one, in the order the package visits them (a unit test
+ *    decodes every command both ways and compares the results).
  */
 import { endianness } from 'node:os';
 import smpp from 'smpp';
@@ -88,3 +96,115 @@ smpp.gsmCoder.decode = function tabledDecode(this: unknown, bytes: Buffer, encod
 };
 
 for (const method of Object.keys(smpp.PDU.prototype)) Object.defineProperty(smpp.PDU.prototype, method, { enumerable: false });
+
+interface FieldType {
+  read(buffer: Buffer, offset: number, length?: number): unknown;
+  size(value: unknown): number;
+}
+interface FieldFilter {
+  decode(this: smpp.PDU, value: unknown, skipUdh?: unknown): unknown;
+}
+interface FieldDefinition {
+  type: FieldType;
+  filter?: FieldFilter;
+  multiple?: boolean;
+  tag?: string;
+}
+interface CommandDefinition {
+  command: string;
+  params?: Record<string, FieldDefinition>;
+  tlvMap?: Record<string, string>;
+}
+interface PackageDefinitions {
+  commands: Record<string, CommandDefinition>;
+  commandsById: Record<number, CommandDefinition>;
+  tlvs: Record<string, FieldDefinition>;
+  tlvsById: Record<number, FieldDefinition & { tag: string }>;
+}
+
+const definitions = smpp as unknown as PackageDefinitions;
+/** Each command's parameters in wire order, with their definitions (built on first use, per definition). */
+const parameterLists = new WeakMap<CommandDefinition, [string, FieldDefinition][]>();
+
+function parametersOf(command: CommandDefinition): [string, FieldDefinition][] {
+  let list = parameterLists.get(command);
+  if (list === undefined) {
+    list = Object.entries(command.params ?? {});
+    parameterLists.set(command, list);
+  }
+  return list;
+}
+
+/** The package's own decoding (unit tests compare the two). */
+export const packageFromBuffer = smpp.PDU.prototype.fromBuffer as (this: smpp.PDU, buffer: Buffer) => void;
+const maxLength = (smpp.PDU as unknown as { maxLength: number }).maxLength;
+
+function listedFromBuffer(this: Record<string | number, unknown>, buffer: Buffer): void {
+  const length = buffer.readUInt32BE(0);
+  this['command_length'] = length;
+  this['command_id'] = buffer.readUInt32BE(4);
+  this['command_status'] = buffer.readUInt32BE(8);
+  this['sequence_number'] = buffer.readUInt32BE(12);
+  if (length > maxLength) throw Error('PDU length was too large (' + length + ', maximum is ' + maxLength + ').');
+  const definition = definitions.commandsById[this['command_id'] as number];
+  if (!definition) {
+    this['command'] = 'unknown';
+    return;
+  }
+  const command = definition.command;
+  this['command'] = command;
+  const commandDefinition = definitions.commands[command]!;
+  const params = commandDefinition.params ?? {};
+  // The fields that may have a filter, in the order the package's `for...in` would visit them.
+  const visited: string[] = [];
+  let offset = 16;
+  for (const [key, field] of parametersOf(commandDefinition)) {
+    if (offset >= length) break;
+    const value = field.type.read(buffer, offset);
+    this[key] = value;
+    visited.push(key);
+    offset += field.type.size(value);
+  }
+  while (offset + 4 <= length) {
+    const tlvId = buffer.readUInt16BE(offset);
+    const tlvLength = buffer.readUInt16BE(offset + 2);
+    offset += 4;
+    const tlv = definitions.tlvsById[tlvId];
+    if (!tlv) {
+      this[tlvId] = buffer.slice(offset, offset + tlvLength);
+      offset += tlvLength;
+      continue;
+    }
+    const tag = (commandDefinition.tlvMap ?? {})[tlv.tag] ?? tlv.tag;
+    if (!(tag in this)) visited.push(tag);
+    if (tlv.multiple) {
+      if (!this[tag]) this[tag] = [];
+      (this[tag] as unknown[]).push(tlv.type.read(buffer, offset, tlvLength));
+    } else {
+      this[tag] = tlv.type.read(buffer, offset, tlvLength);
+    }
+    offset += tlvLength;
+  }
+  const pdu = this as unknown as smpp.PDU;
+  for (const key of visited) {
+    const param = params[key];
+    if (param?.filter) {
+      this[key] = param.filter.decode.call(pdu, this[key]);
+      continue;
+    }
+    const tlv = definitions.tlvs[key];
+    if (!tlv?.filter) continue;
+    const filter = tlv.filter;
+    if (tlv.multiple) {
+      const values = this[key] as unknown[];
+      for (let i = 0; i < values.length; i++) values[i] = filter.decode.call(pdu, values[i], true);
+    } else if (key === 'message_payload') {
+      const shortMessage = this['short_message'] as { message?: { length?: number } } | undefined;
+      this[key] = filter.decode.call(pdu, this[key], shortMessage && shortMessage.message && shortMessage.message.length);
+    } else {
+      this[key] = filter.decode.call(pdu, this[key], true);
+    }
+  }
+}
+
+Object.defineProperty(smpp.PDU.prototype, 'fromBuffer', { value: listedFromBuffer, enumerable: false, writable: true, configurable: true });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import smpp from 'smpp';
 import { describe, expect, it } from 'vitest';
-import { packageGsmDecode } from '../../../src/gateways/carriers/smpp-package-tuning.js';
+import { packageFromBuffer, packageGsmDecode } from '../../../src/gateways/carriers/smpp-package-tuning.js';
 
 /** The tuned GSM 03.38 decoder gives the package's own decoder's text, byte for byte. */
 describe('smpp package tuning: GSM 03.38 decoding', () => {
@@ -37,5 +37,83 @@ describe('smpp package tuning: GSM 03.38 decoding', () => {
     const pdu = new smpp.PDU('deliver_sm', { source_addr: '33611', destination_addr: 'Shop', short_message: 'Prix: 10€ {promo} [ok] ~ ^ | \\' });
     const decoded = new smpp.PDU(pdu.toBuffer());
     expect((decoded.short_message as { message: string }).message).toBe('Prix: 10€ {promo} [ok] ~ ^ | \\');
+  });
+});
+
+/** The tuned PDU decoding gives the package's own result: the same fields, values and order. */
+describe('smpp package tuning: PDU decoding', () => {
+  const original = (buffer: Buffer): Record<string, unknown> => {
+    const pdu = Object.create(smpp.PDU.prototype) as Record<string, unknown>;
+    packageFromBuffer.call(pdu as unknown as smpp.PDU, buffer);
+    return pdu;
+  };
+  const outcome = (decode: () => Record<string, unknown>) => {
+    try {
+      const pdu = decode();
+      return { keys: Object.keys(pdu), fields: { ...pdu } };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  };
+  const expectSameDecoding = (buffer: Buffer) => {
+    expect(outcome(() => new smpp.PDU(buffer) as unknown as Record<string, unknown>)).toEqual(outcome(() => original(buffer)));
+  };
+  const definitions = smpp as unknown as { commands: Record<string, unknown>; ESME_RTHROTTLED: number; ESME_RINVCMDLEN: number };
+  const commands = Object.keys(definitions.commands);
+
+  it('is in place', () => {
+    expect(smpp.PDU.prototype.fromBuffer).not.toBe(packageFromBuffer);
+  });
+
+  it('decodes every command with its defaults, and an unknown command id', () => {
+    expect(commands.length).toBeGreaterThan(20);
+    for (const command of commands) expectSameDecoding(new smpp.PDU(command, {}).toBuffer());
+    const unknown = new smpp.PDU('enquire_link', {}).toBuffer();
+    unknown.writeUInt32BE(0x0000_00ff, 4);
+    expectSameDecoding(unknown);
+  });
+
+  it('decodes submissions, answers and receipts as the platform and the simulator exchange them', () => {
+    const samples = [
+      new smpp.PDU('submit_sm', { source_addr: 'Shop', destination_addr: '33612345678', registered_delivery: 1, short_message: 'Hello {you} €' }),
+      new smpp.PDU('submit_sm', { source_addr: 'Shop', destination_addr: '33612345678', data_coding: 8, short_message: 'Привет 👋' }),
+      new smpp.PDU('submit_sm', {
+        source_addr: 'Shop',
+        destination_addr: '33612345678',
+        esm_class: 0x40,
+        short_message: { udh: Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01]), message: 'first part' },
+        user_message_reference: 7,
+      }),
+      new smpp.PDU('submit_sm', { source_addr: 'Shop', destination_addr: '33612345678', message_payload: 'a longer text in a payload', schedule_delivery_time: '261125120000000+' }),
+      new smpp.PDU('submit_sm_resp', { sequence_number: 12, message_id: 'ab12cd34' }),
+      new smpp.PDU('submit_sm_resp', { sequence_number: 13, command_status: definitions.ESME_RTHROTTLED }),
+      new smpp.PDU('deliver_sm', {
+        source_addr: '33612345678',
+        destination_addr: 'Shop',
+        esm_class: 4,
+        short_message: 'id:ab12cd34 sub:001 dlvrd:001 submit date:2611251200 done date:2611251201 stat:DELIVRD err:000 text:Hello',
+        receipted_message_id: 'ab12cd34',
+        message_state: 2,
+      }),
+      new smpp.PDU('deliver_sm', { source_addr: '33612345678', destination_addr: '36111', data_coding: 8, short_message: 'Oui, réservé ✔' }),
+      new smpp.PDU('generic_nack', { sequence_number: 9, command_status: definitions.ESME_RINVCMDLEN }),
+    ];
+    for (const pdu of samples) expectSameDecoding(pdu.toBuffer());
+  });
+
+  it('decodes truncated parameters, unknown TLVs and arbitrary TLV bytes as the package does', () => {
+    const receipt = new smpp.PDU('deliver_sm', { source_addr: '33612345678', destination_addr: 'Shop', esm_class: 4, short_message: 'stat:DELIVRD' }).toBuffer();
+    fc.assert(
+      fc.property(fc.integer({ min: 16, max: receipt.length }), fc.uint8Array({ maxLength: 40 }), fc.constantFrom(0x1e, 0x0427, 0x0424, 0x1403, 0x0204), (cut, tail, tag) => {
+        const tlv = Buffer.alloc(4 + tail.length);
+        tlv.writeUInt16BE(tag, 0);
+        tlv.writeUInt16BE(tail.length, 2);
+        Buffer.from(tail).copy(tlv, 4);
+        const buffer = Buffer.concat([receipt.subarray(0, cut), tlv]);
+        buffer.writeUInt32BE(buffer.length, 0);
+        expectSameDecoding(buffer);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
