@@ -279,6 +279,13 @@ export async function settleQueued(db: PrismaClient, reservationIds?: readonly s
   let settled = 0;
   for (const id of new Set(ids)) {
     await db.$transaction(async (tx) => {
+      // Committed without waiting for the WAL to reach the disk: the account row this locks is
+      // then free for the account's other payments (a transactional sendMessage's hold) as soon
+      // as the settlement is done, not after a flush behind a campaign's writes. Safe: were the
+      // server to crash before the flush, the whole transaction would be gone, its queued rows
+      // still queued, and settled again by the next round; any later transaction that depends
+      // on it (a hold's release) commits after it in the WAL, so flushing it flushes this one.
+      await tx.$executeRawUnsafe(`SET LOCAL synchronous_commit = off`);
       const reservation = await lockReservation(tx, id).catch((error: unknown) => {
         if (error instanceof NotFoundError) return null;
         throw error;
