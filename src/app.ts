@@ -8,6 +8,7 @@ import { startJobs, stopJobs } from './jobs/boss.js';
 import { applyCarrierEvents } from './jobs/carrier-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
 import { CampaignLifecycle } from './jobs/campaign-lifecycle.js';
+import { settleDueNow } from './jobs/settlements.js';
 import type { CarrierSimulator } from './simulator/carrier-simulator.js';
 import { startConfiguredSimulator, type RunningSimulator } from './simulator/configured-simulator.js';
 
@@ -66,6 +67,8 @@ export async function startPlatform(): Promise<Platform> {
       await gateway?.stop();
       await simulator?.stop();
       await stopJobs();
+      // Charges queued by the last records and receipts, settled before the database closes.
+      await settleDueNow();
       await stopEventBus();
       await closeDatabase();
     },

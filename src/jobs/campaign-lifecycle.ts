@@ -86,15 +86,21 @@ export async function advanceCampaigns(checkStalled = true): Promise<string[]> {
   );
   changed.push(...started.rows.map((row) => row.id));
 
-  const completed = await pool.query<{ id: string }>(
-    `UPDATE campaign c SET status = 'COMPLETED', completed_at = now(), updated_at = now()
-      WHERE c.status = 'SENDING' AND c.materialized_at IS NOT NULL
-        AND NOT ${campaignMessagesWait('c.id')}
-     RETURNING c.id::text`,
+  const finished = await pool.query<{ id: string }>(
+    `SELECT c.id::text FROM campaign c
+      WHERE c.status = 'SENDING' AND c.materialized_at IS NOT NULL AND NOT ${campaignMessagesWait('c.id')}`,
   );
-  for (const { id } of completed.rows) {
+  for (const { id } of finished.rows) {
+    // The hold first (its queued charges settled, the rest given back), then the status: a
+    // campaign is never COMPLETED with charges still to settle, and one whose release failed
+    // stays SENDING, tried again next round. Nothing can be charged in between: every message
+    // is written and none waits.
     await releaseFinishedCampaignHold(id);
-    changed.push(id);
+    const completed = await pool.query(
+      `UPDATE campaign SET status = 'COMPLETED', completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'SENDING'`,
+      [id],
+    );
+    if (completed.rowCount === 1) changed.push(id);
   }
 
   const cancelled = await pool.query<{ id: string }>(

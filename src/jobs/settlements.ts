@@ -33,8 +33,10 @@ export async function settleDueNow(): Promise<void> {
   due.clear();
   // One settlement round at a time: a round still running is waited for, not overlapped.
   settling = settling.then(async () => {
-    if (ids.length === 0) return;
-    await settleQueued(prisma, ids).catch((error: unknown) => console.error('[credit] could not settle queued charges:', (error as Error).message));
+    // Hold by hold: one that fails (it stays queued for the dispatchers' sweep) does not keep the others waiting.
+    for (const id of ids) {
+      await settleQueued(prisma, [id]).catch((error: unknown) => console.error(`[credit] could not settle the charges queued on hold ${id}:`, (error as Error).message));
+    }
   });
   await settling;
 }

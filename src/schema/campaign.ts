@@ -52,7 +52,7 @@ export const CampaignProgressType = builder.objectRef<EventPayloads['campaignPro
     cancelled: t.exposeInt('cancelled', { description: 'Not sent: the campaign was cancelled first. Never charged.' }),
     total: t.exposeInt('total', { description: 'Message rows written so far (all of them once the campaign is sending for a while).' }),
     charged: t.field({ type: 'Decimal', description: 'Euros charged so far (messages handed to the carrier).', resolve: (progress) => progress.charged }),
-    final: t.exposeBoolean('final', { description: 'Completed or cancelled, and every message has its final status: nothing will change any more.' }),
+    final: t.exposeBoolean('final', { description: 'Completed or cancelled, every message has its final status and the hold is closed (charges settled, the rest given back): nothing will change any more.' }),
   }),
 });
 

@@ -182,6 +182,36 @@ describe('campaign life cycle', () => {
     expect(await statusOf()).toBe('COMPLETED');
   });
 
+  it('settles a finished campaign\'s queued charges and closes its hold when it completes, and is final only then', async () => {
+    const ledger = await import('../../src/domain/credit/ledger.js');
+    const { prisma } = await import('../../src/db/client.js');
+    const { advanceCampaigns } = await import('../../src/jobs/campaign-lifecycle.js');
+    const { campaignProgressOf } = await import('../../src/domain/campaigns/campaign-progress.js');
+    const hold = await ledger.reserveCredit(prisma, tenant.accountUuid, 450_000, { reason: 'Campaign "Settled"' });
+    // Cancelled, its rows not all written yet (so that no life cycle round releases the hold meanwhile).
+    const [campaign] = await platform.sql<{ id: string }>(
+      `INSERT INTO campaign (id, account_id, name, kind, sender, text, status, reservation_id)
+       VALUES (gen_random_uuid(), $1::uuid, 'Settled', 'MARKETING', 'ACME', 'Bonjour', 'CANCELLED', $2::uuid) RETURNING id::text`,
+      [tenant.accountUuid, hold.id],
+    );
+    const id = campaign!.id;
+    // Its three messages handed over and delivered; their charge queued by the record, not settled yet.
+    await platform.sql(`INSERT INTO campaign_tally (campaign_id, status, count) VALUES ($1::uuid, 'DELIVERED', 3)`, [id]);
+    await ledger.queueSettlement(prisma, hold.id, 135_000, 3);
+    // Every message final, but the hold still open: its charges may still move, so not final.
+    expect((await campaignProgressOf([id])).get(id)).toMatchObject({ status: 'CANCELLED', delivered: 3, charged: 0, final: false });
+
+    // As a sending campaign whose rows are all written: the life cycle (this round or the platform's own) completes it.
+    await platform.sql(`UPDATE campaign SET status = 'SENDING', materialized_at = now() WHERE id = $1::uuid`, [id]);
+    await advanceCampaigns(false);
+    const [state] = await platform.sql<{ status: string; hold: string; settled: string }>(
+      `SELECT c.status::text, r.state::text AS hold, r.amount_settled::text AS settled FROM campaign c JOIN credit_reservation r ON r.id = c.reservation_id WHERE c.id = $1::uuid`,
+      [id],
+    );
+    expect(state).toEqual({ status: 'COMPLETED', hold: 'CLOSED', settled: '0.135000' });
+    expect((await campaignProgressOf([id])).get(id)).toMatchObject({ status: 'COMPLETED', delivered: 3, charged: 135_000, final: true });
+  });
+
   it('sends a scheduled campaign at its time, not before', async () => {
     const recipients = numbers('+33655600010', 3, 10);
     const scheduledAt = new Date(Date.now() + 4_000);

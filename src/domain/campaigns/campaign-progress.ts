@@ -32,7 +32,10 @@ export interface CampaignProgress {
   cancelled: number;
   total: number;
   charged: Micros;
-  /** Completed or cancelled, and every message has its final status: nothing will change any more. */
+  /**
+   * Completed or cancelled, every message has its final status and the hold is closed (its
+   * charges settled, the rest given back): nothing will change any more.
+   */
   final: boolean;
 }
 
@@ -52,8 +55,8 @@ type Counter = (typeof COUNTER_OF_STATUS)[keyof typeof COUNTER_OF_STATUS];
 export async function campaignProgressOf(campaignIds: readonly string[], db: pg.Pool | pg.PoolClient = pool): Promise<Map<string, CampaignProgress>> {
   const progress = new Map<string, CampaignProgress>();
   if (campaignIds.length === 0) return progress;
-  const { rows } = await db.query<{ id: string; account_id: string; status: CampaignStatus; charged: string; counts: Record<string, number> }>(
-    `SELECT c.id::text, c.account_id::text, c.status::text, COALESCE(r.amount_settled, 0)::text AS charged,
+  const { rows } = await db.query<{ id: string; account_id: string; status: CampaignStatus; charged: string; hold_open: boolean; counts: Record<string, number> }>(
+    `SELECT c.id::text, c.account_id::text, c.status::text, COALESCE(r.amount_settled, 0)::text AS charged, coalesce(r.state = 'OPEN', false) AS hold_open,
             COALESCE((SELECT json_object_agg(t.status, t.n)
                         FROM (SELECT status::text AS status, sum(count)::int AS n FROM campaign_tally WHERE campaign_id = c.id GROUP BY status) t), '{}') AS counts
        FROM campaign c LEFT JOIN credit_reservation r ON r.id = c.reservation_id
@@ -75,7 +78,9 @@ export async function campaignProgressOf(campaignIds: readonly string[], db: pg.
       ...counters,
       total,
       charged: parseEuros(row.charged),
-      final: (row.status === 'COMPLETED' || row.status === 'CANCELLED') && counters.onHold === 0 && counters.transmitted === 0,
+      // Charges queued by the records are settled within a second, and all of them when the hold
+      // is released: until then `charged` may still grow.
+      final: (row.status === 'COMPLETED' || row.status === 'CANCELLED') && counters.onHold === 0 && counters.transmitted === 0 && !row.hold_open,
     });
   }
   return progress;

@@ -283,8 +283,11 @@ export async function settleQueued(db: PrismaClient, reservationIds?: readonly s
       // then free for the account's other payments (a transactional sendMessage's hold) as soon
       // as the settlement is done, not after a flush behind a campaign's writes. Safe: were the
       // server to crash before the flush, the whole transaction would be gone, its queued rows
-      // still queued, and settled again by the next round; any later transaction that depends
-      // on it (a hold's release) commits after it in the WAL, so flushing it flushes this one.
+      // still queued, and settled again by the next round; any later transaction that writes
+      // from it (a hold's release) commits after it in the WAL, so flushing it flushes this one.
+      // Readers do not flush: a balance or progress event read in that instant (at most a few
+      // hundred milliseconds) may show a settlement that a crash of the server then undoes and
+      // the next round writes again.
       await tx.$executeRawUnsafe(`SET LOCAL synchronous_commit = off`);
       const reservation = await lockReservation(tx, id).catch((error: unknown) => {
         if (error instanceof NotFoundError) return null;
