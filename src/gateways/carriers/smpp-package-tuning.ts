@@ -137,7 +137,8 @@ function parametersOf(command: CommandDefinition): [string, FieldDefinition][] {
 
 /** The package's own decoding (unit tests compare the two). */
 export const packageFromBuffer = smpp.PDU.prototype.fromBuffer as (this: smpp.PDU, buffer: Buffer) => void;
-const maxLength = (smpp.PDU as unknown as { maxLength: number }).maxLength;
+/** Read on each call, as the package does (it may be changed after this module loads). */
+const pduClass = smpp.PDU as unknown as { maxLength: number };
 
 function listedFromBuffer(this: Record<string | number, unknown>, buffer: Buffer): void {
   const length = buffer.readUInt32BE(0);
@@ -145,7 +146,7 @@ function listedFromBuffer(this: Record<string | number, unknown>, buffer: Buffer
   this['command_id'] = buffer.readUInt32BE(4);
   this['command_status'] = buffer.readUInt32BE(8);
   this['sequence_number'] = buffer.readUInt32BE(12);
-  if (length > maxLength) throw Error('PDU length was too large (' + length + ', maximum is ' + maxLength + ').');
+  if (length > pduClass.maxLength) throw Error('PDU length was too large (' + length + ', maximum is ' + pduClass.maxLength + ').');
   const definition = definitions.commandsById[this['command_id'] as number];
   if (!definition) {
     this['command'] = 'unknown';

@@ -101,6 +101,27 @@ describe('smpp package tuning: PDU decoding', () => {
     for (const pdu of samples) expectSameDecoding(pdu.toBuffer());
   });
 
+  it('decodes repeated TLVs and TLVs a command renames as the package does', () => {
+    const tlv = (tag: number, value: Buffer) => {
+      const header = Buffer.alloc(4);
+      header.writeUInt16BE(tag, 0);
+      header.writeUInt16BE(value.length, 2);
+      return Buffer.concat([header, value]);
+    };
+    const withTlvs = (command: string, options: Record<string, unknown>, tlvs: Buffer[]) => {
+      const buffer = Buffer.concat([new smpp.PDU(command, options).toBuffer(), ...tlvs]);
+      buffer.writeUInt32BE(buffer.length, 0);
+      return buffer;
+    };
+    // callback_num (0x0381, several allowed, with a filter) twice on a deliver_sm.
+    const callback = Buffer.from([0x01, 0x01, 0x00, 0x33, 0x36, 0x31, 0x31]);
+    expectSameDecoding(withTlvs('deliver_sm', { source_addr: '33611', destination_addr: 'Shop', short_message: 'Oui' }, [tlv(0x0381, callback), tlv(0x0381, callback)]));
+    // broadcast_area_identifier (0x0606), which broadcast_sm_resp names failed_broadcast_area_identifier.
+    const area = Buffer.from([0x00, 0x41, 0x42, 0x43]);
+    expectSameDecoding(withTlvs('broadcast_sm_resp', { message_id: 'b1' }, [tlv(0x0606, area), tlv(0x0606, area)]));
+    expectSameDecoding(withTlvs('broadcast_sm', { message_id: 'b2' }, [tlv(0x0606, area)]));
+  });
+
   it('decodes truncated parameters, unknown TLVs and arbitrary TLV bytes as the package does', () => {
     const receipt = new smpp.PDU('deliver_sm', { source_addr: '33612345678', destination_addr: 'Shop', esm_class: 4, short_message: 'stat:DELIVRD' }).toBuffer();
     fc.assert(
