@@ -269,7 +269,9 @@ async function flush(): Promise<void> {
     // Notifications go out when this statement's transaction commits, and a commit waits for its
     // WAL flush: one disk flush more between every change and its event. This transaction writes
     // no data (only the notifications, which are not durable anyway), so it commits without
-    // waiting for the flush; the writes the events announce were committed durably before.
+    // waiting for the flush; the writes the events announce were committed before, durably but
+    // for credit settlements (see `settleQueued`: a campaign's `charged` may announce one that a
+    // crash of the server undoes, and the next settlement round writes again).
     await pool.query(
       `SELECT pg_notify($1, payload)
          FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit,
