@@ -49,10 +49,11 @@ export type Transaction = Parameters<Parameters<typeof prisma.$transaction>[0]>[
 export type Db = typeof prisma | Transaction;
 
 /**
- * Whether a raw statement run through Prisma failed on a unique index (SQLSTATE 23505), on that
- * index when one is named.
+ * Whether a raw statement, run through Prisma or on a pg client, failed on a unique index
+ * (SQLSTATE 23505), on that index when one is named.
  */
 export function isUniqueViolation(error: unknown, index?: string): boolean {
+  if (error instanceof pg.DatabaseError) return error.code === '23505' && (index === undefined || error.constraint === index);
   if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010') return false;
   const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown; constraint?: { index?: unknown } } } } | undefined)?.driverAdapterError
     ?.cause;

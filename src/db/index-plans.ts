@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { pool } from './client.js';
+import { inPgTransaction } from './raw-sql.js';
 
 /**
  * The dispatch hot path's statements name their rows by id (a batch of claimed messages, of
@@ -17,17 +18,6 @@ const SETTINGS = ['enable_hashjoin', 'enable_mergejoin', 'enable_bitmapscan', 'e
 export const INDEX_PLANS_SQL = `SELECT ${SETTINGS.map((name) => `set_config('${name}', 'off', true)`).join(', ')}`;
 
 /** Runs `work` in a transaction planned with index lookups (one round trip to open it). */
-export async function withIndexPlans<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(`BEGIN; ${INDEX_PLANS_SQL}`);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+export function withIndexPlans<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inPgTransaction(pool, work, `BEGIN; ${INDEX_PLANS_SQL}`);
 }

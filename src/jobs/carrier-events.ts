@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { pool, prisma, type Transaction } from '../db/client.js';
+import { pool, prisma } from '../db/client.js';
+import type { RawSql } from '../db/raw-sql.js';
 import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
 import { campaignMessagesWait } from '../domain/campaigns/campaign-progress.js';
 import { chargeOrLog, PLATFORM, queueSettlement, releaseReservation } from '../domain/credit/ledger.js';
@@ -176,8 +177,8 @@ function markPartsAtomically(receipts: readonly ReceiptRow[]): ReturnType<typeof
   return withIndexPlans((client) => markParts(onClient(client), receipts));
 }
 
-function onTransaction(tx: Transaction): Sql {
-  return <Row>(text: string, ...values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
+function onTransaction(tx: RawSql): Sql {
+  return async <Row>(text: string, ...values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
 }
 
 /** After commit: live events, settlements, and holds that recorded submissions may have finished. */
@@ -190,7 +191,7 @@ export async function afterReceipts(applied: ReceiptsApplied): Promise<void> {
 }
 
 /** The whole sequence in the caller's transaction (records, sweeps). */
-export async function applyReceipts(tx: Transaction, receipts: readonly ReceiptRow[]): Promise<ReceiptsApplied> {
+export async function applyReceipts(tx: RawSql, receipts: readonly ReceiptRow[]): Promise<ReceiptsApplied> {
   if (receipts.length === 0) return { changed: [], reservations: new Map() };
   const sql = onTransaction(tx);
   const first = await markParts(sql, receipts);
@@ -201,7 +202,7 @@ export async function applyReceipts(tx: Transaction, receipts: readonly ReceiptR
 }
 
 /** Steps 2 to 4 for the receipts whose part was unknown. */
-async function applyUnmatched(sql: Sql, tx: Transaction, receipts: readonly ReceiptRow[]): Promise<ReceiptsApplied> {
+async function applyUnmatched(sql: Sql, tx: RawSql, receipts: readonly ReceiptRow[]): Promise<ReceiptsApplied> {
   const applied: ReceiptsApplied = { changed: [], reservations: new Map() };
   if (receipts.length === 0) return applied;
   let unmatched = receipts;
@@ -350,7 +351,7 @@ async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): 
  * is about to record it, parts included).
  */
 async function recordSubmissionsFromReceipts(
-  tx: Transaction,
+  tx: RawSql,
   evidence: readonly ReceiptRow[],
 ): Promise<{ changed: ChangedMessage[]; reservations: Map<string, string | null> }> {
   const recorded = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string })[]>(
@@ -394,7 +395,7 @@ async function recordSubmissionsFromReceipts(
 }
 
 /** Step 3. */
-async function keepUnmatched(tx: Transaction, receipts: readonly ReceiptRow[]): Promise<void> {
+async function keepUnmatched(tx: RawSql, receipts: readonly ReceiptRow[]): Promise<void> {
   if (receipts.length === 0) return;
   await tx.$executeRawUnsafe(
     `INSERT INTO unmatched_receipt (connection, carrier_message_id, status, carrier_status, error_code, done_at, reference)
@@ -444,7 +445,7 @@ async function settleMessageStatuses(sql: Sql, messageIds: readonly string[]): P
  * changed, so a message is charged once whoever records it (the dispatcher, or its receipt).
  */
 export async function chargeHandedOver(
-  tx: Transaction,
+  tx: RawSql,
   rows: readonly { account_id: string; reservation_id: string | null; price: string; count: number }[],
 ): Promise<void> {
   const byReservation = new Map<string, { accountId: string; amount: Micros; count: number }>();
@@ -543,7 +544,7 @@ export async function reconcileInDoubtMessages(minimumAgeSeconds = 2): Promise<n
 }
 
 /** Receipts that arrived before these parts were recorded: applied in the transaction that records them. */
-export async function applyUnmatchedReceipts(tx: Transaction, parts: readonly { connection: string; carrierMessageId: string }[]): Promise<ReceiptsApplied> {
+export async function applyUnmatchedReceipts(tx: RawSql, parts: readonly { connection: string; carrierMessageId: string }[]): Promise<ReceiptsApplied> {
   if (parts.length === 0) return { changed: [], reservations: new Map() };
   const rows = await tx.$queryRawUnsafe<StoredReceipt[]>(
     // Usually nothing waits there: one look at the table, not a lookup per part (the EXISTS is
@@ -566,7 +567,9 @@ interface StoredReceipt {
   reference: string | null;
 }
 
-const STORED_RECEIPT_COLUMNS = `u.connection, u.carrier_message_id, u.status::text AS status, u.carrier_status, u.error_code, u.done_at, u.reference::text AS reference`;
+// done_at with its time zone: pg reads a timestamp without one in the process' local time, Prisma in UTC.
+const STORED_RECEIPT_COLUMNS = `u.connection, u.carrier_message_id, u.status::text AS status, u.carrier_status, u.error_code,
+  u.done_at AT TIME ZONE 'UTC' AS done_at, u.reference::text AS reference`;
 
 function receiptRowOfStored(row: StoredReceipt): ReceiptRow {
   return {

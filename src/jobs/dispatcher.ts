@@ -1,6 +1,7 @@
 import { config } from '../config.js';
 import { pool, prisma, priorityPool } from '../db/client.js';
-import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
+import { withIndexPlans } from '../db/index-plans.js';
+import { rawSqlOn } from '../db/raw-sql.js';
 import { settleQueued } from '../domain/credit/ledger.js';
 import { pubSub } from '../events/bus.js';
 import { CarrierSubmitError, type CarrierGateway } from '../gateways/carriers/carrier.js';
@@ -124,7 +125,6 @@ interface TransmittedGroup {
   priced: number;
 }
 
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const RECORD_CATCH_UP = 8;
 const CURSOR_RESET_MS = 5000;
 
@@ -573,8 +573,10 @@ export class Dispatcher {
 
     const endedLeases = this.leasesEndedBy(batch);
 
-    const { changed, reservations } = await prisma.$transaction(async (tx) => {
-      await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
+    // On a pg client of its own rather than through Prisma (see db/raw-sql.ts): this runs for
+    // every batch of hand-overs, with a parameter of a thousand records.
+    const { changed, reservations } = await withIndexPlans(async (client) => {
+      const tx = rawSqlOn(client);
       const changed: ChangedMessage[] = [];
       const reservations = new Map<string, string | null>();
       if (accepted.length > 0) {
@@ -670,7 +672,7 @@ export class Dispatcher {
       changed.push(...early.changed);
       for (const [id, campaign] of early.reservations) reservations.set(id, campaign);
       return { changed, reservations };
-    }, TRANSACTION_OPTIONS);
+    });
 
     this.counters.recorded += batch.length;
     this.counters.recordBatches++;

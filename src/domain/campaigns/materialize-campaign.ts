@@ -19,7 +19,8 @@
  * job, the dispatcher or the campaign life cycle).
  */
 import { config } from '../../config.js';
-import { isUniqueViolation, pool, prisma, type Transaction } from '../../db/client.js';
+import { isUniqueViolation, pool, prisma } from '../../db/client.js';
+import { inPgTransaction, rawSqlOn, type RawSql } from '../../db/raw-sql.js';
 import { mayBypassForeignKeyChecks } from '../../db/replication-role.js';
 import { publishEvent } from '../../events/bus.js';
 import { extendReservation, PLATFORM, releaseReservation, reserveCredit } from '../credit/ledger.js';
@@ -51,7 +52,6 @@ interface LockedCampaign {
   status: string;
   account_id: string;
   name: string;
-  scheduled_at: Date | null;
   reservation_id: string | null;
   materialized_until: string | null;
   materialized_at: Date | null;
@@ -101,12 +101,17 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
     // The first chunks small, then doubling up to `chunkSize`: the first messages go out after a
     // chunk of a thousand is written, not ten thousand.
     const size = Math.min(chunkSize, FIRST_CHUNK_SIZE * 2 ** result.chunks);
-    const chunk = await prisma.$transaction(
-      async (tx) => {
+    // On a pg client rather than through Prisma (see db/raw-sql.ts): a chunk's statements carry
+    // arrays of thousands of values each.
+    const chunk = await inPgTransaction(
+      pool,
+      async (client) => {
+        const tx = rawSqlOn(client);
         const sql: SqlRunner = <Row>(text: string, values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
         const locked = (
           await tx.$queryRaw<LockedCampaign[]>`
-            SELECT status::text, account_id::text, name, scheduled_at, reservation_id::text, materialized_until, materialized_at, materialized_cost::text
+            SELECT status::text, account_id::text, name, reservation_id::text, materialized_until,
+                   materialized_at AT TIME ZONE 'UTC' AS materialized_at, materialized_cost::text
               FROM campaign WHERE id = ${campaignId}::uuid FOR NO KEY UPDATE`
         )[0];
         // Cancelled meanwhile, or finished by another copy of this job.
@@ -146,7 +151,6 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
            WHERE id = ${campaignId}::uuid`;
         return { written: written.rows, onHold: written.onHold, finished };
       },
-      { maxWait: 10_000, timeout: 120_000 },
     ).catch((error: unknown) => {
       if (skipExisting || !isUniqueViolation(error, 'message_campaign_id_recipient_key')) throw error;
       console.warn(`[campaigns] ${campaignId}: a chunk met message rows already written; writing it again without them`);
@@ -172,7 +176,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
  * order) are covered. A hold closed too early (it should not be) is replaced by a new one.
  */
 async function coverChunk(
-  tx: Transaction,
+  tx: RawSql,
   campaignId: string,
   campaign: LockedCampaign,
   planned: readonly PlannedMessage[],
@@ -243,7 +247,7 @@ function affordableCount(planned: readonly PlannedMessage[], budget: Micros): nu
 }
 
 async function insertMessages(
-  tx: Transaction,
+  tx: RawSql,
   campaignId: string,
   accountId: string,
   type: 'MARKETING' | 'TRANSACTIONAL',

@@ -1,4 +1,4 @@
-import type { Db, Transaction } from '../../db/client.js';
+import type { RawSql } from '../../db/raw-sql.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { uuid7 } from '../../db/uuid7.js';
 import type { LedgerEntryKind } from '../../generated/prisma/enums.js';
@@ -58,7 +58,7 @@ function ensurePositive(amount: Micros): void {
  * InsufficientCreditError with the amount missing. Safe under any concurrency.
  */
 export async function debit(
-  db: Db,
+  db: RawSql,
   accountId: string,
   kind: LedgerEntryKind,
   amount: Micros,
@@ -88,9 +88,9 @@ export async function debit(
     RETURNING id::text AS "id", account_id::text AS "accountId", kind::text AS "kind", amount::text AS "amount", balance_after::text AS "balanceAfter"`;
   const entry = rows[0];
   if (entry) return entry;
-  const account = await db.account.findUnique({ where: { id: accountId }, select: { creditBalance: true } });
+  const [account] = await db.$queryRaw<{ balance: string }[]>`SELECT credit_balance::text AS balance FROM account WHERE id = ${accountId}::uuid`;
   if (!account) throw new NotFoundError('Account');
-  const available = parseEuros(account.creditBalance.toFixed());
+  const available = parseEuros(account.balance);
   throw new InsufficientCreditError(
     formatEuros(amount, { trim: true }),
     formatEuros(available, { trim: true }),
@@ -99,7 +99,7 @@ export async function debit(
 }
 
 /** Adds `amount` to the balance and writes the entry (top-up, refund, release, transfer in). */
-export async function credit(db: Db, accountId: string, kind: LedgerEntryKind, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+export async function credit(db: RawSql, accountId: string, kind: LedgerEntryKind, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
   if (DEBITS.has(kind)) throw new Error(`${kind} is not a credit`);
   ensurePositive(amount);
   const value = formatEuros(amount);
@@ -121,7 +121,7 @@ export async function credit(db: Db, accountId: string, kind: LedgerEntryKind, a
 }
 
 /** Charges a message, a lookup, a fee...: refused with the amount missing when the balance cannot cover it. */
-export function chargeCredit(db: Db, accountId: string, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+export function chargeCredit(db: RawSql, accountId: string, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
   return debit(db, accountId, 'CHARGE', amount, details);
 }
 
@@ -129,7 +129,7 @@ export function chargeCredit(db: Db, accountId: string, amount: Micros, details:
  * Gives back a charge (message refused at submission...). With a reference, the refunds of that
  * reference never exceed what was charged for it: the account row is locked while checking.
  */
-export async function refundCredit(db: Db, accountId: string, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
+export async function refundCredit(db: RawSql, accountId: string, amount: Micros, details: EntryDetails): Promise<WrittenEntry> {
   ensurePositive(amount);
   return inTransaction(db, async (tx) => {
     if (details.referenceType && details.referenceId) {
@@ -157,7 +157,7 @@ export interface Reservation {
 }
 
 /** Holds an estimated amount (a campaign's cost) out of the balance until settled or released. */
-export async function reserveCredit(db: Db, accountId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
+export async function reserveCredit(db: RawSql, accountId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
   ensurePositive(amount);
   const id = uuid7();
   // The debit, its entry and the hold in one statement (one round trip on every send).
@@ -170,7 +170,7 @@ export async function reserveCredit(db: Db, accountId: string, amount: Micros, d
   return { id, accountId, held: amount, settled: 0, released: 0, state: 'OPEN' };
 }
 
-async function lockReservation(tx: Transaction, reservationId: string): Promise<Reservation> {
+async function lockReservation(tx: RawSql, reservationId: string): Promise<Reservation> {
   const rows = await tx.$queryRaw<{ id: string; accountId: string; held: string; settled: string; released: string; state: 'OPEN' | 'CLOSED' }[]>`
     SELECT id::text, account_id::text AS "accountId", amount_held::text AS held, amount_settled::text AS settled,
            amount_released::text AS released, state::text AS state
@@ -190,7 +190,7 @@ function remainingOf(reservation: Reservation): Micros {
  * shows each charge while the balance, already reduced by the hold, does not move); anything
  * beyond the hold is charged from the balance, conditionally like any debit.
  */
-export async function settleReservation(db: Db, reservationId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
+export async function settleReservation(db: RawSql, reservationId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
   ensurePositive(amount);
   return inTransaction(db, async (tx) => {
     const reservation = await lockReservation(tx, reservationId);
@@ -199,12 +199,12 @@ export async function settleReservation(db: Db, reservationId: string, amount: M
   });
 }
 
-async function settleLocked(tx: Transaction, reservation: Reservation, amount: Micros, details: EntryDetails): Promise<Reservation> {
+async function settleLocked(tx: RawSql, reservation: Reservation, amount: Micros, details: EntryDetails): Promise<Reservation> {
   const fromHold = Math.min(amount, remainingOf(reservation));
   const settled = reservation.settled + fromHold;
   // The hold first, the account row last: the account (which every payment of the account
   // locks, a transactional sendMessage's hold among them) stays locked one statement, not three.
-  await tx.creditReservation.update({ where: { id: reservation.id }, data: { amountSettled: formatEuros(settled) } });
+  await tx.$executeRaw`UPDATE credit_reservation SET amount_settled = ${formatEuros(settled)}::numeric WHERE id = ${reservation.id}::uuid`;
   const release: EntryDetails = { ...details, reason: `Settled from reservation: ${details.reason}`, referenceType: 'CreditReservation', referenceId: reservation.id };
   if (fromHold === amount) {
     await releaseAndCharge(tx, reservation.accountId, amount, release, details);
@@ -220,7 +220,7 @@ async function settleLocked(tx: Transaction, reservation: Reservation, amount: M
  * (the hold had taken it), so the account row is locked, not written, and both entries carry
  * the balance they leave.
  */
-async function releaseAndCharge(tx: Transaction, accountId: string, amount: Micros, release: EntryDetails, charge: EntryDetails): Promise<void> {
+async function releaseAndCharge(tx: RawSql, accountId: string, amount: Micros, release: EntryDetails, charge: EntryDetails): Promise<void> {
   const value = formatEuros(amount);
   const [releaseAuthor, chargeAuthor] = [release.author ?? PLATFORM, charge.author ?? PLATFORM];
   const written = await tx.$executeRaw`
@@ -242,14 +242,14 @@ async function releaseAndCharge(tx: Transaction, accountId: string, amount: Micr
  * Holds `amount` more on an open reservation (a campaign whose recipients grew between pricing
  * and writing its messages): a RESERVATION entry, refused with the amount missing like any debit.
  */
-export async function extendReservation(db: Db, reservationId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
+export async function extendReservation(db: RawSql, reservationId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
   ensurePositive(amount);
   return inTransaction(db, async (tx) => {
     const reservation = await lockReservation(tx, reservationId);
     if (reservation.state !== 'OPEN') throw ValidationError.single('reservation', 'this reservation is closed; it cannot hold more');
     await debit(tx, reservation.accountId, 'RESERVATION', amount, { ...details, referenceType: 'CreditReservation', referenceId: reservation.id });
     const held = reservation.held + amount;
-    await tx.creditReservation.update({ where: { id: reservation.id }, data: { amountHeld: formatEuros(held) } });
+    await tx.$executeRaw`UPDATE credit_reservation SET amount_held = ${formatEuros(held)}::numeric WHERE id = ${reservation.id}::uuid`;
     return { ...reservation, held };
   });
 }
@@ -262,7 +262,7 @@ export async function extendReservation(db: Db, reservationId: string, amount: M
  * made every other payment of the account (a transactional sendMessage's hold) wait behind it.
  * A hold is never released with settlements still queued: `releaseReservation` applies them first.
  */
-export async function queueSettlement(db: Db, reservationId: string, amount: Micros, count: number): Promise<void> {
+export async function queueSettlement(db: RawSql, reservationId: string, amount: Micros, count: number): Promise<void> {
   ensurePositive(amount);
   await db.$executeRaw`
     INSERT INTO queued_settlement (reservation_id, amount, count) VALUES (${reservationId}::uuid, ${formatEuros(amount)}::numeric, ${count})`;
@@ -300,7 +300,7 @@ export async function settleQueued(db: PrismaClient, reservationIds?: readonly s
 }
 
 /** Within a transaction that locked the hold: settles what is queued on it. */
-async function applyQueued(tx: Transaction, reservation: Reservation): Promise<Reservation> {
+async function applyQueued(tx: RawSql, reservation: Reservation): Promise<Reservation> {
   const [queued] = await tx.$queryRaw<{ amount: string | null; count: number }[]>`
     WITH taken AS (DELETE FROM queued_settlement WHERE reservation_id = ${reservation.id}::uuid RETURNING amount, count)
     SELECT sum(amount)::text AS amount, coalesce(sum(count), 0)::int AS count FROM taken`;
@@ -323,7 +323,7 @@ async function applyQueued(tx: Transaction, reservation: Reservation): Promise<R
 }
 
 /** Charges SMS that are gone already: when the balance cannot cover them, says so (an operator settles by hand) rather than fail their record. */
-export async function chargeOrLog(tx: Transaction, accountId: string, amount: Micros, details: EntryDetails): Promise<void> {
+export async function chargeOrLog(tx: RawSql, accountId: string, amount: Micros, details: EntryDetails): Promise<void> {
   try {
     await debit(tx, accountId, 'CHARGE', amount, details);
   } catch (error) {
@@ -334,7 +334,7 @@ export async function chargeOrLog(tx: Transaction, accountId: string, amount: Mi
 }
 
 /** Gives back what a reservation still holds and closes it (queued settlements applied first). Closing twice changes nothing. */
-export async function releaseReservation(db: Db, reservationId: string, details: EntryDetails): Promise<Reservation> {
+export async function releaseReservation(db: RawSql, reservationId: string, details: EntryDetails): Promise<Reservation> {
   return inTransaction(db, async (tx) => {
     const reservation = await applyQueued(tx, await lockReservation(tx, reservationId));
     if (reservation.state === 'CLOSED') return reservation;
@@ -347,10 +347,9 @@ export async function releaseReservation(db: Db, reservationId: string, details:
       });
     }
     const released = reservation.released + remaining;
-    await tx.creditReservation.update({
-      where: { id: reservation.id },
-      data: { amountReleased: formatEuros(released), state: 'CLOSED', closedAt: new Date() },
-    });
+    await tx.$executeRaw`
+      UPDATE credit_reservation SET amount_released = ${formatEuros(released)}::numeric, state = 'CLOSED', closed_at = localtimestamp
+       WHERE id = ${reservation.id}::uuid`;
     return { ...reservation, released, state: 'CLOSED' };
   });
 }
@@ -362,7 +361,7 @@ export interface BalanceSummary {
   reserved: Micros;
 }
 
-export async function creditBalanceOf(db: Db, accountId: string): Promise<BalanceSummary> {
+export async function creditBalanceOf(db: RawSql, accountId: string): Promise<BalanceSummary> {
   const rows = await db.$queryRaw<{ available: string; reserved: string }[]>`
     SELECT a.credit_balance::text AS available,
            COALESCE((SELECT SUM(r.amount_held - r.amount_settled - r.amount_released) FROM credit_reservation r
@@ -377,7 +376,7 @@ export async function creditBalanceOf(db: Db, accountId: string): Promise<Balanc
  * Accounts whose balance differs from the sum of their ledger. Always empty unless someone
  * wrote to `credit_balance` outside this module; tests and operators run it to prove it.
  */
-export async function ledgerMismatches(db: Db, accountIds?: string[]): Promise<{ accountId: string; balance: string; ledgerSum: string }[]> {
+export async function ledgerMismatches(db: RawSql, accountIds?: string[]): Promise<{ accountId: string; balance: string; ledgerSum: string }[]> {
   return db.$queryRaw`
     SELECT a.id::text AS "accountId", a.credit_balance::text AS balance, COALESCE(SUM(e.amount), 0)::text AS "ledgerSum"
       FROM account a LEFT JOIN ledger_entry e ON e.account_id = a.id
@@ -386,8 +385,12 @@ export async function ledgerMismatches(db: Db, accountIds?: string[]): Promise<{
     HAVING a.credit_balance <> COALESCE(SUM(e.amount), 0)`;
 }
 
-/** Runs `work` in the caller's transaction, or in a new one when given the client itself. */
-export async function inTransaction<T>(db: Db, work: (tx: Transaction) => Promise<T>): Promise<T> {
-  if ('$transaction' in db) return db.$transaction(work, { maxWait: 10_000, timeout: 20_000 });
+/** Runs `work` in the caller's transaction, or in a new one when given Prisma's client itself. */
+export async function inTransaction<T>(db: RawSql, work: (tx: RawSql) => Promise<T>): Promise<T> {
+  if (isPrismaClient(db)) return db.$transaction(work, { maxWait: 10_000, timeout: 20_000 });
   return work(db);
+}
+
+function isPrismaClient(db: RawSql): db is PrismaClient {
+  return '$transaction' in db;
 }
