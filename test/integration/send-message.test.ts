@@ -126,6 +126,9 @@ describe('sendMessage', () => {
     expect(result.sendMessage).toMatchObject({ __typename: 'InsufficientCreditError', code: 'INSUFFICIENT_CREDIT', missing: '0.045' });
     const { messages } = await client.request(MessagesDocument, {});
     expect(messages.edges).toHaveLength(0);
+    // The hold and the messages are one statement: neither was written.
+    const holds = await platform.sql<{ n: number }>(`SELECT count(*)::int AS n FROM credit_reservation WHERE account_id = $1`, [poor.accountUuid]);
+    expect(holds[0]!.n).toBe(0);
     expect(platform.simulator!.submissionsTo('+33612349001')).toBe(0);
   });
 

@@ -45,6 +45,19 @@ export interface WrittenEntry {
   /** Signed decimal string. */
   amount: string;
   balanceAfter: string;
+  /** What `PaidFor.result` read, when the debit funded a hold that pays for something. */
+  paidFor?: unknown;
+}
+
+/**
+ * What a hold pays for, written by the statement that takes it (reserveCredit), so that the two
+ * commit together or not at all, in one round trip: `ctes`, data-modifying CTEs (each after a
+ * comma) whose rows are written only when the debit is (their SELECT reads `FROM debited` or
+ * tests `EXISTS (SELECT 1 FROM debited)`), and `result`, a query of them whose value comes back.
+ */
+export interface PaidFor {
+  ctes: Prisma.Sql;
+  result: Prisma.Sql;
 }
 
 const DEBITS: ReadonlySet<LedgerEntryKind> = new Set(['CHARGE', 'RESERVATION', 'TRANSFER_OUT', 'SUBSCRIPTION_FEE']);
@@ -63,8 +76,8 @@ export async function debit(
   kind: LedgerEntryKind,
   amount: Micros,
   details: EntryDetails,
-  /** In the same statement, the hold this debit funds (reserveCredit). */
-  hold: { id: string; reason: string; referenceType: string | null; referenceId: string | null } | null = null,
+  /** In the same statement, the hold this debit funds (reserveCredit), and what the hold pays for. */
+  hold: { id: string; reason: string; referenceType: string | null; referenceId: string | null; paidFor?: PaidFor } | null = null,
 ): Promise<WrittenEntry> {
   if (!DEBITS.has(kind)) throw new Error(`${kind} is not a debit`);
   ensurePositive(amount);
@@ -75,17 +88,19 @@ export async function debit(
         INSERT INTO credit_reservation (id, account_id, amount_held, reason, reference_type, reference_id)
         SELECT ${hold.id}::uuid, id, ${value}::numeric, ${hold.reason}, ${hold.referenceType}, ${hold.referenceId} FROM debited)`
     : Prisma.empty;
+  const paidFor = hold?.paidFor;
   const rows = await db.$queryRaw<WrittenEntry[]>`
     WITH debited AS (
       UPDATE account SET credit_balance = credit_balance - ${value}::numeric
        WHERE id = ${accountId}::uuid AND credit_balance >= ${value}::numeric
       RETURNING id, credit_balance
-    )${held}
+    )${held}${paidFor ? paidFor.ctes : Prisma.empty}
     INSERT INTO ledger_entry (id, account_id, kind, amount, balance_after, reason, reference_type, reference_id, user_id, api_key_id, created_at)
     SELECT ${uuid7()}::uuid, id, ${kind}::"LedgerEntryKind", -${value}::numeric, credit_balance, ${details.reason},
            ${details.referenceType ?? null}, ${details.referenceId ?? null}, ${author.userId}::uuid, ${author.apiKeyId}::uuid, clock_timestamp()
       FROM debited
-    RETURNING id::text AS "id", account_id::text AS "accountId", kind::text AS "kind", amount::text AS "amount", balance_after::text AS "balanceAfter"`;
+    RETURNING id::text AS "id", account_id::text AS "accountId", kind::text AS "kind", amount::text AS "amount", balance_after::text AS "balanceAfter"
+              ${paidFor ? Prisma.sql`, (${paidFor.result}) AS "paidFor"` : Prisma.empty}`;
   const entry = rows[0];
   if (entry) return entry;
   const [account] = await db.$queryRaw<{ balance: string }[]>`SELECT credit_balance::text AS balance FROM account WHERE id = ${accountId}::uuid`;
@@ -156,18 +171,29 @@ export interface Reservation {
   state: 'OPEN' | 'CLOSED';
 }
 
-/** Holds an estimated amount (a campaign's cost) out of the balance until settled or released. */
-export async function reserveCredit(db: RawSql, accountId: string, amount: Micros, details: EntryDetails): Promise<Reservation> {
+/**
+ * Holds an estimated amount (a campaign's cost) out of the balance until settled or released.
+ * `paidFor`, given the new hold's id, is written by the same statement (see PaidFor); what its
+ * result read comes back as `paidFor`.
+ */
+export async function reserveCredit(
+  db: RawSql,
+  accountId: string,
+  amount: Micros,
+  details: EntryDetails,
+  paidFor?: (holdId: string) => PaidFor,
+): Promise<Reservation & { paidFor?: unknown }> {
   ensurePositive(amount);
   const id = uuid7();
   // The debit, its entry and the hold in one statement (one round trip on every send).
-  await debit(db, accountId, 'RESERVATION', amount, { ...details, referenceType: 'CreditReservation', referenceId: id }, {
+  const entry = await debit(db, accountId, 'RESERVATION', amount, { ...details, referenceType: 'CreditReservation', referenceId: id }, {
     id,
     reason: details.reason,
     referenceType: details.referenceType ?? null,
     referenceId: details.referenceId ?? null,
+    paidFor: paidFor?.(id),
   });
-  return { id, accountId, held: amount, settled: 0, released: 0, state: 'OPEN' };
+  return { id, accountId, held: amount, settled: 0, released: 0, state: 'OPEN', paidFor: entry.paidFor };
 }
 
 async function lockReservation(tx: RawSql, reservationId: string): Promise<Reservation> {

@@ -1,4 +1,6 @@
 import { prisma, type Transaction } from '../../db/client.js';
+import type { RawSql } from '../../db/raw-sql.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { authorOf, reserveCredit } from '../credit/ledger.js';
 import { ValidationError, type FieldProblem } from '../errors.js';
@@ -35,12 +37,13 @@ export interface QueueMessagesOptions {
   inTransaction?: (tx: Transaction, sent: SentMessages) => Promise<void>;
 }
 
-export interface SentMessages {
+// A type, not an interface: it is also the JSON an idempotency key keeps.
+export type SentMessages = {
   /** Database ids of the messages, in the order of `to`. */
   messageIds: string[];
   /** Decimal euros reserved now and charged as each message is handed to the carrier. */
   reserved: string;
-}
+};
 
 /**
  * Validates and prices the messages exactly as `messagePreview` does, reserves their cost
@@ -108,37 +111,57 @@ export async function queueMessages(actor: Actor, input: SendMessageInput, queue
   }));
   const toReserve = rows.reduce((sum, row) => sum + (row.blacklisted ? 0 : row.price), 0);
 
-  const sent = await withIdempotency(
-    {
-      accountId: actor.accountId,
-      key: input.idempotencyKey,
-      operation: queueOptions.operation ?? 'sendMessage',
-      input: { to: [...input.to], text: input.text, sender: input.sender, type, defaultCountry: input.defaultCountry ?? null, ...(input.twoWay === true ? { twoWay: true } : {}) },
-    },
-    async (tx) => {
-      const reservation =
-        toReserve > 0
-          ? await reserveCredit(tx, actor.accountId, toReserve, { reason: `SMS to ${rows.length} number(s)`, referenceType: 'Message', author: authorOf(actor) })
-          : null;
-      const inserted = await tx.$queryRaw<{ id: bigint }[]>`
-        INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, status, send_after, final_at)
-        SELECT ${actor.accountId}::uuid, ${type}::"MessageKind", ${type === 'TRANSACTIONAL' ? 0 : 1}::smallint, ${preview.sender?.value ?? input.sender},
-               r.recipient, r.country, r.text, r.segments, r.price::numeric, ${reservation?.id ?? null}::uuid,
-               CASE WHEN r.blacklisted THEN 'BLACKLISTED' ELSE 'ON_HOLD' END::"MessageStatus", r.send_after,
-               CASE WHEN r.blacklisted THEN now() END
-          FROM unnest(${rows.map((row) => row.recipient)}::text[], ${rows.map((row) => row.country)}::text[], ${rows.map((row) => row.text)}::text[],
-                      ${rows.map((row) => row.segments)}::int[], ${rows.map((row) => formatEuros(row.price))}::text[],
-                      ${rows.map((row) => row.sendAfter)}::timestamptz[], ${rows.map((row) => row.blacklisted)}::boolean[])
-               WITH ORDINALITY AS r(recipient, country, text, segments, price, send_after, blacklisted, position)
-         ORDER BY r.position
-        RETURNING id`;
-      // Ids are drawn in insertion order, which follows `to`.
-      const ids = inserted.map((row) => row.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      const result = { messageIds: ids.map((id) => id.toString()), reserved: formatEuros(toReserve, { trim: true, minDecimals: 0 }) };
-      await queueOptions.inTransaction?.(tx, result);
-      return result;
-    },
-  );
+  const reserved = formatEuros(toReserve, { trim: true, minDecimals: 0 });
+  const sender = preview.sender?.value ?? input.sender;
+  // The rows, written only when `gate` holds (the hold is taken), ids in the order of `to`.
+  const insertRows = (reservationId: string | null, gate: Prisma.Sql) => Prisma.sql`
+    INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, status, send_after, final_at)
+    SELECT ${actor.accountId}::uuid, ${type}::"MessageKind", ${type === 'TRANSACTIONAL' ? 0 : 1}::smallint, ${sender},
+           r.recipient, r.country, r.text, r.segments, r.price::numeric, ${reservationId}::uuid,
+           CASE WHEN r.blacklisted THEN 'BLACKLISTED' ELSE 'ON_HOLD' END::"MessageStatus", r.send_after,
+           CASE WHEN r.blacklisted THEN now() END
+      FROM unnest(${rows.map((row) => row.recipient)}::text[], ${rows.map((row) => row.country)}::text[], ${rows.map((row) => row.text)}::text[],
+                  ${rows.map((row) => row.segments)}::int[], ${rows.map((row) => formatEuros(row.price))}::text[],
+                  ${rows.map((row) => row.sendAfter.toISOString())}::timestamptz[], ${rows.map((row) => row.blacklisted)}::boolean[])
+           WITH ORDINALITY AS r(recipient, country, text, segments, price, send_after, blacklisted, position)
+     ${gate}
+     ORDER BY r.position
+    RETURNING id`;
+  // Ids are drawn in insertion order, which follows `to`.
+  const idsOf = Prisma.sql`SELECT array_agg(id::text ORDER BY id) FROM sent`;
+  /** The hold, its ledger entry and the messages: one statement. */
+  const write = async (db: RawSql): Promise<SentMessages> => {
+    if (toReserve > 0) {
+      const hold = await reserveCredit(db, actor.accountId, toReserve, { reason: `SMS to ${rows.length} number(s)`, referenceType: 'Message', author: authorOf(actor) }, (holdId) => ({
+        ctes: Prisma.sql`, sent AS (${insertRows(holdId, Prisma.sql`WHERE EXISTS (SELECT 1 FROM debited)`)})`,
+        result: idsOf,
+      }));
+      return { messageIds: hold.paidFor as string[], reserved };
+    }
+    const [written] = await db.$queryRaw<{ ids: string[] }[]>`WITH sent AS (${insertRows(null, Prisma.empty)}) SELECT (${idsOf}) AS ids`;
+    return { messageIds: written!.ids, reserved };
+  };
+
+  const { inTransaction } = queueOptions;
+  // A transaction only when something else must commit with the messages (an idempotency key,
+  // the caller's writes); otherwise the one statement commits by itself, one round trip to the
+  // database instead of four (begin, hold, messages, commit) on the transactional lane's path.
+  const sent =
+    (input.idempotencyKey !== null && input.idempotencyKey !== undefined) || inTransaction
+      ? await withIdempotency(
+          {
+            accountId: actor.accountId,
+            key: input.idempotencyKey,
+            operation: queueOptions.operation ?? 'sendMessage',
+            input: { to: [...input.to], text: input.text, sender: input.sender, type, defaultCountry: input.defaultCountry ?? null, ...(input.twoWay === true ? { twoWay: true } : {}) },
+          },
+          async (tx) => {
+            const result = await write(tx);
+            await inTransaction?.(tx, result);
+            return result;
+          },
+        )
+      : await write(prisma);
   // After commit: every dispatcher, in whichever process, claims the new messages now.
   publishEvent('dispatchRequested', 'platform', { accountId: 'platform' });
   return sent;
