@@ -319,6 +319,58 @@ describe('reservations and refunds', () => {
     expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
   });
 
+  it('works the same on a pg client in its own transaction (the dispatch path), and a failure there writes nothing', async () => {
+    const { inPgTransaction, rawSqlOn } = await import('../../src/db/raw-sql.js');
+    const { pool } = await import('../../src/db/client.js');
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '10');
+    const hold = await inPgTransaction(pool, async (client) => {
+      const db = rawSqlOn(client);
+      const reservation = await ledger.reserveCredit(db, tenant.accountUuid, 2_000_000, { reason: 'Campaign' });
+      await ledger.extendReservation(db, reservation.id, 1_000_000, { reason: 'recipients added' });
+      await ledger.settleReservation(db, reservation.id, 500_000, { reason: 'first batch' });
+      return reservation;
+    });
+    const released = await inPgTransaction(pool, (client) => ledger.releaseReservation(rawSqlOn(client), hold.id, { reason: 'finished' }));
+    expect(released).toMatchObject({ held: 3_000_000, settled: 500_000, released: 2_500_000, state: 'CLOSED' });
+    expect(await balanceOf(owner)).toBe('9.50');
+
+    // A hold taken, then a failure in the same transaction: neither the hold nor its entry stays.
+    await expect(
+      inPgTransaction(pool, async (client) => {
+        await ledger.reserveCredit(rawSqlOn(client), tenant.accountUuid, 1_000_000, { reason: 'doomed' });
+        throw new Error('the chunk failed');
+      }),
+    ).rejects.toThrow('the chunk failed');
+    expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '9.50', reserved: '0.00' } });
+    // A refused debit read on the pg client names the amount missing, as on Prisma.
+    await expect(
+      inPgTransaction(pool, (client) => ledger.reserveCredit(rawSqlOn(client), tenant.accountUuid, 12_000_000, { reason: 'too big' })),
+    ).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDIT', missing: '2.50' });
+    expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
+  });
+
+  it('writes what a hold pays for in the statement that takes the hold, or nothing when the balance cannot cover it', async () => {
+    const { Prisma } = await import('../../src/generated/prisma/client.js');
+    const tenant = await createTenant(platform);
+    await topUp(ownerOf(tenant), '1');
+    // Rows that name the hold (kept apart by a connection name of this test's own), written by the hold's statement.
+    const tag = `paid-for-${tenant.accountUuid}`;
+    const paidFor = (holdId: string) => ({
+      ctes: Prisma.sql`, paid AS (INSERT INTO unmatched_receipt (connection, carrier_message_id, status, carrier_status)
+                                  SELECT ${tag}, ${holdId}, 'DELIVERED', 'DELIVRD' WHERE EXISTS (SELECT 1 FROM debited) RETURNING id)`,
+      result: Prisma.sql`SELECT count(*)::int FROM paid`,
+    });
+    const taken = await ledger.reserveCredit(prisma, tenant.accountUuid, 600_000, { reason: 'one SMS' }, paidFor);
+    expect(taken.paidFor).toBe(1);
+    await expect(ledger.reserveCredit(prisma, tenant.accountUuid, 600_000, { reason: 'one more' }, paidFor)).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDIT' });
+    const paid = await sql<{ hold: string }>(`SELECT carrier_message_id AS hold FROM unmatched_receipt WHERE connection = $1`, [tag]);
+    expect(paid).toEqual([{ hold: taken.id }]);
+    await sql(`DELETE FROM unmatched_receipt WHERE connection = $1`, [tag]);
+    expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
+  });
+
   it('refuses a reservation the balance cannot cover, with the amount missing', async () => {
     const tenant = await createTenant(platform);
     await topUp(ownerOf(tenant), '10');
