@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { pool } from './client.js';
-import { inPgTransaction } from './raw-sql.js';
+import { inPgTransaction, type RawSql } from './raw-sql.js';
 
 /**
  * The dispatch hot path's statements name their rows by id (a batch of claimed messages, of
@@ -18,6 +18,6 @@ const SETTINGS = ['enable_hashjoin', 'enable_mergejoin', 'enable_bitmapscan', 'e
 export const INDEX_PLANS_SQL = `SELECT ${SETTINGS.map((name) => `set_config('${name}', 'off', true)`).join(', ')}`;
 
 /** Runs `work` in a transaction planned with index lookups (one round trip to open it). */
-export function withIndexPlans<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return inPgTransaction(pool, work, `BEGIN; ${INDEX_PLANS_SQL}`);
+export function withIndexPlans<T>(work: (client: pg.PoolClient, sql: RawSql) => Promise<T>): Promise<T> {
+  return inPgTransaction(pool, work, { setup: INDEX_PLANS_SQL });
 }

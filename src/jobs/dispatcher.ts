@@ -1,7 +1,6 @@
 import { config } from '../config.js';
 import { pool, prisma, priorityPool } from '../db/client.js';
 import { withIndexPlans } from '../db/index-plans.js';
-import { rawSqlOn } from '../db/raw-sql.js';
 import { settleQueued } from '../domain/credit/ledger.js';
 import { pubSub } from '../events/bus.js';
 import { CarrierSubmitError, type CarrierGateway } from '../gateways/carriers/carrier.js';
@@ -575,8 +574,7 @@ export class Dispatcher {
 
     // On a pg client of its own rather than through Prisma (see db/raw-sql.ts): this runs for
     // every batch of hand-overs, with a parameter of a thousand records.
-    const { changed, reservations } = await withIndexPlans(async (client) => {
-      const tx = rawSqlOn(client);
+    const { changed, reservations } = await withIndexPlans(async (_client, tx) => {
       const changed: ChangedMessage[] = [];
       const reservations = new Map<string, string | null>();
       if (accepted.length > 0) {
@@ -584,7 +582,7 @@ export class Dispatcher {
         // recorded (carrier-events.ts) is not charged twice. Parts are attached either way: on
         // the message row when its receipt will carry our reference, in carrier_part otherwise.
         // What moved comes back grouped (the campaign's account, kind and hold are the same for all
-        // its messages): a few rows, not one per message, for Prisma to map.
+        // its messages): a few rows, not one per message.
         const groups = await tx.$queryRawUnsafe<TransmittedGroup[]>(
           `WITH parts AS (
              INSERT INTO carrier_part (connection, carrier_message_id, message_id)

@@ -320,35 +320,38 @@ describe('reservations and refunds', () => {
   });
 
   it('works the same on a pg client in its own transaction (the dispatch path), and a failure there writes nothing', async () => {
-    const { inPgTransaction, rawSqlOn } = await import('../../src/db/raw-sql.js');
+    const { inPgTransaction } = await import('../../src/db/raw-sql.js');
     const { pool } = await import('../../src/db/client.js');
     const tenant = await createTenant(platform);
     const owner = ownerOf(tenant);
     await topUp(owner, '10');
-    const hold = await inPgTransaction(pool, async (client) => {
-      const db = rawSqlOn(client);
+    const hold = await inPgTransaction(pool, async (_client, db) => {
       const reservation = await ledger.reserveCredit(db, tenant.accountUuid, 2_000_000, { reason: 'Campaign' });
       await ledger.extendReservation(db, reservation.id, 1_000_000, { reason: 'recipients added' });
       await ledger.settleReservation(db, reservation.id, 500_000, { reason: 'first batch' });
       return reservation;
     });
-    const released = await inPgTransaction(pool, (client) => ledger.releaseReservation(rawSqlOn(client), hold.id, { reason: 'finished' }));
+    const released = await inPgTransaction(pool, (_client, db) => ledger.releaseReservation(db, hold.id, { reason: 'finished' }));
     expect(released).toMatchObject({ held: 3_000_000, settled: 500_000, released: 2_500_000, state: 'CLOSED' });
     expect(await balanceOf(owner)).toBe('9.50');
 
     // A hold taken, then a failure in the same transaction: neither the hold nor its entry stays.
     await expect(
-      inPgTransaction(pool, async (client) => {
-        await ledger.reserveCredit(rawSqlOn(client), tenant.accountUuid, 1_000_000, { reason: 'doomed' });
+      inPgTransaction(pool, async (_client, db) => {
+        await ledger.reserveCredit(db, tenant.accountUuid, 1_000_000, { reason: 'doomed' });
         throw new Error('the chunk failed');
       }),
     ).rejects.toThrow('the chunk failed');
     expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '9.50', reserved: '0.00' } });
     // A refused debit read on the pg client names the amount missing, as on Prisma.
     await expect(
-      inPgTransaction(pool, (client) => ledger.reserveCredit(rawSqlOn(client), tenant.accountUuid, 12_000_000, { reason: 'too big' })),
+      inPgTransaction(pool, (_client, db) => ledger.reserveCredit(db, tenant.accountUuid, 12_000_000, { reason: 'too big' })),
     ).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDIT', missing: '2.50' });
     expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
+    // A statement that failed inside, its error caught there: not reported as committed.
+    await expect(inPgTransaction(pool, async (_client, db) => db.$executeRawUnsafe('SELECT 1 / 0').catch(() => 0))).rejects.toThrow('rolled back');
+    // A statement stuck longer than the transaction's limit is cancelled.
+    await expect(inPgTransaction(pool, (_client, db) => db.$queryRawUnsafe('SELECT pg_sleep(5)'), { timeoutMs: 200 })).rejects.toThrow('statement timeout');
   });
 
   it('writes what a hold pays for in the statement that takes the hold, or nothing when the balance cannot cover it', async () => {

@@ -374,7 +374,7 @@ export async function releaseReservation(db: RawSql, reservationId: string, deta
     }
     const released = reservation.released + remaining;
     await tx.$executeRaw`
-      UPDATE credit_reservation SET amount_released = ${formatEuros(released)}::numeric, state = 'CLOSED', closed_at = localtimestamp
+      UPDATE credit_reservation SET amount_released = ${formatEuros(released)}::numeric, state = 'CLOSED', closed_at = clock_timestamp()
        WHERE id = ${reservation.id}::uuid`;
     return { ...reservation, released, state: 'CLOSED' };
   });

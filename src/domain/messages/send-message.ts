@@ -48,9 +48,10 @@ export type SentMessages = {
 /**
  * Validates and prices the messages exactly as `messagePreview` does, reserves their cost
  * (refused with the amount missing when the balance cannot cover it), and queues them on the
- * transactional lane; the dispatcher hands them to the carrier at once. Everything is written
- * in one transaction with the idempotency key, or nothing is. A marketing message to a
- * blacklisted number is recorded as BLACKLISTED and never sent or charged.
+ * transactional lane; the dispatcher hands them to the carrier at once. The hold and the messages
+ * are one statement, run in one transaction with the idempotency key (or the caller's writes)
+ * when there is one: everything is written, or nothing is. A marketing message to a blacklisted
+ * number is recorded as BLACKLISTED and never sent or charged.
  */
 export async function sendMessage(actor: Actor, input: SendMessageInput, now = new Date()): Promise<SentMessages> {
   requirePermission(actor, 'messages:send');
