@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { config } from '../config.js';
-import { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient } from '../generated/prisma/client.js';
 
 /**
  * Every session's settings. Timestamp columns (Prisma's, without time zone) hold UTC: sessions
@@ -49,15 +49,11 @@ export type Transaction = Parameters<Parameters<typeof prisma.$transaction>[0]>[
 export type Db = typeof prisma | Transaction;
 
 /**
- * Whether a raw statement, run through Prisma or on a pg client, failed on a unique index
+ * Whether a statement run on a pg client (`inPgTransaction`) failed on a unique index
  * (SQLSTATE 23505), on that index when one is named.
  */
 export function isUniqueViolation(error: unknown, index?: string): boolean {
-  if (error instanceof pg.DatabaseError) return error.code === '23505' && (index === undefined || error.constraint === index);
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010') return false;
-  const cause = (error.meta as { driverAdapterError?: { cause?: { originalCode?: unknown; constraint?: { index?: unknown } } } } | undefined)?.driverAdapterError
-    ?.cause;
-  return cause?.originalCode === '23505' && (index === undefined || cause.constraint?.index === index);
+  return error instanceof pg.DatabaseError && error.code === '23505' && (index === undefined || error.constraint === index);
 }
 
 export async function closeDatabase(): Promise<void> {

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { pool } from './client.js';
 import { inPgTransaction, type RawSql } from './raw-sql.js';
 
@@ -15,9 +14,9 @@ import { inPgTransaction, type RawSql } from './raw-sql.js';
 const SETTINGS = ['enable_hashjoin', 'enable_mergejoin', 'enable_bitmapscan', 'enable_sort', 'enable_seqscan'];
 
 /** One statement that applies the settings to the rest of the current transaction. */
-export const INDEX_PLANS_SQL = `SELECT ${SETTINGS.map((name) => `set_config('${name}', 'off', true)`).join(', ')}`;
+const INDEX_PLANS_SQL = `SELECT ${SETTINGS.map((name) => `set_config('${name}', 'off', true)`).join(', ')}`;
 
 /** Runs `work` in a transaction planned with index lookups (one round trip to open it). */
-export function withIndexPlans<T>(work: (client: pg.PoolClient, sql: RawSql) => Promise<T>): Promise<T> {
+export function withIndexPlans<T>(work: (sql: RawSql) => Promise<T>): Promise<T> {
   return inPgTransaction(pool, work, { setup: INDEX_PLANS_SQL });
 }

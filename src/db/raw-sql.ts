@@ -55,14 +55,14 @@ export interface PgTransactionOptions {
 }
 
 /**
- * Runs `work` in a transaction on a client of `pool`, with the client and raw SQL on it (the only
- * way to get a RawSql on pg, so the ledger's locks always live in a transaction): committed when
+ * Runs `work` in a transaction on a client of `pool`, with raw SQL on it (the only way to get a
+ * RawSql on pg, so the ledger's locks always live in a transaction): committed when
  * `work` resolves, rolled back when it throws. A transaction that failed inside `work` (an error
  * caught there) is not reported as committed: PostgreSQL answers its COMMIT with ROLLBACK.
  */
 export async function inPgTransaction<T>(
   pool: pg.Pool,
-  work: (client: pg.PoolClient, sql: RawSql) => Promise<T>,
+  work: (sql: RawSql) => Promise<T>,
   options: PgTransactionOptions = {},
 ): Promise<T> {
   const timeoutMs = Math.round(options.timeoutMs ?? 30_000);
@@ -73,7 +73,7 @@ export async function inPgTransaction<T>(
     await client.query(
       `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}; ${options.setup ?? ''}`,
     );
-    const result = await work(client, rawSqlOn(client));
+    const result = await work(rawSqlOn(client));
     const committed = await client.query('COMMIT');
     if (committed.command === 'ROLLBACK') throw new Error('the transaction failed and was rolled back (an error inside it was caught)');
     return result;

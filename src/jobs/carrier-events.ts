@@ -1,7 +1,6 @@
-import type pg from 'pg';
 import { pool, prisma } from '../db/client.js';
 import type { RawSql } from '../db/raw-sql.js';
-import { INDEX_PLANS_SQL, withIndexPlans } from '../db/index-plans.js';
+import { withIndexPlans } from '../db/index-plans.js';
 import { campaignMessagesWait } from '../domain/campaigns/campaign-progress.js';
 import { chargeOrLog, PLATFORM, queueSettlement, releaseReservation } from '../domain/credit/ledger.js';
 import { statusOfReceipt } from '../domain/messages/delivery-status.js';
@@ -70,7 +69,6 @@ export interface ReceiptsApplied {
   reservations: Map<string, string | null>;
 }
 
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 const REFERENCE = /^\d{1,18}$/;
 
 export function receiptRowOf(receipt: DeliveryReceipt): ReceiptRow | null {
@@ -122,10 +120,7 @@ async function applyCarrierReceipts(receipts: CarrierEventBatch['receipts']): Pr
   }
   if (touched.length > 0) applied.changed.push(...(await settleMessageStatuses(onPool, [...new Set(touched)])));
   if (unmatched.length > 0) {
-    const rest = await prisma.$transaction(async (tx) => {
-      await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
-      return applyUnmatched(onTransaction(tx), tx, unmatched);
-    }, TRANSACTION_OPTIONS);
+    const rest = await withIndexPlans((tx) => applyUnmatched(onTransaction(tx), tx, unmatched));
     applied.changed.push(...rest.changed);
     for (const [id, campaign] of rest.reservations) applied.reservations.set(id, campaign);
   }
@@ -164,17 +159,12 @@ async function whenRecordedLocally(messageIds: readonly string[]): Promise<void>
 /** Runs one statement: on the pool (autocommit) or in a transaction; rows come back as the statement casts them. */
 type Sql = <Row>(text: string, ...values: unknown[]) => Promise<Row[]>;
 
-/** Statements on a client (in its transaction). */
-function onClient(client: pg.PoolClient): Sql {
-  return async <Row>(text: string, ...values: unknown[]) => (await client.query(text, values)).rows as Row[];
-}
-
 /** A statement on its own (atomic by itself), planned with index lookups (see db/index-plans.ts). */
-const onPool: Sql = (text, ...values) => withIndexPlans((client) => onClient(client)(text, ...values));
+const onPool: Sql = (text, ...values) => withIndexPlans((tx) => onTransaction(tx)(text, ...values));
 
 /** Step 1 in one transaction (its one or two statements), planned with index lookups. */
 function markPartsAtomically(receipts: readonly ReceiptRow[]): ReturnType<typeof markParts> {
-  return withIndexPlans((client) => markParts(onClient(client), receipts));
+  return withIndexPlans((tx) => markParts(onTransaction(tx), receipts));
 }
 
 function onTransaction(tx: RawSql): Sql {
@@ -520,8 +510,7 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
  * DISPATCH_RECONCILE_SECONDS, so that evidence always comes before a message is sent again.
  */
 export async function reconcileInDoubtMessages(minimumAgeSeconds = 2): Promise<number> {
-  const applied = await prisma.$transaction(async (tx) => {
-    await tx.$queryRawUnsafe(INDEX_PLANS_SQL);
+  const applied = await withIndexPlans(async (tx) => {
     // Receipts younger than a few seconds are normally taken by the record they raced; OR-ed
     // EXISTS stay per-row index probes (the message table is large).
     const rows = await tx.$queryRawUnsafe<StoredReceipt[]>(
@@ -538,7 +527,7 @@ export async function reconcileInDoubtMessages(minimumAgeSeconds = 2): Promise<n
       minimumAgeSeconds,
     );
     return applyReceipts(tx, rows.map(receiptRowOfStored));
-  }, TRANSACTION_OPTIONS);
+  });
   await afterReceipts(applied);
   return applied.changed.length;
 }

@@ -352,8 +352,10 @@ export class Dispatcher {
     // (three round trips). The transactional one reads a few rows of a small lane: one round trip,
     // on a connection of its own.
     const run = (text: string, values: unknown[]) =>
-      lane === 'bulk' ? withIndexPlans((client) => client.query<ClaimRow>(text, values)) : priorityPool.query<ClaimRow>(text, values);
-    const { rows } = await run(
+      lane === 'bulk'
+        ? withIndexPlans((sql) => sql.$queryRawUnsafe<ClaimRow[]>(text, ...values))
+        : priorityPool.query<ClaimRow>(text, values).then((result) => result.rows);
+    const rows = await run(
       `WITH doubt AS (
               SELECT q.message_id, q.ctid AS queue_row FROM dispatch_queue q
                WHERE $5::boolean
@@ -574,7 +576,7 @@ export class Dispatcher {
 
     // On a pg client of its own rather than through Prisma (see db/raw-sql.ts): this runs for
     // every batch of hand-overs, with a parameter of a thousand records.
-    const { changed, reservations } = await withIndexPlans(async (_client, tx) => {
+    const { changed, reservations } = await withIndexPlans(async (tx) => {
       const changed: ChangedMessage[] = [];
       const reservations = new Map<string, string | null>();
       if (accepted.length > 0) {

@@ -325,19 +325,19 @@ describe('reservations and refunds', () => {
     const tenant = await createTenant(platform);
     const owner = ownerOf(tenant);
     await topUp(owner, '10');
-    const hold = await inPgTransaction(pool, async (_client, db) => {
+    const hold = await inPgTransaction(pool, async (db) => {
       const reservation = await ledger.reserveCredit(db, tenant.accountUuid, 2_000_000, { reason: 'Campaign' });
       await ledger.extendReservation(db, reservation.id, 1_000_000, { reason: 'recipients added' });
       await ledger.settleReservation(db, reservation.id, 500_000, { reason: 'first batch' });
       return reservation;
     });
-    const released = await inPgTransaction(pool, (_client, db) => ledger.releaseReservation(db, hold.id, { reason: 'finished' }));
+    const released = await inPgTransaction(pool, (db) => ledger.releaseReservation(db, hold.id, { reason: 'finished' }));
     expect(released).toMatchObject({ held: 3_000_000, settled: 500_000, released: 2_500_000, state: 'CLOSED' });
     expect(await balanceOf(owner)).toBe('9.50');
 
     // A hold taken, then a failure in the same transaction: neither the hold nor its entry stays.
     await expect(
-      inPgTransaction(pool, async (_client, db) => {
+      inPgTransaction(pool, async (db) => {
         await ledger.reserveCredit(db, tenant.accountUuid, 1_000_000, { reason: 'doomed' });
         throw new Error('the chunk failed');
       }),
@@ -345,13 +345,13 @@ describe('reservations and refunds', () => {
     expect(await owner.request(CreditBalanceDocument)).toMatchObject({ creditBalance: { available: '9.50', reserved: '0.00' } });
     // A refused debit read on the pg client names the amount missing, as on Prisma.
     await expect(
-      inPgTransaction(pool, (_client, db) => ledger.reserveCredit(db, tenant.accountUuid, 12_000_000, { reason: 'too big' })),
+      inPgTransaction(pool, (db) => ledger.reserveCredit(db, tenant.accountUuid, 12_000_000, { reason: 'too big' })),
     ).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDIT', missing: '2.50' });
     expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
     // A statement that failed inside, its error caught there: not reported as committed.
-    await expect(inPgTransaction(pool, async (_client, db) => db.$executeRawUnsafe('SELECT 1 / 0').catch(() => 0))).rejects.toThrow('rolled back');
+    await expect(inPgTransaction(pool, async (db) => db.$executeRawUnsafe('SELECT 1 / 0').catch(() => 0))).rejects.toThrow('rolled back');
     // A statement stuck longer than the transaction's limit is cancelled.
-    await expect(inPgTransaction(pool, (_client, db) => db.$queryRawUnsafe('SELECT pg_sleep(5)'), { timeoutMs: 200 })).rejects.toThrow('statement timeout');
+    await expect(inPgTransaction(pool, (db) => db.$queryRawUnsafe('SELECT pg_sleep(5)'), { timeoutMs: 200 })).rejects.toThrow('statement timeout');
   });
 
   it('writes what a hold pays for in the statement that takes the hold, or nothing when the balance cannot cover it', async () => {

@@ -105,7 +105,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
     // arrays of thousands of values each.
     const chunk = await inPgTransaction(
       pool,
-      async (_client, tx) => {
+      async (tx) => {
         const sql: SqlRunner = <Row>(text: string, values: unknown[]) => tx.$queryRawUnsafe<Row[]>(text, ...values);
         const locked = (
           await tx.$queryRaw<LockedCampaign[]>`
