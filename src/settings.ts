@@ -50,6 +50,9 @@ const schema = z.object({
   /** Without it, an embedded PostgreSQL is started with its data under DATA_DIR/postgres. */
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10),
+  /** How long a statement waits for one of the pool's connections (or for a new one to open)
+   *  before failing: a request then gets DATABASE_BUSY instead of hanging. */
+  DATABASE_POOL_TIMEOUT_SECONDS: duration.default(10),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   /** Apply pending migrations at start-up (under an advisory lock, safe with several processes). */
@@ -189,6 +192,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: raw.PUBLIC_URL,
     databaseUrl: raw.DATABASE_URL,
     databasePoolSize: raw.DATABASE_POOL_SIZE,
+    databasePoolTimeoutMs: raw.DATABASE_POOL_TIMEOUT_SECONDS * 1000,
     dataDir,
     embeddedPostgresPort: raw.EMBEDDED_POSTGRES_PORT,
     migrateOnStart: raw.MIGRATE_ON_START,

@@ -22,6 +22,7 @@ const SESSION_OPTIONS = '-c TimeZone=UTC -c jit=off';
 export const pool = new pg.Pool({
   connectionString: config.databaseUrl,
   max: config.databasePoolSize,
+  connectionTimeoutMillis: config.databasePoolTimeoutMs,
   application_name: `sms-platform-${config.role}`,
   options: SESSION_OPTIONS,
 });
@@ -40,6 +41,7 @@ export const priorityPool = new pg.Pool({
   max: 1,
   // Kept open: the first one-time code after a quiet spell does not wait for a connection.
   idleTimeoutMillis: 0,
+  connectionTimeoutMillis: config.databasePoolTimeoutMs,
   application_name: `sms-platform-${config.role}-priority`,
   options: SESSION_OPTIONS,
 });

@@ -1,4 +1,5 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import { maskError } from './errors.js';
 
 /**
@@ -35,9 +36,17 @@ function withFreshContext(args: ExecutionArgs, rootValue?: unknown): ExecutionAr
 
 const UNEXPECTED = 'Unexpected error.';
 
+/** Masked as over HTTP, less what only HTTP uses (a status and headers, DATABASE_BUSY's). */
+function maskForSocket(error: unknown): GraphQLError {
+  const masked = maskError(error, UNEXPECTED) as GraphQLError;
+  if (masked.extensions?.['http'] === undefined) return masked;
+  const { http: _http, ...extensions } = masked.extensions;
+  return createGraphQLError(masked.message, { nodes: masked.nodes ?? null, path: masked.path, extensions });
+}
+
 function masked(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map((error) => maskError(error, UNEXPECTED) as GraphQLError) };
+  return { ...result, errors: result.errors.map(maskForSocket) };
 }
 
 class SubscriptionResults implements AsyncIterableIterator<ExecutionResult> {
@@ -53,7 +62,7 @@ class SubscriptionResults implements AsyncIterableIterator<ExecutionResult> {
         event.done ? { value: undefined, done: true } : { value: masked(await execute(withFreshContext(this.args, event.value))), done: false },
       (error: unknown) => {
         // The stream failed (e.g. the subscriber fell too far behind): the client gets an `error` message.
-        throw maskError(error, UNEXPECTED);
+        throw maskForSocket(error);
       },
     );
   }

@@ -3,6 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createGraphQLError, createLogger, createYoga, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
 import { config } from '../config.js';
+import { isPoolTimeout } from '../db/pool-timeout.js';
 import type { Actor } from '../domain/auth/actor.js';
 import { authenticate } from '../domain/auth/authenticate.js';
 import { DomainError } from '../domain/errors.js';
@@ -39,12 +40,16 @@ export async function authenticateRequest(authorization: string | null | undefin
   }
 }
 
-/** Errors users can act on (bad token, missing right) are answers, not incidents: not logged. */
+/**
+ * Errors users can act on (bad token, missing right) are answers, not incidents: not logged; nor
+ * is a busy database's stack trace on every request it refused (maskError logs one line each).
+ */
 function quietAboutDomainErrors(logger: YogaLogger): YogaLogger {
+  const expected = (error: unknown) => error instanceof DomainError || isPoolTimeout(error);
   return {
     ...logger,
     error: (...args: unknown[]) => {
-      if (args.some((arg) => arg instanceof DomainError || (arg as { originalError?: unknown } | null)?.originalError instanceof DomainError)) return;
+      if (args.some((arg) => expected(arg) || expected((arg as { originalError?: unknown } | null)?.originalError))) return;
       logger.error(...args);
     },
   };

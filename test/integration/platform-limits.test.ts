@@ -7,7 +7,13 @@ let platform: TestPlatform;
 let tenant: Tenant;
 
 beforeAll(async () => {
-  platform = await startTestPlatform({ GRAPHQL_MAX_DEPTH: '8', GRAPHQL_MAX_ALIASES: '5', GRAPHQL_MAX_COST: '300', MAX_REQUEST_BYTES: '20000' });
+  platform = await startTestPlatform({
+    GRAPHQL_MAX_DEPTH: '8',
+    GRAPHQL_MAX_ALIASES: '5',
+    GRAPHQL_MAX_COST: '300',
+    MAX_REQUEST_BYTES: '20000',
+    DATABASE_POOL_TIMEOUT_SECONDS: '2',
+  });
   tenant = await createTenant(platform);
 });
 
@@ -56,6 +62,34 @@ describe('query limits', () => {
     const { status, json } = await post({ query: '{ me { role } }' }, { authorization: 'Bearer not.a.token' });
     expect(status).toBe(401);
     expect(json.errors?.[0]).toMatchObject({ message: 'Access token is not valid.', extensions: { code: 'NOT_AUTHENTICATED' } });
+  });
+
+  it('answers DATABASE_BUSY (503, Retry-After) when no database connection comes in time, then serves again', async () => {
+    const { pool } = await import('../../src/db/client.js');
+    // Take every connection of the process' pool (the platform's workers hold some of them now
+    // and then): until one does not come within the timeout.
+    const taken: { release(): void }[] = [];
+    for (;;) {
+      const client = await pool.connect().catch(() => null);
+      if (!client) break;
+      taken.push(client);
+    }
+    try {
+      const response = await fetch(platform.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.accessToken}` },
+        body: JSON.stringify({ query: '{ me { account { creditBalance } } }' }),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('2');
+      const json = (await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] };
+      expect(json.errors?.[0]).toMatchObject({ message: 'The platform is busy; retry in a moment.', extensions: { code: 'DATABASE_BUSY' } });
+    } finally {
+      for (const client of taken) client.release();
+    }
+    const { status, json } = await post({ query: '{ me { account { creditBalance } } }' });
+    expect(status).toBe(200);
+    expect(json).toEqual({ data: { me: { account: { creditBalance: expect.any(String) } } } });
   });
 
   it('refuses a GET mutation and a simple cross-site request (CSRF prevention)', async () => {

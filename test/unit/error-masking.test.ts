@@ -22,6 +22,19 @@ describe('error masking', () => {
     log.mockRestore();
   });
 
+  it('tells a busy database (no connection in time) from a failure: DATABASE_BUSY, HTTP 503 and Retry-After', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    // pg-pool's error as Prisma passes it on, and its connect timeout wrapped in a cause.
+    for (const original of [new Error('timeout exceeded when trying to connect'), new Error('x', { cause: new Error('Connection terminated due to connection timeout') })]) {
+      const masked = maskError(new GraphQLError('x', { path: ['me'], originalError: original }), 'Unexpected error.') as GraphQLError;
+      expect(masked.message).toBe('The platform is busy; retry in a moment.');
+      expect(masked.extensions).toEqual({ code: 'DATABASE_BUSY', http: { status: 503, headers: { 'Retry-After': '2' } } });
+      expect(masked.path).toEqual(['me']);
+    }
+    expect(warn).toHaveBeenCalledTimes(2);
+    warn.mockRestore();
+  });
+
   it('lets errors GraphQL itself raised through (validation, limits)', () => {
     const validation = new GraphQLError('Cannot query field "nope" on type "Query".', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     expect(maskError(validation, 'Unexpected error.')).toBe(validation);
