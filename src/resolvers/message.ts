@@ -41,8 +41,8 @@ builder.subscriptionField('messageStatusChanged', (t) =>
   t.prismaField({
     type: MessageType,
     description:
-      "Every status change of the account's messages; of one campaign's messages when `campaignId` is given, of one message when `messageId` is.",
-    authScopes: { authenticated: true },
+      "Every status change of the account's messages; of one campaign's messages when `campaignId` is given, of one message when `messageId` is. Needs the right to read messages (`campaigns:read`), as the `messages` query does.",
+    authScopes: { permission: 'campaigns:read' },
     args: { messageId: t.arg.globalID({ for: [MessageType] }), campaignId: t.arg.globalID({ for: [CampaignType] }) },
     subscribe: (_root, args, context) => {
       const messageId = args.messageId?.id ?? null;

@@ -370,6 +370,31 @@ describe('two-way conversations', () => {
     ]);
   }, 40_000);
 
+  it('a campaign sender typed with spaces is kept and sent as the carrier takes it (E.164)', async () => {
+    const a = await org();
+    const virtualNumber = `+3361${String(randomBytes(3).readUIntBE(0, 3) % 1000).padStart(3, '0')}8888`;
+    await sql(`INSERT INTO account_number (id, account_id, number, kind, country) VALUES (uuidv7(), $1, $2, 'VIRTUAL_NUMBER', 'FR')`, [a.tenant.accountUuid, virtualNumber]);
+    const typed = `${virtualNumber.slice(0, 3)} ${virtualNumber.slice(3, 4)} ${virtualNumber.slice(4, 6)} ${virtualNumber.slice(6, 8)} ${virtualNumber.slice(8, 10)} ${virtualNumber.slice(10)}`;
+    const contacts = [deliveredNumber(), deliveredNumber()];
+    const created = (
+      await a.owner.request(CreateCampaignDocument, {
+        input: { name: 'Numéro', type: 'TRANSACTIONAL', sender: typed, twoWay: true, text: 'Répondez OUI.', recipients: { numbers: contacts } },
+      })
+    ).createCampaign;
+    if (created.__typename !== 'MutationCreateCampaignSuccess') throw new Error(JSON.stringify(created));
+    expect(created.data.sender).toBe(virtualNumber);
+    // A draft saved as typed (before senders were stored normalised) is sent normalised too.
+    const campaignUuid = databaseId(created.data.id);
+    await sql(`UPDATE campaign SET sender = $2 WHERE id = $1`, [campaignUuid, typed]);
+    const sent = (await a.owner.request(SendCampaignDocument, { input: { id: created.data.id } })).sendCampaign;
+    expect(sent).toMatchObject({ __typename: 'MutationSendCampaignSuccess', data: { reserved: '0.15' } });
+    await expect
+      .poll(async () => (await sql<{ status: string }>(`SELECT status::text FROM message WHERE campaign_id = $1`, [campaignUuid])).map((row) => row.status), { timeout: 15_000 })
+      .toEqual(['DELIVERED', 'DELIVERED']);
+    expect(await sql(`SELECT DISTINCT sender FROM message WHERE campaign_id = $1`, [campaignUuid])).toEqual([{ sender: virtualNumber }]);
+    expect(await sql(`SELECT sender FROM campaign WHERE id = $1`, [campaignUuid])).toEqual([{ sender: virtualNumber }]);
+  }, 40_000);
+
   it('lists conversations by latest activity, and a cursor keeps its place while they move', async () => {
     const a = await org();
     const first = await start(a.owner, { to: deliveredNumber(), text: 'Premier' });

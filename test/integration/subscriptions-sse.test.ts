@@ -95,9 +95,21 @@ describe('subscriptions over SSE', () => {
   });
 
   it('lets an API key subscribe with a persisted operation only, as over HTTP and WebSocket', async () => {
-    const created = await aliceApi.request(CreateApiKeyDocument, { input: { name: 'SSE listener', role: 'AGENT' } });
-    if (created.createApiKey.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(created));
-    const apiKey = `Bearer ${created.createApiKey.data.secret}`;
+    const keyOf = async (role: 'ANALYST' | 'AGENT') => {
+      const created = await aliceApi.request(CreateApiKeyDocument, { input: { name: `SSE listener (${role})`, role } });
+      if (created.createApiKey.__typename !== 'MutationCreateApiKeySuccess') throw new Error(JSON.stringify(created));
+      return `Bearer ${created.createApiKey.data.secret}`;
+    };
+    const apiKey = await keyOf('ANALYST');
+
+    // Message texts and recipients are read with campaigns:read, which an agent's role lacks.
+    const agent = await sseSubscribe(platform.graphqlUrl, MessageStatusChangedDocument, {}, {
+      authorization: await keyOf('AGENT'),
+      persistedId: operationId(MessageStatusChangedDocument),
+    });
+    await agent.ended();
+    expect(agent.errors).toEqual([expect.objectContaining({ extensions: { code: 'PERMISSION_DENIED' } })]);
+    expect(agent.received).toEqual([]);
 
     const arbitrary = await sseSubscribe(platform.graphqlUrl, MessageStatusChangedDocument, {}, { authorization: apiKey });
     await arbitrary.ended();

@@ -128,7 +128,7 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
   else if (name.length > MAX_CAMPAIGN_NAME_LENGTH) problems.push({ field: 'name', message: `At most ${MAX_CAMPAIGN_NAME_LENGTH} characters (got ${name.length}).` });
 
   const kind = input.type ?? (existing ? (existing.kind === 'MARKETING' ? 'MARKETING' : 'TRANSACTIONAL') : 'MARKETING');
-  const sender = (input.sender ?? existing?.sender ?? '').trim();
+  let sender = (input.sender ?? existing?.sender ?? '').trim();
   const twoWay = input.twoWay ?? existing?.twoWay ?? false;
 
   // The text: given, or copied from a template; an update that gives neither keeps both.
@@ -152,7 +152,10 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
   if (text.length > MAX_TEMPLATE_TEXT_LENGTH) problems.push({ field: 'text', message: `At most ${MAX_TEMPLATE_TEXT_LENGTH} characters (got ${text.length}).` });
   else if (givesText || givesTemplate || !existing || input.sender !== undefined || input.type !== undefined || input.twoWay !== undefined) {
     const profile = await loadSendingProfile(accountId);
-    for (const problem of campaignMessageProblems(text, kind, sender, profile, twoWay).problems) {
+    const checked = campaignMessageProblems(text, kind, sender, profile, twoWay);
+    // Stored as the carrier takes it: a number in E.164, whatever spaces it was typed with.
+    if (checked.sender) sender = checked.sender.value;
+    for (const problem of checked.problems) {
       if (problem.code === 'EMPTY_TEXT' && !givesText && !givesTemplate && !existing) continue; // already said
       problems.push({ field: problem.field === 'sender' ? 'sender' : givesTemplate ? 'templateId' : 'text', message: problem.message });
     }

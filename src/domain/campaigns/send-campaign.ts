@@ -85,6 +85,8 @@ export async function sendCampaign(actor: Actor, input: SendCampaignInput, now =
           where: { id: campaign.id },
           data: {
             status: scheduled ? 'SCHEDULED' : 'SENDING',
+            // As the carrier takes it (a number in E.164, whatever spaces it was typed with).
+            sender: preview.sender?.value ?? campaign.sender,
             recipientCount: preview.recipients,
             estimatedCost: formatEuros(preview.cost),
             reservationId: reservation?.id ?? null,
