@@ -98,14 +98,15 @@ async function main(): Promise<void> {
     const reservation = await reserveCredit(prisma, account.id, cost, { reason: 'bench campaign', author: PLATFORM });
     const [campaign] = await pool.query<{ id: string }>(
       `INSERT INTO campaign (id, account_id, name, kind, sender, text, status, reservation_id, recipient_count, estimated_cost, materialized_at, sent_at)
-       VALUES (gen_random_uuid(), $1, 'Bench', 'MARKETING', 'BENCH', 'bench', 'SENDING', $2, $3, $4, now(), now()) RETURNING id::text`,
+       VALUES (gen_random_uuid(), $1, 'Bench', 'TRANSACTIONAL', 'BENCH', 'bench', 'SENDING', $2, $3, $4, now(), now()) RETURNING id::text`,
       [account.id, reservation.id, MESSAGES, (cost / 1e6).toFixed(6)],
     ).then((result) => result.rows);
     let started = performance.now();
     // The same numbers as the ceiling's `benchNumber`: distinct, clear of the simulator's test patterns.
+    // Transactional (on the bulk lane, as a campaign's): marketing would wait for France's sending window at night.
     await pool.query(
       `INSERT INTO message (account_id, campaign_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id)
-       SELECT $1, $2, 'MARKETING', 1, 'BENCH', '+336' || lpad((i / 9000)::text, 4, '0') || ((i % 9000) + 1000)::text, 'FR',
+       SELECT $1, $2, 'TRANSACTIONAL', 1, 'BENCH', '+336' || lpad((i / 9000)::text, 4, '0') || ((i % 9000) + 1000)::text, 'FR',
               'Your order 12345 has shipped. Track it at https://example.com/t/abc', 1, $3::numeric, $4
          FROM generate_series(0, $5 - 1) AS i`,
       [account.id, campaign!.id, PRICE, reservation.id, MESSAGES],

@@ -2,6 +2,8 @@ import { config } from '../config.js';
 import { pool, prisma, priorityPool } from '../db/client.js';
 import { withIndexPlans } from '../db/index-plans.js';
 import { settleQueued } from '../domain/credit/ledger.js';
+import { DEFAULT_SENDING_RULES } from '../domain/messaging/default-sending-rules.js';
+import { nextSendingTime, type SendingRules } from '../domain/messaging/sending-windows.js';
 import { pubSub } from '../events/bus.js';
 import { CarrierSubmitError, type CarrierGateway } from '../gateways/carriers/carrier.js';
 import {
@@ -63,6 +65,8 @@ export interface DispatcherOptions {
   reconcileSeconds?: number;
   maxAttempts?: number;
   idlePollMs?: number;
+  /** When marketing may go out, by recipient country: the rules every account has (sending-profile.ts) unless given. */
+  sendingRules?: SendingRules;
 }
 
 /** What the dispatcher keeps of a message it sends, until its outcome is recorded (the record reads the rest). */
@@ -72,6 +76,8 @@ interface ClaimedMessage {
   recipient: string;
   country: string | null;
   text: string;
+  /** MARKETING goes out within its recipient country's sending window only (checked again when claimed). */
+  kind: string;
   priority: number;
   attempts: number;
   status: string;
@@ -82,13 +88,12 @@ interface ClaimedMessage {
 /** A message the claim ended BLACKLISTED: what its status event and its hold need. */
 interface BlacklistedMessage extends ClaimedMessage {
   account_id: string;
-  kind: string;
   reservation_id: string | null;
   campaign_id: string | null;
 }
 
 /** A row of the claim: the hold and campaign columns are only filled for blacklisted messages, the lease only for the others. */
-type ClaimRow = ClaimedMessage & { [Column in 'account_id' | 'kind' | 'reservation_id' | 'campaign_id' | 'lease_id']: string | null };
+type ClaimRow = ClaimedMessage & { [Column in 'account_id' | 'reservation_id' | 'campaign_id' | 'lease_id']: string | null };
 
 type Lane = 'transactional' | 'bulk';
 
@@ -100,12 +105,16 @@ type Outcome =
   | { message: ClaimedMessage; kind: 'retry' }
   /** Nothing left: no carrier connection, or the gateway stopping. Back to the queue, no attempt used. */
   | { message: ClaimedMessage; kind: 'released' }
+  /** Marketing claimed outside its sending window (the window closed while it waited): not sent; back to the queue until it opens, no attempt used. */
+  | { message: ClaimedMessage; kind: 'held'; until: Date }
   /** Parts were in flight when the connection dropped: maybe at the carrier. In doubt until evidence or the delay. */
   | { message: ClaimedMessage; kind: 'in-doubt' };
 
 export interface DispatcherStats {
   claimed: number;
   blacklisted: number;
+  /** Marketing claimed after its sending window closed, given back until it opens. */
+  heldForWindow: number;
   recorded: number;
   recordBatches: number;
   inFlight: { transactional: number; bulk: number };
@@ -161,13 +170,13 @@ export class Dispatcher {
   private drainedWaiters: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribers: (() => void)[] = [];
-  private readonly counters = { claimed: 0, blacklisted: 0, recorded: 0, recordBatches: 0 };
+  private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, recorded: 0, recordBatches: 0 };
 
   constructor(
     private readonly gateway: CarrierGateway,
     options: DispatcherOptions = {},
   ) {
-    this.settings = { ...config.dispatch, ...definedOnly(options) };
+    this.settings = { ...config.dispatch, sendingRules: DEFAULT_SENDING_RULES, ...definedOnly(options) };
   }
 
   start(): void {
@@ -289,6 +298,7 @@ export class Dispatcher {
         continue;
       }
       const blacklisted: BlacklistedMessage[] = [];
+      const windows = new SendingWindowCheck(this.settings.sendingRules, new Date());
       let ofLane = 0;
       for (const message of claimed) {
         if (message.status === 'BLACKLISTED') {
@@ -296,7 +306,9 @@ export class Dispatcher {
           continue;
         }
         if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
-        this.submit(message);
+        const opens = windows.closedUntil(message);
+        if (opens === null) this.submit(message);
+        else this.holdUntil(message, opens);
       }
       this.counters.claimed += claimed.length - blacklisted.length;
       if (ofLane < limit && fromCursor) {
@@ -367,7 +379,7 @@ export class Dispatcher {
             bulk AS (${fresh(bulkLane)} LIMIT $2 FOR UPDATE SKIP LOCKED),
             -- What a submit_sm needs is read here, once: the update below returns it.
             picked AS (
-              SELECT m.id, m.sender, m.recipient, m.country, m.text, m.priority, m.status, p.queue_row, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
+              SELECT m.id, m.sender, m.recipient, m.country, m.text, m.kind, m.priority, m.status, p.queue_row, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
                        SELECT 1 FROM blacklist_entry b WHERE b.account_id = m.account_id AND b.number = m.recipient) AS blacklisted
                 FROM (SELECT message_id, queue_row, true AS in_doubt FROM doubt
                       UNION ALL SELECT message_id, queue_row, false FROM transactional UNION ALL SELECT message_id, queue_row, false FROM bulk) p
@@ -381,7 +393,7 @@ export class Dispatcher {
             claimed AS (
               UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
                 FROM picked p WHERE q.ctid = p.queue_row AND q.message_id = p.id AND NOT p.blacklisted
-              RETURNING q.message_id, p.sender, p.recipient, p.country, p.text, p.priority, p.status, q.attempts,
+              RETURNING q.message_id, p.sender, p.recipient, p.country, p.text, p.kind, p.priority, p.status, q.attempts,
                         CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
             -- The same end as the queue rows' (localtimestamp is the statement's).
             lease AS (
@@ -393,7 +405,7 @@ export class Dispatcher {
                 FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
               RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
        -- A message sent needs no more than what goes into its submit_sm (its record reads the rest).
-       SELECT c.message_id::text AS id, NULL::text AS account_id, NULL::text AS kind, c.sender, c.recipient, c.country, c.text, c.priority,
+       SELECT c.message_id::text AS id, NULL::text AS account_id, c.kind::text, c.sender, c.recipient, c.country, c.text, c.priority,
               NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts,
               (extract(epoch FROM c.send_after) * 1000)::float8 AS queued_after, c.status::text AS status,
               (SELECT id::text FROM lease) AS lease_id
@@ -476,13 +488,26 @@ export class Dispatcher {
     return { message, kind: 'retry' };
   }
 
+  /**
+   * Marketing whose sending window closed while it waited in the queue (a campaign longer than
+   * the window, an outage across its end): given back until the window opens, not submitted.
+   */
+  private holdUntil(message: ClaimedMessage, until: Date): void {
+    this.counters.heldForWindow++;
+    this.queueOutcome({ message, kind: 'held', until });
+  }
+
   private collect(lane: Lane, outcome: Outcome): void {
     this.inFlight[lane]--;
+    this.queueOutcome(outcome);
+    if (this.inFlight.transactional + this.inFlight.bulk === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
+    this.wakeIfClaimable();
+  }
+
+  private queueOutcome(outcome: Outcome): void {
     if (this.outcomes.length === 0) this.oldestOutcomeAt = Date.now();
     this.outcomes.push(outcome);
     this.scheduleRecord();
-    if (this.inFlight.transactional + this.inFlight.bulk === 0) for (const resolve of this.drainedWaiters.splice(0)) resolve();
-    this.wakeIfClaimable();
   }
 
   private drained(): Promise<void> {
@@ -627,18 +652,19 @@ export class Dispatcher {
       }
       if (others.length > 0) {
         // Refused: final (the trigger takes the message out of the queue). The others stay queued:
-        // given back, retried after a back-off, or in doubt (the lease ends now, so the
+        // given back (held: until the sending window opens), retried after a back-off, or in doubt (the lease ends now, so the
         // reconciliation delay starts now; a lease row ending now lists them, as our claim's
         // goes with this record).
         const refused = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null })[]>(
           `WITH t AS (
-             SELECT * FROM json_to_recordset($1::json) AS t(id bigint, kind text, code text, reason text, attempts smallint)
+             SELECT * FROM json_to_recordset($1::json) AS t(id bigint, kind text, code text, reason text, attempts smallint, until timestamptz)
            ), queued AS (
              UPDATE dispatch_queue q
                 SET claimed_until = CASE WHEN t.kind = 'in-doubt' THEN now() END,
-                    attempts = CASE WHEN t.kind = 'released' THEN greatest(q.attempts - 1, 0) ELSE q.attempts END,
+                    attempts = CASE WHEN t.kind IN ('released', 'held') THEN greatest(q.attempts - 1, 0) ELSE q.attempts END,
                     -- Back off exponentially per attempt (2 s, 4 s, ... capped at 5 minutes).
-                    send_after = CASE WHEN t.kind = 'retry' THEN now() + make_interval(secs => least(300, power(2, q.attempts)::int)) ELSE q.send_after END
+                    send_after = CASE WHEN t.kind = 'retry' THEN now() + make_interval(secs => least(300, power(2, q.attempts)::int))
+                                      WHEN t.kind = 'held' THEN t.until ELSE q.send_after END
                FROM t WHERE q.message_id = t.id AND t.kind <> 'refused'
              RETURNING q.message_id
            ), doubt AS (
@@ -657,6 +683,7 @@ export class Dispatcher {
               code: outcome.kind === 'refused' ? outcome.code : null,
               reason: outcome.kind === 'refused' ? outcome.reason : null,
               attempts: outcome.message.attempts,
+              until: outcome.kind === 'held' ? outcome.until.toISOString() : null,
             })),
           ),
         );
@@ -799,4 +826,30 @@ function compareIds(a: string, b: string): number {
 
 function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * Whether marketing may go out now, per recipient country (SPEC section 4: France Monday to
+ * Saturday 08:00-20:00, not on public holidays). A message's send time was set within its window
+ * when it was written; this checks again when it is claimed. One answer per country and claim.
+ */
+class SendingWindowCheck {
+  private readonly opens = new Map<string | null, Date | null>();
+
+  constructor(
+    private readonly rules: SendingRules,
+    private readonly now: Date,
+  ) {}
+
+  /** null when the message may go out now; else when its window opens. */
+  closedUntil(message: ClaimedMessage): Date | null {
+    if (message.kind !== 'MARKETING') return null;
+    let opens = this.opens.get(message.country);
+    if (opens === undefined) {
+      const next = nextSendingTime('MARKETING', message.country, this.now, this.rules);
+      opens = next.getTime() > this.now.getTime() ? next : null;
+      this.opens.set(message.country, opens);
+    }
+    return opens;
+  }
 }

@@ -75,7 +75,7 @@ describe('a worker killed mid-send', () => {
   it('every recipient gets exactly one SMS, none is lost, and what was submitted is charged once', { timeout: 120_000 }, async () => {
     const accountId = await fundedAccount(platform, 100);
     const numbers = Array.from({ length: MESSAGES }, (_, i) => plainNumber(7, i));
-    const { ids, reservationId } = await queueMessages(platform, accountId, numbers.map((to) => ({ to, kind: 'MARKETING' })));
+    const { ids, reservationId } = await queueMessages(platform, accountId, numbers.map((to) => ({ to })));
 
     const first = await startWorker();
     await until(async () => simulator.stats().acceptedMessages >= 600 || false, 'the first worker to be well into the batch', 40_000).catch((error: Error) => {

@@ -5,6 +5,7 @@ import { SmppCarrierGateway } from '../../src/gateways/carriers/smpp-carrier.js'
 import { startCarrierSimulator, type CarrierSimulator } from '../../src/simulator/carrier-simulator.js';
 import { freePort } from '../../src/simulator/child-process.js';
 import type { Dispatcher } from '../../src/jobs/dispatcher.js';
+import type { SendingRules, Weekday } from '../../src/domain/messaging/sending-windows.js';
 import { carrierConnection } from '../support/carriers.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { fundedAccount, plainNumber, queueMessages, statusCounts, waitUntilFinal } from './dispatch-support.js';
@@ -43,7 +44,10 @@ async function simulatorOn(port: number, options: { submitResponseDelayMs?: numb
 }
 
 /** The gateway and dispatcher a worker process builds (src/app.ts), on these connections. */
-async function startDispatching(connections: CarrierConnectionSettings[], options: { maxInFlight?: number; reconcileSeconds?: number } = {}): Promise<SmppCarrierGateway> {
+async function startDispatching(
+  connections: CarrierConnectionSettings[],
+  options: { maxInFlight?: number; reconcileSeconds?: number; sendingRules?: SendingRules } = {},
+): Promise<SmppCarrierGateway> {
   const { Dispatcher } = await import('../../src/jobs/dispatcher.js');
   const { applyCarrierEvents } = await import('../../src/jobs/carrier-events.js');
   // A short route wait, so that messages stranded by the outage come back to the queue quickly.
@@ -179,3 +183,51 @@ describe('carrier outages', () => {
     expect(rows[0]!.until > rows[1]!.until).toBe(true);
   });
 });
+
+describe('the sending window, checked again at claim', () => {
+  it('marketing claimed after its window closed is not sent: it waits, without an attempt, until the window opens, then goes once', { timeout: 40_000 }, async () => {
+    // France's marketing window, for this test: only the day after tomorrow (UTC), all day.
+    // Closed now, and still closed should the test run across midnight.
+    const day = 86_400_000;
+    const startOfToday = Math.floor(Date.now() / day) * day;
+    const opening = new Date(startOfToday + 2 * day);
+    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
+    const closedNow: SendingRules = {
+      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
+      default: null,
+    };
+    const simulator = await simulatorOn(0);
+    await startDispatching([carrierConnection('only', simulator.port)], { sendingRules: closedNow });
+    const marketing = Array.from({ length: 3 }, (_, i) => plainNumber(4, i));
+    const transactional = plainNumber(4, 10);
+    // Queued as if written within the window (send_after now): the window closed since.
+    const { ids } = await queueMessages(platform, accountId, [...marketing.map((to) => ({ to, kind: 'MARKETING' as const })), { to: transactional, priority: 1 }]);
+    const marketingIds = ids.slice(0, 3);
+
+    await waitUntilFinal(platform, ids.slice(3));
+    await until(async () => (await heldForWindow(marketingIds)).length === 3, 'the marketing messages given back until the window opens');
+    expect(await heldForWindow(marketingIds)).toEqual(marketingIds.map(() => ({ status: 'ON_HOLD', attempts: 0, send_after: opening.getTime() })));
+    expect(dispatcher!.stats().heldForWindow).toBe(3);
+    expect(marketing.map((number) => simulator.submissionsTo(number))).toEqual([0, 0, 0]);
+    expect(simulator.submissionsTo(transactional)).toBe(1);
+
+    // The window opens (here: the rules every account has, and the time come): each goes once, charged once.
+    await dispatcher!.stop();
+    await platform.sql(`UPDATE dispatch_queue SET send_after = now() AT TIME ZONE 'UTC' WHERE message_id = ANY($1::bigint[])`, [marketingIds]);
+    await startDispatching([carrierConnection('only', simulator.port)], { sendingRules: { countries: {}, default: null } });
+    expect(await waitUntilFinal(platform, marketingIds)).toEqual({ DELIVERED: 3 });
+    expect(marketing.map((number) => simulator.submissionsTo(number))).toEqual([1, 1, 1]);
+    const charged = await platform.sql<{ n: number }>(`SELECT count(*)::int AS n FROM message WHERE id = ANY($1::bigint[]) AND charged`, [marketingIds]);
+    expect(charged).toEqual([{ n: 3 }]);
+  });
+});
+
+/** The messages given back to the queue, unclaimed, until their window opens (send_after in the future). */
+async function heldForWindow(ids: readonly string[]) {
+  return platform.sql<{ status: string; attempts: number; send_after: number }>(
+    `SELECT m.status::text, q.attempts::int, (extract(epoch FROM q.send_after) * 1000)::float8 AS send_after
+       FROM message m JOIN dispatch_queue q ON q.message_id = m.id
+      WHERE m.id = ANY($1::bigint[]) AND q.claimed_until IS NULL AND q.send_after > now() AT TIME ZONE 'UTC' ORDER BY m.id`,
+    [ids],
+  );
+}

@@ -312,7 +312,7 @@ describe('messages without a receipt', () => {
 describe('the transactional lane during a bulk backlog', () => {
   it('a sendMessage overtakes thousands of queued bulk messages', { timeout: 40_000 }, async () => {
     const bulk = Array.from({ length: 3000 }, (_, i) => plainNumber(5, i));
-    const { ids } = await queueMessages(platform, accountId, bulk.map((to) => ({ to, kind: 'MARKETING' as const })));
+    const { ids } = await queueMessages(platform, accountId, bulk.map((to) => ({ to })));
     await expect.poll(() => simulator().stats().acceptedMessages, { timeout: 10_000, interval: 20 }).toBeGreaterThan(500);
 
     const owner = apiClient(platform.graphqlUrl, `Bearer ${tenant.accessToken}`);

@@ -25,8 +25,13 @@ export async function fundedAccount(platform: TestPlatform, euros = 100): Promis
 export interface MessageSpec {
   to: string;
   text?: string;
+  /**
+   * Default TRANSACTIONAL on the bulk lane, as a transactional campaign's messages: every message
+   * here goes to France, whose marketing window (checked again at claim) would otherwise decide
+   * by the time of day the tests run at.
+   */
   kind?: 'MARKETING' | 'TRANSACTIONAL' | 'SERVICE';
-  /** 0 transactional lane, 1 bulk. Default: 0 for TRANSACTIONAL and SERVICE, 1 for MARKETING. */
+  /** 0 transactional lane, 1 bulk. Default: 0 for a kind given as TRANSACTIONAL or SERVICE, else 1. */
   priority?: number;
   segments?: number;
   campaignId?: string | null;
@@ -71,7 +76,7 @@ export async function queueMessages(
           messages.map((message, i) => ({
             position: i,
             recipient: message.to,
-            kind: message.kind ?? 'MARKETING',
+            kind: message.kind ?? 'TRANSACTIONAL',
             priority: message.priority ?? (message.kind === 'TRANSACTIONAL' || message.kind === 'SERVICE' ? 0 : 1),
             text: message.text ?? `Message ${i} from the dispatch tests`,
             segments: message.segments ?? 1,
