@@ -157,5 +157,10 @@ describe('sendMessage', () => {
     const again = await send(input);
     expect(again.messages.map((message) => message.id)).toEqual(first.messages.map((message) => message.id));
     await expect.poll(() => platform.simulator!.submissionsTo('+33612349004'), { timeout: 5_000 }).toBe(1);
+    // The same key with another option is another request: refused, not answered with the first result.
+    for (const changed of [{ smartEncoding: true }, { strictTiming: true }]) {
+      const reused = await owner.request(SendMessageDocument, { input: { ...input, ...changed } });
+      expect(reused.sendMessage).toMatchObject({ __typename: 'IdempotencyKeyReusedError' });
+    }
   });
 });

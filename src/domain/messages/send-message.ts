@@ -154,7 +154,17 @@ export async function queueMessages(actor: Actor, input: SendMessageInput, queue
             accountId: actor.accountId,
             key: input.idempotencyKey,
             operation: queueOptions.operation ?? 'sendMessage',
-            input: { to: [...input.to], text: input.text, sender: input.sender, type, defaultCountry: input.defaultCountry ?? null, ...(input.twoWay === true ? { twoWay: true } : {}) },
+            // Every input that changes what is sent (options only when set: keys stored before them still match).
+            input: {
+              to: [...input.to],
+              text: input.text,
+              sender: input.sender,
+              type,
+              defaultCountry: input.defaultCountry ?? null,
+              ...(input.twoWay === true ? { twoWay: true } : {}),
+              ...(input.smartEncoding === true ? { smartEncoding: true } : {}),
+              ...(input.strictTiming === true ? { strictTiming: true } : {}),
+            },
           },
           async (tx) => {
             const result = await write(tx);
