@@ -103,7 +103,7 @@ type Outcome =
   | { message: ClaimedMessage; kind: 'refused'; code: string | null; reason: string }
   /** A temporary failure: again after a back-off, one attempt used. */
   | { message: ClaimedMessage; kind: 'retry' }
-  /** Nothing left: no carrier connection, or the gateway stopping. Back to the queue, no attempt used. */
+  /** Nothing left: no carrier connection, the gateway stopping, or the carrier throttling. Back to the queue, no attempt used. */
   | { message: ClaimedMessage; kind: 'released' }
   /** Marketing claimed outside its sending window (the window closed while it waited): not sent; back to the queue until it opens, no attempt used. */
   | { message: ClaimedMessage; kind: 'held'; until: Date }
@@ -482,6 +482,11 @@ export class Dispatcher {
     }
     if (error.outcomeUnknown) return { message, kind: 'in-doubt' };
     if (error.reason === 'BIND_DOWN' || error.reason === 'STOPPING') return { message, kind: 'released' };
+    // Throttled past the bind's patience (ESME_RTHROTTLED / ESME_RMSGQFUL that many times in a
+    // row): the carrier asked to slow down, it did not refuse the message. Back to the queue in its
+    // place, no attempt used, so that a long throttling spell delays messages but never ends one
+    // NOT_ISSUED (SPEC section 6).
+    if (error.reason === 'THROTTLED' || error.reason === 'QUEUE_FULL') return { message, kind: 'released' };
     if (error.permanent || message.attempts >= this.settings.maxAttempts) {
       return { message, kind: 'refused', code: error.commandStatus === null ? null : `0x${error.commandStatus.toString(16)}`, reason: error.reason };
     }

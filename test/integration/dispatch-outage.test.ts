@@ -37,7 +37,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function simulatorOn(port: number, options: { submitResponseDelayMs?: number } = {}): Promise<CarrierSimulator> {
+async function simulatorOn(port: number, options: { submitResponseDelayMs?: number; maxSubmitsPerSecond?: number } = {}): Promise<CarrierSimulator> {
   const simulator = await startCarrierSimulator({ port, receiptDelayMs: 20, outcomeMix: everyoneDelivered, logger: silentCarrierLogger, ...options });
   simulators.push(simulator);
   return simulator;
@@ -46,7 +46,7 @@ async function simulatorOn(port: number, options: { submitResponseDelayMs?: numb
 /** The gateway and dispatcher a worker process builds (src/app.ts), on these connections. */
 async function startDispatching(
   connections: CarrierConnectionSettings[],
-  options: { maxInFlight?: number; reconcileSeconds?: number; sendingRules?: SendingRules } = {},
+  options: { maxInFlight?: number; reconcileSeconds?: number; maxAttempts?: number; sendingRules?: SendingRules } = {},
 ): Promise<SmppCarrierGateway> {
   const { Dispatcher } = await import('../../src/jobs/dispatcher.js');
   const { applyCarrierEvents } = await import('../../src/jobs/carrier-events.js');
@@ -147,6 +147,20 @@ describe('carrier outages', () => {
       [ids],
     );
     expect(connections).toEqual([{ connection: 'backup', n: '300' }]);
+  });
+
+  it('a carrier that keeps throttling slows messages down but never ends one NOT_ISSUED (no attempt used)', { timeout: 40_000 }, async () => {
+    // 50 submit_sm a second at most (ESME_RTHROTTLED beyond), a bind sending 2,000 and giving up
+    // on a part at its first throttling answer, and a dispatcher that allows one attempt only.
+    const simulator = await simulatorOn(0, { maxSubmitsPerSecond: 50 });
+    await startDispatching([carrierConnection('throttling', simulator.port, { maxThrottleRetries: 0 })], { maxAttempts: 1 });
+    const numbers = Array.from({ length: 150 }, (_, i) => plainNumber(5, i));
+    const { ids } = await queueMessages(platform, accountId, numbers.map((to) => ({ to })));
+    expect(await waitUntilFinal(platform, ids, 30_000)).toEqual({ DELIVERED: 150 });
+    expect(simulator.stats().throttled).toBeGreaterThan(0);
+    expect(numbers.filter((number) => simulator.submissionsTo(number) !== 1)).toEqual([]);
+    const attempts = await platform.sql<{ attempts: number }>(`SELECT DISTINCT attempts::int FROM message WHERE id = ANY($1::bigint[])`, [ids]);
+    expect(attempts).toEqual([{ attempts: 1 }]);
   });
 
   it('a slow carrier: leases are renewed with their lease rows, never past them (a row put in doubt meanwhile keeps its own)', { timeout: 30_000 }, async () => {
