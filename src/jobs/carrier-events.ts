@@ -23,7 +23,7 @@ import { settleSoon } from './settlements.js';
  *    named by the reference whose connection and carrier id are the receipt's). The
  *    receipt of a single-part message sets the message's status; a part of a longer message
  *    takes the receipt's final status on its row, once: duplicates and late receipts of a part
- *    that already has one change nothing.
+ *    that already has one change nothing, and are kept in `ignored_receipt` (30 days).
  * 2. A receipt whose part we do not know but which carries our message reference (the TLV the
  *    gateway sends with every submission, echoed by the carrier) proves that the message reached
  *    the carrier although its submission was never recorded: a worker was killed between the
@@ -296,7 +296,8 @@ async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): 
      ), matched AS (
        -- By carrier_part, or for a single-part message handed over on a connection whose
        -- receipts carry our reference, by that reference and the carrier id on the message row.
-       SELECT r.*, coalesce(p.message_id, own.id) AS message_id, coalesce(m.segments, own.segments) AS segments
+       SELECT r.*, coalesce(p.message_id, own.id) AS message_id, coalesce(m.segments, own.segments) AS segments,
+              coalesce(m.status, own.status) AS message_status
          FROM r
          LEFT JOIN carrier_part p ON p.connection = r.connection AND p.carrier_message_id = r.carrier_message_id
          LEFT JOIN message m ON m.id = p.message_id
@@ -307,13 +308,25 @@ async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): 
          FROM matched x
         WHERE x.segments > 1 AND x.status <> 'TRANSMITTED'
           AND p.connection = x.connection AND p.carrier_message_id = x.carrier_message_id AND p.receipt_status IS NULL
-       RETURNING p.message_id
+       RETURNING p.message_id, p.connection, p.carrier_message_id
      ), singles AS (
        UPDATE message m
           SET status = x.status, final_at = coalesce(x.done_at, now()), carrier_status = x.carrier_status, error_code = x.error_code
          FROM matched x
         WHERE x.segments <= 1 AND x.status <> 'TRANSMITTED' AND m.id = x.message_id AND m.status IN ('ON_HOLD', 'TRANSMITTED')
        RETURNING m.id, m.account_id, m.status, m.kind, m.campaign_id
+     ), ignored AS (
+       -- Receipts of a known message or part that changed nothing: a final one for a message
+       -- final already or a part that had its receipt (duplicate, late), an intermediate one for
+       -- a message final already (out of order). Recorded, and ignored (SPEC section 5).
+       INSERT INTO ignored_receipt (connection, carrier_message_id, message_id, status, carrier_status, error_code, done_at)
+       SELECT x.connection, x.carrier_message_id, x.message_id, x.status, x.carrier_status, x.error_code, x.done_at
+         FROM matched x
+        WHERE x.message_id IS NOT NULL
+          AND CASE WHEN x.status = 'TRANSMITTED' THEN x.message_status NOT IN ('ON_HOLD', 'TRANSMITTED')
+                   WHEN x.segments > 1
+                   THEN NOT EXISTS (SELECT 1 FROM parts p WHERE p.connection = x.connection AND p.carrier_message_id = x.carrier_message_id)
+                   ELSE NOT EXISTS (SELECT 1 FROM singles s WHERE s.id = x.message_id) END
      )
      SELECT 'changed' AS what, id::text, account_id::text, status::text, kind::text, campaign_id::text, NULL::int AS position FROM singles
      UNION ALL
@@ -606,9 +619,13 @@ export function statusEventsOf(rows: readonly ChangedMessage[]): EventPayloads['
 /** The bytes of message ids (quoted, with commas) one `messageStatusesChanged` event carries at most. */
 const STATUS_EVENT_ID_BYTES = 6000;
 
+/** How long receipts that changed nothing (duplicates, late ones) are kept. */
+const IGNORED_RECEIPT_RETENTION_DAYS = 30;
+
 /**
  * Ends what the carrier never answered: TRANSMITTED for RECEIPT_DEADLINE_HOURS becomes
- * EXPIRED; receipts unmatched for an hour are for nobody we know, logged and dropped. The
+ * EXPIRED; receipts unmatched for an hour are for nobody we know, logged (per connection, with
+ * examples) and dropped; ignored receipts older than their retention go. The
  * messages handed over are listed by batch in `awaiting_receipt` (a trigger on message writes
  * one row per statement that hands messages over), so no index on message follows its status.
  */
@@ -631,7 +648,13 @@ export async function expireStaleMessages(deadlineHours: number): Promise<{ expi
     publishStatusChanges(rows);
     expired += rows.length;
   }
-  const dropped = await pool.query(`DELETE FROM unmatched_receipt WHERE received_at < now() - interval '1 hour'`);
-  if ((dropped.rowCount ?? 0) > 0) console.warn(`[receipts] dropped ${dropped.rowCount} receipt(s) for unknown message ids`);
-  return { expired, droppedReceipts: dropped.rowCount ?? 0 };
+  const { rows: dropped } = await pool.query<{ connection: string; n: number; examples: string[] }>(
+    `WITH dropped AS (DELETE FROM unmatched_receipt WHERE received_at < now() - interval '1 hour' RETURNING connection, carrier_message_id)
+     SELECT connection, count(*)::int AS n, (array_agg(carrier_message_id ORDER BY carrier_message_id))[1:5] AS examples FROM dropped GROUP BY connection`,
+  );
+  for (const { connection, n, examples } of dropped) {
+    console.warn(`[receipts] ${connection}: dropped ${n} receipt(s) for carrier ids we never sent, unmatched for an hour (e.g. ${examples.join(', ')})`);
+  }
+  await pool.query(`DELETE FROM ignored_receipt WHERE received_at < now() - make_interval(days => $1::int)`, [IGNORED_RECEIPT_RETENTION_DAYS]);
+  return { expired, droppedReceipts: dropped.reduce((sum, row) => sum + row.n, 0) };
 }

@@ -104,6 +104,38 @@ describe('sendMessage', () => {
     await subscriber.dispose();
   });
 
+  it('records a duplicate receipt and a late intermediate one, and ignores both: each message ends DELIVERED once', async () => {
+    const subscriber = wsClient(platform.wsUrl, `Bearer ${tenant.accessToken}`);
+    const events = collect(subscriber, MessageStatusChangedDocument, {});
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The simulator sends DELIVRD twice to numbers ending in 0008, DELIVRD then ENROUTE to 0009.
+      const sent = await send({ ...base, to: ['+33612350008', '+33612350009'] });
+      const ids = sent.messages.map((message) => message.id);
+      const uuids = ids.map(databaseId);
+      const ignored = () =>
+        platform.sql<{ message: string; status: string; carrier_status: string }>(
+          `SELECT message_id::text AS message, status::text, carrier_status FROM ignored_receipt WHERE message_id = ANY($1::bigint[]) ORDER BY message_id`,
+          [uuids],
+        );
+      await expect.poll(ignored, { timeout: 10_000 }).toEqual([
+        { message: uuids[0], status: 'DELIVERED', carrier_status: 'DELIVRD' },
+        { message: uuids[1], status: 'TRANSMITTED', carrier_status: 'ENROUTE' },
+      ]);
+      expect((await statusesOf(ids)).map((message) => [message?.status, message?.carrierStatus])).toEqual([
+        ['DELIVERED', 'DELIVRD'],
+        ['DELIVERED', 'DELIVRD'],
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const id of ids) {
+        expect(events.received.filter((event) => event.messageStatusChanged.id === id).map((event) => event.messageStatusChanged.status)).toEqual(['TRANSMITTED', 'DELIVERED']);
+      }
+    } finally {
+      events.unsubscribe();
+      await subscriber.dispose();
+    }
+  });
+
   it('a status change from a worker of the previous version (one event per message) still reaches subscribers', async () => {
     const sent = await send({ ...base, to: ['+33612340001'] });
     const messageId = sent.messages[0]!.id;
