@@ -105,7 +105,7 @@ type Outcome =
   | { message: ClaimedMessage; kind: 'retry' }
   /** Nothing left: no carrier connection, the gateway stopping, or the carrier throttling. Back to the queue, no attempt used. */
   | { message: ClaimedMessage; kind: 'released' }
-  /** Marketing claimed outside its sending window (the window closed while it waited): not sent; back to the queue until it opens, no attempt used. */
+  /** Not submitted: marketing outside its sending window, or every route down. Back to the queue until `until`, no attempt used. */
   | { message: ClaimedMessage; kind: 'held'; until: Date }
   /** Parts were in flight when the connection dropped: maybe at the carrier. In doubt until evidence or the delay. */
   | { message: ClaimedMessage; kind: 'in-doubt' };
@@ -115,6 +115,8 @@ export interface DispatcherStats {
   blacklisted: number;
   /** Marketing claimed after its sending window closed, given back until it opens. */
   heldForWindow: number;
+  /** Messages claimed while every route of theirs was down (another connection up), given back for a while. */
+  heldForRoute: number;
   recorded: number;
   recordBatches: number;
   inFlight: { transactional: number; bulk: number };
@@ -135,6 +137,9 @@ interface TransmittedGroup {
 
 const RECORD_CATCH_UP = 8;
 const CURSOR_RESET_MS = 5000;
+/** Bounds of how long a message whose every route is down is given back for (see `routeHoldMs`). */
+const ROUTE_HOLD_MIN_MS = 5000;
+const ROUTE_HOLD_MAX_MS = 5 * 60_000;
 
 export class Dispatcher {
   private readonly settings: Required<DispatcherOptions>;
@@ -170,7 +175,9 @@ export class Dispatcher {
   private drainedWaiters: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribers: (() => void)[] = [];
-  private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, recorded: 0, recordBatches: 0 };
+  private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
+  /** Since when some carrier connection has been down (null: all up). */
+  private connectionDownSince: number | null = null;
 
   constructor(
     private readonly gateway: CarrierGateway,
@@ -299,6 +306,7 @@ export class Dispatcher {
       }
       const blacklisted: BlacklistedMessage[] = [];
       const windows = new SendingWindowCheck(this.settings.sendingRules, new Date());
+      const routeHold = this.routeHoldMs();
       let ofLane = 0;
       for (const message of claimed) {
         if (message.status === 'BLACKLISTED') {
@@ -307,8 +315,9 @@ export class Dispatcher {
         }
         if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
         const opens = windows.closedUntil(message);
-        if (opens === null) this.submit(message);
-        else this.holdUntil(message, opens);
+        if (opens !== null) this.holdUntil(message, opens, 'window');
+        else if (routeHold !== null && this.gateway.routesDown(message.recipient, message.country)) this.holdUntil(message, new Date(Date.now() + routeHold), 'route');
+        else this.submit(message);
       }
       this.counters.claimed += claimed.length - blacklisted.length;
       if (ofLane < limit && fromCursor) {
@@ -494,12 +503,31 @@ export class Dispatcher {
   }
 
   /**
-   * Marketing whose sending window closed while it waited in the queue (a campaign longer than
-   * the window, an outage across its end): given back until the window opens, not submitted.
+   * Not submitted now, given back to the queue until `until` without using an attempt: marketing
+   * whose sending window closed while it waited (a campaign longer than the window, an outage
+   * across its end), until the window opens; a message whose every route is down (another
+   * connection being up), for a while, so that it does not take the place of messages that can
+   * go (it would wait in the gateway, then come back to the head of the queue).
    */
-  private holdUntil(message: ClaimedMessage, until: Date): void {
-    this.counters.heldForWindow++;
+  private holdUntil(message: ClaimedMessage, until: Date, why: 'window' | 'route'): void {
+    if (why === 'window') this.counters.heldForWindow++;
+    else this.counters.heldForRoute++;
     this.queueOutcome({ message, kind: 'held', until });
+  }
+
+  /**
+   * How long a message whose every route is down waits before it is claimed again: as long as a
+   * connection has been down, from 5 s to 5 minutes (a short outage costs little delay, a long
+   * one few claims). null while every connection is up.
+   */
+  private routeHoldMs(): number | null {
+    if (this.gateway.connectionStates().every((connection) => connection.boundBinds > 0)) {
+      this.connectionDownSince = null;
+      return null;
+    }
+    const now = Date.now();
+    this.connectionDownSince ??= now;
+    return Math.min(ROUTE_HOLD_MAX_MS, Math.max(ROUTE_HOLD_MIN_MS, now - this.connectionDownSince));
   }
 
   private collect(lane: Lane, outcome: Outcome): void {

@@ -149,6 +149,41 @@ describe('carrier outages', () => {
     expect(connections).toEqual([{ connection: 'backup', n: '300' }]);
   });
 
+  it('messages whose only route is down wait aside (no attempt used) while the other routes go on, and go once it is back', { timeout: 60_000 }, async () => {
+    const france = await simulatorOn(0);
+    const frenchPort = france.port;
+    const uk = await simulatorOn(0);
+    const gateway = await startDispatching(
+      [
+        carrierConnection('france', frenchPort, { routes: [{ prefix: '+33', priority: 1 }] }),
+        carrierConnection('uk', uk.port, { routes: [{ prefix: '+44', priority: 1 }] }),
+      ],
+      { maxInFlight: 100 },
+    );
+    await france.stop();
+    await until(() => gateway.connectionStates().find((state) => state.connection === 'france')?.state === 'down', 'the French connection to be seen down');
+
+    // The French backlog first in the queue, the British messages behind it.
+    const french = Array.from({ length: 300 }, (_, i) => plainNumber(6, i));
+    const british = Array.from({ length: 50 }, (_, i) => `+44770090${1000 + i}`);
+    const frenchIds = (await queueMessages(platform, accountId, french.map((to) => ({ to })))).ids;
+    const britishIds = (await queueMessages(platform, accountId, british.map((to) => ({ to })))).ids;
+    expect(await waitUntilFinal(platform, britishIds, 20_000)).toEqual({ DELIVERED: 50 });
+    expect(dispatcher!.stats().heldForRoute).toBeGreaterThanOrEqual(300);
+    const waiting = await platform.sql<{ status: string; attempts: number; later: boolean; claimed: boolean }>(
+      `SELECT DISTINCT m.status::text, q.attempts::int, q.send_after > now() AT TIME ZONE 'UTC' AS later, q.claimed_until IS NOT NULL AS claimed
+         FROM message m JOIN dispatch_queue q ON q.message_id = m.id WHERE m.id = ANY($1::bigint[])`,
+      [frenchIds],
+    );
+    // Given back for a while (or, for a few, claimed again meanwhile): never an attempt used.
+    expect(waiting.filter((row) => row.status !== 'ON_HOLD' || row.attempts > 1 || (row.attempts === 0 && (row.claimed || !row.later)))).toEqual([]);
+
+    // France comes back: everything goes, once.
+    const back = await simulatorOn(frenchPort);
+    expect(await waitUntilFinal(platform, frenchIds, 30_000)).toEqual({ DELIVERED: 300 });
+    expect(french.filter((number) => back.submissionsTo(number) !== 1)).toEqual([]);
+  });
+
   it('a carrier that keeps throttling slows messages down but never ends one NOT_ISSUED (no attempt used)', { timeout: 40_000 }, async () => {
     // 50 submit_sm a second at most (ESME_RTHROTTLED beyond), a bind sending 2,000 and giving up
     // on a part at its first throttling answer, and a dispatcher that allows one attempt only.

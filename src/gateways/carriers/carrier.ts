@@ -227,6 +227,12 @@ export interface CarrierGateway {
   /** Returns a function that removes the listener. */
   onConnectionStateChange(listener: (change: ConnectionStateChange) => void): () => void;
   connectionStates(): ConnectionStatus[];
+  /**
+   * Whether a message to this destination would have to wait for a connection now: it has
+   * routes, and every connection they name is down (a message without any route is refused by
+   * `submit` instead).
+   */
+  routesDown(destination: string, country: string | null): boolean;
   /** Resolves true as soon as every bind of every connection is bound, false if that has not happened after `timeoutMs`. */
   waitUntilReady(timeoutMs: number): Promise<boolean>;
   stats(): CarrierGatewayStats;

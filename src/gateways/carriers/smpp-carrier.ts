@@ -187,6 +187,12 @@ export class SmppCarrierGateway implements CarrierGateway {
     return this.connections.map((connection) => connection.status());
   }
 
+  routesDown(destination: string, country: string | null): boolean {
+    if (this.connections.every((connection) => connection.boundBinds > 0)) return false;
+    const tiers = this.tiersFor(destination, this.routes.needsCountry ? (country ?? countryOf(destination)) : null);
+    return tiers.length > 0 && !chooseConnection(tiers, (name) => this.byName.get(name)?.load()).ok;
+  }
+
   async waitUntilReady(timeoutMs: number): Promise<boolean> {
     const ready = () => this.connections.every((connection) => connection.boundBinds === connection.binds.length);
     const deadline = Date.now() + timeoutMs;
