@@ -1,6 +1,8 @@
 import { prisma } from '../db/client.js';
+import type { SendMessageResult } from '../domain/messages/send-message.js';
 import { builder } from './builder.js';
 import { actorAccountId } from './context.js';
+import { MessagePreviewType } from './message-preview.js';
 
 export const MessageKindEnum = builder.enumType('MessageKind', { values: ['MARKETING', 'TRANSACTIONAL'] as const });
 
@@ -61,11 +63,21 @@ export const SendMessageInput = builder.inputType('SendMessageInput', {
       description:
         'Recipients may answer (issue 7): needs a short code or virtual number as sender, adds the two-way surcharge; replies open a conversation.',
     }),
+    simulation: t.boolean({
+      description: 'Check and price everything as a send would (the balance too) and return the preview; nothing is reserved, written or sent. The idempotency key is not used.',
+    }),
   }),
 });
 
-export const SendMessagePayload = builder.objectRef<{ messageIds: string[]; reserved: string }>('SendMessagePayload').implement({
+export const SendMessagePayload = builder.objectRef<SendMessageResult>('SendMessagePayload').implement({
   fields: (t) => ({
+    simulated: t.exposeBoolean('simulated', { description: 'True for a simulation: nothing was reserved, written or sent (no messages).' }),
+    preview: t.field({
+      type: MessagePreviewType,
+      nullable: true,
+      description: 'For a simulation: the messages as they would go (per number: text, segments, cost, sending time).',
+      resolve: (result) => result.preview,
+    }),
     messages: t.prismaField({
       type: [MessageType],
       resolve: async (query, payload) => {
@@ -74,6 +86,6 @@ export const SendMessagePayload = builder.objectRef<{ messageIds: string[]; rese
         return ids.flatMap((id) => rows.filter((row) => row.id === id));
       },
     }),
-    reserved: t.expose('reserved', { type: 'Decimal', description: 'Held now; charged as each message is handed to the carrier.' }),
+    reserved: t.expose('reserved', { type: 'Decimal', description: 'Held now (for a simulation: what would be); charged as each message is handed to the carrier.' }),
   }),
 });

@@ -5,6 +5,7 @@ import {
   MessageStatusChangedDocument,
   MessagesDocument,
   SendMessageDocument,
+  SimulateSendMessageDocument,
   TopUpCreditDocument,
   type SendMessageInput,
 } from '../../codegen/generated/operations.js';
@@ -181,6 +182,36 @@ describe('sendMessage', () => {
     expect(sent.reserved).toBe('0.00');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(platform.simulator!.submissionsTo('+33612349003')).toBe(0);
+  });
+
+  it('simulates a send: checked and priced as a send, the balance too, and nothing reserved, written or sent', async () => {
+    const before = (await owner.request(CreditBalanceDocument)).creditBalance;
+    const messageCount = async () => (await platform.sql<{ n: number }>(`SELECT count(*)::int AS n FROM message WHERE account_id = $1::uuid`, [tenant.accountUuid]))[0]!.n;
+    const messagesBefore = await messageCount();
+    const simulate = async (input: SendMessageInput) => (await owner.request(SimulateSendMessageDocument, { input: { ...input, simulation: true } })).sendMessage;
+
+    const simulated = await simulate({ ...base, to: ['+33612360001', '06 12 36 00 02'], idempotencyKey: 'simulated-9f1c' });
+    expect(simulated).toMatchObject({
+      __typename: 'MutationSendMessageSuccess',
+      data: {
+        simulated: true,
+        reserved: '0.09',
+        messages: [],
+        preview: { canSend: true, encoding: 'GSM7', recipients: [{ e164: '+33612360001', segments: 1, cost: '0.045' }, { e164: '+33612360002', segments: 1, cost: '0.045' }] },
+      },
+    });
+    // Refused as a send would be: bad input, and a cost over the balance (with the amount missing).
+    expect(await simulate({ ...base, to: ['12'] })).toMatchObject({ __typename: 'ValidationError' });
+    const tooMuch = await simulate({ ...base, text: 'x'.repeat(1530), to: Array.from({ length: 100 }, (_, i) => `+336123${String(61000 + i)}`) });
+    expect(tooMuch).toMatchObject({ __typename: 'InsufficientCreditError', code: 'INSUFFICIENT_CREDIT' });
+
+    expect((await owner.request(CreditBalanceDocument)).creditBalance).toEqual(before);
+    expect(await messageCount()).toBe(messagesBefore);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(platform.simulator!.submissionsTo('+33612360001')).toBe(0);
+    // The key was not used: a real send with it goes.
+    const sent = await send({ ...base, to: ['+33612360001', '06 12 36 00 02'], idempotencyKey: 'simulated-9f1c' });
+    expect(sent.messages).toHaveLength(2);
   });
 
   it('returns the first result for a repeated idempotency key', async () => {

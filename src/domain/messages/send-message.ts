@@ -3,11 +3,11 @@ import type { RawSql } from '../../db/raw-sql.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { authorOf, reserveCredit } from '../credit/ledger.js';
-import { ValidationError, type FieldProblem } from '../errors.js';
+import { InsufficientCreditError, ValidationError, type FieldProblem } from '../errors.js';
 import { withIdempotency } from '../idempotency.js';
 import { publishEvent } from '../../events/bus.js';
-import { formatEuros } from '../messaging/prices.js';
-import { previewMessage } from '../messaging/message-preview.js';
+import { formatEuros, parseEuros } from '../messaging/prices.js';
+import { previewMessage, type MessagePreview } from '../messaging/message-preview.js';
 import { loadSendingProfile } from '../messaging/sending-profile.js';
 import type { MessageType } from '../messaging/sending-windows.js';
 
@@ -27,6 +27,11 @@ export interface SendMessageInput {
   idempotencyKey?: string | null;
   /** Two-way (issue 7): the recipient may answer; the sender must be a short code or number, and the two-way surcharge applies. */
   twoWay?: boolean | null;
+  /**
+   * Everything checked and priced as for a send (the balance too), nothing reserved, written or
+   * sent (SPEC section 3). An idempotency key is not used by a simulation.
+   */
+  simulation?: boolean | null;
 }
 
 /** How another operation sends through this pipeline (conversations, issue 7). */
@@ -45,6 +50,9 @@ export type SentMessages = {
   reserved: string;
 };
 
+/** What `sendMessage` answers: the messages sent, or for a simulation none and the preview they were checked with. */
+export type SendMessageResult = SentMessages & { simulated: boolean; preview: MessagePreview | null };
+
 /**
  * Validates and prices the messages exactly as `messagePreview` does, reserves their cost
  * (refused with the amount missing when the balance cannot cover it), and queues them on the
@@ -53,13 +61,13 @@ export type SentMessages = {
  * when there is one: everything is written, or nothing is. A marketing message to a blacklisted
  * number is recorded as BLACKLISTED and never sent or charged.
  */
-export async function sendMessage(actor: Actor, input: SendMessageInput, now = new Date()): Promise<SentMessages> {
+export async function sendMessage(actor: Actor, input: SendMessageInput, now = new Date()): Promise<SendMessageResult> {
   requirePermission(actor, 'messages:send');
   return queueMessages(actor, input, {}, now);
 }
 
 /** `sendMessage` without its permission check: for callers that checked their own right. */
-export async function queueMessages(actor: Actor, input: SendMessageInput, queueOptions: QueueMessagesOptions, now = new Date()): Promise<SentMessages> {
+export async function queueMessages(actor: Actor, input: SendMessageInput, queueOptions: QueueMessagesOptions, now = new Date()): Promise<SendMessageResult> {
   const type = input.type ?? 'TRANSACTIONAL';
   const problems: FieldProblem[] = [];
   if (input.to.length === 0) problems.push({ field: 'to', message: 'give at least one number' });
@@ -113,6 +121,15 @@ export async function queueMessages(actor: Actor, input: SendMessageInput, queue
   const toReserve = rows.reduce((sum, row) => sum + (row.blacklisted ? 0 : row.price), 0);
 
   const reserved = formatEuros(toReserve, { trim: true, minDecimals: 0 });
+  if (input.simulation === true) {
+    // The balance a send would find (holds are taken off it): refused the same way, with the amount missing.
+    const account = await prisma.account.findUniqueOrThrow({ where: { id: actor.accountId }, select: { creditBalance: true } });
+    const available = parseEuros(account.creditBalance.toFixed());
+    if (toReserve > available) {
+      throw new InsufficientCreditError(formatEuros(toReserve, { trim: true }), formatEuros(available, { trim: true }), formatEuros(toReserve - available, { trim: true }));
+    }
+    return { messageIds: [], reserved, simulated: true, preview };
+  }
   const sender = preview.sender?.value ?? input.sender;
   // The rows, written only when `gate` holds (the hold is taken), ids in the order of `to`.
   const insertRows = (reservationId: string | null, gate: Prisma.Sql) => Prisma.sql`
@@ -175,6 +192,6 @@ export async function queueMessages(actor: Actor, input: SendMessageInput, queue
       : await write(prisma);
   // After commit: every dispatcher, in whichever process, claims the new messages now.
   publishEvent('dispatchRequested', 'platform', { accountId: 'platform' });
-  return sent;
+  return { ...sent, simulated: false, preview: null };
 }
 
