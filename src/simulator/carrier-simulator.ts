@@ -62,6 +62,8 @@ export interface CarrierSimulatorOptions {
   submitResponseDelayMs?: number;
   /** submit_sm beyond this many unanswered on one session get ESME_RMSGQFUL. Default: no limit. */
   windowSize?: number | null;
+  /** Answer every submit_sm with this error status (a carrier bound but broken, e.g. ESME_RSYSERR). Default: none. */
+  failSubmissionsWith?: number | null;
   /** deliver_sm (receipts, inbound) sent and not yet answered, per session. Default 1000. */
   deliverWindow?: number;
   /** A deliver_sm answered with an error is sent again after this delay. Default 1000 ms. */
@@ -238,6 +240,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   const mix = options.outcomeMix ?? DEFAULT_OUTCOME_MIX;
   const submitResponseDelayMs = options.submitResponseDelayMs ?? 0;
   const windowSize = options.windowSize ?? null;
+  const failSubmissionsWith = options.failSubmissionsWith ?? null;
   const deliverWindow = options.deliverWindow ?? 1000;
   const redeliveryDelayMs = options.redeliveryDelayMs ?? 1000;
   const maxDeliveryAttempts = options.maxDeliveryAttempts ?? 10;
@@ -357,6 +360,10 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     }
     if (windowSize !== null && state.pendingResponses >= windowSize) {
       refuse(session, pdu, ESME_RMSGQFUL);
+      return;
+    }
+    if (failSubmissionsWith !== null) {
+      refuse(session, pdu, failSubmissionsWith);
       return;
     }
     const now = Date.now();

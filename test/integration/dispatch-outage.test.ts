@@ -37,7 +37,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function simulatorOn(port: number, options: { submitResponseDelayMs?: number; maxSubmitsPerSecond?: number } = {}): Promise<CarrierSimulator> {
+async function simulatorOn(port: number, options: { submitResponseDelayMs?: number; maxSubmitsPerSecond?: number; failSubmissionsWith?: number } = {}): Promise<CarrierSimulator> {
   const simulator = await startCarrierSimulator({ port, receiptDelayMs: 20, outcomeMix: everyoneDelivered, logger: silentCarrierLogger, ...options });
   simulators.push(simulator);
   return simulator;
@@ -147,6 +147,36 @@ describe('carrier outages', () => {
       [ids],
     );
     expect(connections).toEqual([{ connection: 'backup', n: '300' }]);
+  });
+
+  it('fails over from a carrier that is bound but answers every submission with an error, and goes back to it once it heals', { timeout: 60_000 }, async () => {
+    const { ESME_RSYSERR } = await import('../../src/gateways/carriers/command-status.js');
+    const brokenPort = await freePort();
+    const broken = await simulatorOn(brokenPort, { failSubmissionsWith: ESME_RSYSERR });
+    const backup = await simulatorOn(0);
+    const gateway = await startDispatching(
+      [
+        carrierConnection('primary', brokenPort, { routes: [{ prefix: '+', priority: 1 }], windowSize: 5, failingAfterErrors: 10, failingForSeconds: 6 }),
+        carrierConnection('backup', backup.port, { routes: [{ prefix: '+', priority: 2 }] }),
+      ],
+      // Without failover, every message would spend its three attempts on the primary.
+      { maxAttempts: 3 },
+    );
+    const numbers = Array.from({ length: 200 }, (_, i) => plainNumber(7, i));
+    const { ids } = await queueMessages(platform, accountId, numbers.map((to) => ({ to })));
+    expect(await waitUntilFinal(platform, ids, 30_000)).toEqual({ DELIVERED: 200 });
+    expect(backup.stats().acceptedMessages).toBe(200);
+    expect(broken.stats().submitSm).toBeLessThan(60);
+    expect(gateway.connectionStates().find((state) => state.connection === 'primary')?.failing).toBe(true);
+
+    // The primary heals (here: a working carrier on its port; the bind reconnects) and is tried again after failingForSeconds.
+    await broken.stop();
+    const healed = await simulatorOn(brokenPort);
+    await until(() => gateway.connectionStates().find((state) => state.connection === 'primary')?.state === 'up', 'the primary to be bound again');
+    await until(() => gateway.connectionStates().find((state) => state.connection === 'primary')?.failing === false, 'the primary to be tried again', 10_000);
+    const later = await queueMessages(platform, accountId, Array.from({ length: 20 }, (_, i) => ({ to: plainNumber(7, 500 + i) })));
+    expect(await waitUntilFinal(platform, later.ids, 30_000)).toEqual({ DELIVERED: 20 });
+    expect(healed.stats().acceptedMessages).toBe(20);
   });
 
   it('messages whose only route is down wait aside (no attempt used) while the other routes go on, and go once it is back', { timeout: 60_000 }, async () => {

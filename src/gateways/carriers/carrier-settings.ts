@@ -54,6 +54,14 @@ export const carrierConnectionSchema = z
     throttleRecoveryMs: z.number().int().min(1).default(5_000),
     /** Throttling answers in a row for the same part before the message fails as THROTTLED / QUEUE_FULL. */
     maxThrottleRetries: z.number().int().min(0).default(50),
+    /**
+     * Temporary errors in a row (ESME_RSYSERR, ESME_RSUBMITFAIL...: bound, but not taking
+     * messages) after which the connection counts as failing: the router prefers any healthy
+     * connection of any priority over it, for `failingForSeconds` after its latest error (then it
+     * is tried again); with none healthy it is still used.
+     */
+    failingAfterErrors: z.number().int().min(1).default(20),
+    failingForSeconds: z.number().int().min(1).default(30),
     routes: z.array(routeSchema).min(1).default([{ prefix: '+', priority: 1 }]),
     /**
      * The carrier returns the platform's message reference (the vendor TLV 0x1400 sent with every

@@ -197,6 +197,8 @@ export interface ConnectionStatus {
   binds: number;
   /** Segments queued or in flight on this connection. */
   outstandingSegments: number;
+  /** Bound but answering submissions with temporary errors lately: other connections are preferred. */
+  failing: boolean;
   lastError: string | null;
 }
 

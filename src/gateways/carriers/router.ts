@@ -60,27 +60,35 @@ export function routeTiers(table: RouteTable, destination: string, country: stri
 
 export interface ConnectionLoad {
   up: boolean;
+  /** Bound, but answering every submission with a temporary error lately (see `failingAfterErrors`). */
+  failing: boolean;
   /** Outstanding segments divided by segments per second: seconds of work already waiting. */
   load: number;
 }
 
 export type ConnectionChoice = { ok: true; connection: string } | { ok: false; reason: 'NO_ROUTE' | 'ALL_DOWN' };
 
-/** The connection to use now, given each one's state and load. */
+/**
+ * The connection to use now, given each one's state and load: the best priority with a healthy
+ * connection up (the least loaded of it); only when none is healthy, the best with a failing one
+ * up, as failing is often a spell (and a message has attempts to spend).
+ */
 export function chooseConnection(tiers: readonly (readonly string[])[], loadOf: (connection: string) => ConnectionLoad | undefined): ConnectionChoice {
   if (tiers.length === 0) return { ok: false, reason: 'NO_ROUTE' };
-  for (const tier of tiers) {
-    let chosen: string | null = null;
-    let chosenLoad = Number.POSITIVE_INFINITY;
-    for (const connection of tier) {
-      const state = loadOf(connection);
-      if (!state?.up) continue;
-      if (state.load < chosenLoad) {
-        chosen = connection;
-        chosenLoad = state.load;
+  for (const acceptFailing of [false, true]) {
+    for (const tier of tiers) {
+      let chosen: string | null = null;
+      let chosenLoad = Number.POSITIVE_INFINITY;
+      for (const connection of tier) {
+        const state = loadOf(connection);
+        if (!state?.up || (state.failing && !acceptFailing)) continue;
+        if (state.load < chosenLoad) {
+          chosen = connection;
+          chosenLoad = state.load;
+        }
       }
+      if (chosen !== null) return { ok: true, connection: chosen };
     }
-    if (chosen !== null) return { ok: true, connection: chosen };
   }
   return { ok: false, reason: 'ALL_DOWN' };
 }

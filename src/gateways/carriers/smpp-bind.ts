@@ -34,6 +34,8 @@ export interface BindEvents {
   /** Messages queued here when the bind went down, none of whose parts had left: to route again, in this order. */
   orphaned(messages: PendingMessage[]): void;
   throttleAnswer(bind: SmppBind): void;
+  /** A submission accepted, or answered with a temporary error (the carrier bound but not taking messages). */
+  submitAnswered(bind: SmppBind, accepted: boolean): void;
 }
 
 interface InFlight {
@@ -291,6 +293,24 @@ export class SmppBind {
     if (!stopping) this.scheduleReconnect();
   }
 
+  /**
+   * Hands the queued messages none of whose parts has left back for routing elsewhere (the
+   * connection is failing); messages partly sent keep their remaining parts here, in order.
+   */
+  handBackQueued(): void {
+    const orphans = new Set<PendingMessage>();
+    for (const lane of [this.transactional, this.bulk]) {
+      const kept: QueuedPart[] = [];
+      for (const part of lane.drain()) {
+        if (part.message.abandoned) continue;
+        if (part.message.sent === 0) orphans.add(part.message);
+        else kept.push(part);
+      }
+      for (const part of kept) lane.push(part);
+    }
+    if (orphans.size > 0) this.events.orphaned([...orphans]);
+  }
+
   private scheduleReconnect(): void {
     const ceiling = Math.min(this.settings.reconnectMaxDelayMs, this.settings.reconnectInitialDelayMs * 2 ** this.reconnectAttempts);
     this.reconnectAttempts++;
@@ -438,6 +458,7 @@ export class SmppBind {
     switch (classifySubmitStatus(status)) {
       case 'accepted':
         message.partAccepted(part.index, typeof response.message_id === 'string' ? response.message_id : '');
+        this.events.submitAnswered(this, true);
         break;
       case 'slow-down': {
         this.events.throttleAnswer(this);
@@ -461,6 +482,7 @@ export class SmppBind {
       }
       case 'temporary':
         message.partRejected('CARRIER_ERROR', `${this.name}: the carrier answered ${describeCommandStatus(status)}`, status);
+        this.events.submitAnswered(this, false);
         break;
       case 'permanent':
         message.partRejected('REJECTED', `${this.name}: the carrier refused the message: ${describeCommandStatus(status)}`, status);

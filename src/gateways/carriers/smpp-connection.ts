@@ -1,6 +1,8 @@
 /**
  * One configured carrier (a CARRIERS entry): its binds, and whether it is usable. A connection
- * is up while at least one of its binds is bound; messages go to its least busy bound bind.
+ * is up while at least one of its binds is bound; messages go to its least busy bound bind. It is
+ * failing after `failingAfterErrors` temporary errors in a row, for `failingForSeconds` after the
+ * latest (an accepted submission ends it): the router then prefers healthy connections.
  */
 import type smpp from 'smpp';
 import type { ConnectionState, ConnectionStatus } from './carrier.js';
@@ -20,6 +22,9 @@ export interface ConnectionEvents {
 export class SmppConnection {
   readonly binds: SmppBind[];
   state: ConnectionState = 'down';
+  /** Temporary errors since the last accepted submission, and when the latest came. */
+  private errorsInARow = 0;
+  private lastErrorAt = 0;
 
   constructor(
     readonly settings: CarrierConnectionSettings,
@@ -38,6 +43,7 @@ export class SmppConnection {
             deliverSm: (_bind, pdu, acknowledge) => events.deliverSm(this, pdu, acknowledge),
             orphaned: (messages) => events.orphaned(messages),
             throttleAnswer: () => events.throttleAnswer(this),
+            submitAnswered: (_bind, accepted) => this.submitAnswered(accepted, log),
           },
           log,
         ),
@@ -63,8 +69,28 @@ export class SmppConnection {
   /** Seconds of work already waiting here, for the router to balance on. */
   load(): ConnectionLoad {
     const bound = this.boundBinds;
-    if (bound === 0) return { up: false, load: Number.POSITIVE_INFINITY };
-    return { up: true, load: this.outstandingSegments / (bound * this.settings.maxSegmentsPerSecond) };
+    if (bound === 0) return { up: false, failing: false, load: Number.POSITIVE_INFINITY };
+    return { up: true, failing: this.failing, load: this.outstandingSegments / (bound * this.settings.maxSegmentsPerSecond) };
+  }
+
+  get failing(): boolean {
+    return this.errorsInARow >= this.settings.failingAfterErrors && Date.now() - this.lastErrorAt < this.settings.failingForSeconds * 1000;
+  }
+
+  private submitAnswered(accepted: boolean, log: CarrierLogger): void {
+    if (accepted) {
+      if (this.errorsInARow >= this.settings.failingAfterErrors) log.info(`${this.name}: accepting submissions again`);
+      this.errorsInARow = 0;
+      return;
+    }
+    this.errorsInARow++;
+    this.lastErrorAt = Date.now();
+    if (this.errorsInARow === this.settings.failingAfterErrors) {
+      log.warn(`${this.name}: ${this.errorsInARow} temporary errors in a row; other connections are preferred for ${this.settings.failingForSeconds} s`);
+      // What waits here and has not started goes to a healthy connection if there is one (the
+      // router sends it back here otherwise).
+      for (const bind of this.binds) bind.handBackQueued();
+    }
   }
 
   /** Queues the message on the least busy bound bind; false when none is bound. */
@@ -84,6 +110,7 @@ export class SmppConnection {
       boundBinds: this.boundBinds,
       binds: this.binds.length,
       outstandingSegments: this.outstandingSegments,
+      failing: this.failing,
       lastError: this.binds.map((bind) => bind.lastError).find((error) => error !== null) ?? null,
     };
   }

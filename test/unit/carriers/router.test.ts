@@ -36,7 +36,10 @@ describe('routeTiers', () => {
 
 describe('chooseConnection', () => {
   const tiers = [['orange', 'sfr'], ['belgacom'], ['global']];
-  const loads = (states: Record<string, ConnectionLoad>) => (name: string) => states[name];
+  const loads = (states: Record<string, Omit<ConnectionLoad, 'failing'> & { failing?: boolean }>) => (name: string) => {
+    const state = states[name];
+    return state && { failing: false, ...state };
+  };
 
   it('takes the least loaded connection of the best priority', () => {
     expect(chooseConnection(tiers, loads({ orange: { up: true, load: 0.5 }, sfr: { up: true, load: 0.2 }, belgacom: { up: true, load: 0 } }))).toEqual({ ok: true, connection: 'sfr' });
@@ -53,6 +56,13 @@ describe('chooseConnection', () => {
 
   it('skips a down connection within a tier', () => {
     expect(chooseConnection(tiers, loads({ orange: { up: false, load: 0 }, sfr: { up: true, load: 100 } }))).toEqual({ ok: true, connection: 'sfr' });
+  });
+
+  it('prefers a healthy connection of any priority to a failing one, and uses a failing one when nothing else is up', () => {
+    const failingTier = { orange: { up: true, failing: true, load: 0 }, sfr: { up: true, failing: true, load: 0 } };
+    expect(chooseConnection(tiers, loads({ ...failingTier, belgacom: { up: false, load: 0 }, global: { up: true, load: 5 } }))).toEqual({ ok: true, connection: 'global' });
+    expect(chooseConnection(tiers, loads({ orange: { up: true, failing: true, load: 0 }, sfr: { up: true, load: 3 } }))).toEqual({ ok: true, connection: 'sfr' });
+    expect(chooseConnection(tiers, loads({ ...failingTier, sfr: { up: true, failing: true, load: 2 }, belgacom: { up: false, load: 0 } }))).toEqual({ ok: true, connection: 'orange' });
   });
 
   it('says whether nothing matches or everything is down', () => {
