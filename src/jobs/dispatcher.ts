@@ -98,8 +98,11 @@ type ClaimRow = ClaimedMessage & { [Column in 'account_id' | 'reservation_id' | 
 type Lane = 'transactional' | 'bulk';
 
 type Outcome =
-  /** Handed over: every part, or some before a failure (the carrier has them: charged, final by receipt or expiry). */
-  | { message: ClaimedMessage; kind: 'accepted'; connection: string; parts: string[]; byReference?: boolean }
+  /**
+   * Handed over: every part, or some before a failure (the carrier has them: charged). Final by
+   * receipt or expiry; `incomplete` when a later part was refused (it can never arrive whole: NOT_ISSUED at once).
+   */
+  | { message: ClaimedMessage; kind: 'accepted'; connection: string; parts: string[]; byReference?: boolean; incomplete?: { code: string | null; reason: string } }
   | { message: ClaimedMessage; kind: 'refused'; code: string | null; reason: string }
   /** A temporary failure: again after a back-off, one attempt used. */
   | { message: ClaimedMessage; kind: 'retry' }
@@ -487,7 +490,11 @@ export class Dispatcher {
       return { message, kind: 'retry' };
     }
     if (error.acceptedCarrierMessageIds.length > 0) {
-      return { message, kind: 'accepted', connection: error.connection ?? '', parts: error.acceptedCarrierMessageIds };
+      // Some parts left. When others were in flight as the connection dropped, their receipts
+      // decide; when none was (one refused, or the rest never left), the message cannot arrive whole.
+      const inDoubt = (error.details.unconfirmedParts ?? 0) > 0;
+      const incomplete = inDoubt ? undefined : { code: error.commandStatus === null ? null : `0x${error.commandStatus.toString(16)}`, reason: error.reason };
+      return { message, kind: 'accepted', connection: error.connection ?? '', parts: error.acceptedCarrierMessageIds, incomplete };
     }
     if (error.outcomeUnknown) return { message, kind: 'in-doubt' };
     if (error.reason === 'BIND_DOWN' || error.reason === 'STOPPING') return { message, kind: 'released' };
@@ -681,6 +688,21 @@ export class Dispatcher {
           const { account_id, kind, campaign_id } = group;
           for (const id of group.ids.split(',')) changed.push({ id, account_id, status: 'TRANSMITTED', kind, campaign_id });
           if (group.reservation_id) reservations.set(group.reservation_id, campaign_id);
+        }
+        const incomplete = accepted.filter((outcome) => outcome.incomplete !== undefined);
+        if (incomplete.length > 0) {
+          // Parts handed over (charged as such), a later one refused: the handset can never show
+          // the message whole. Final now rather than TRANSMITTED until the 48 h expiry; the
+          // receipts of the parts that left change nothing (kept in ignored_receipt).
+          changed.push(
+            ...(await tx.$queryRawUnsafe<ChangedMessage[]>(
+              `UPDATE message m SET status = 'NOT_ISSUED', final_at = now(), carrier_status = 'INCOMPLETE', error_code = t.code
+                 FROM json_to_recordset($1::json) AS t(id bigint, code text)
+                WHERE m.id = t.id AND m.status = 'TRANSMITTED'
+               RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text`,
+              JSON.stringify(incomplete.map((outcome) => ({ id: outcome.message.id, code: outcome.incomplete?.code ?? null }))),
+            )),
+          );
         }
       }
       if (others.length > 0) {

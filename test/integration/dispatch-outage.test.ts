@@ -228,6 +228,22 @@ describe('carrier outages', () => {
     expect(attempts).toEqual([{ attempts: 1 }]);
   });
 
+  it('a long message whose later part the carrier refuses ends NOT_ISSUED at once (INCOMPLETE), its parts that left charged', { timeout: 30_000 }, async () => {
+    // One submission a second: the second part of a two-part message comes too soon, and the bind
+    // gives up on it at its first throttling answer.
+    const simulator = await simulatorOn(0, { maxSubmitsPerSecond: 1 });
+    await startDispatching([carrierConnection('strict', simulator.port, { maxThrottleRetries: 0 })]);
+    const to = plainNumber(8, 1);
+    const { ids } = await queueMessages(platform, accountId, [{ to, text: 'Votre commande est prête. '.repeat(8), segments: 2 }]);
+    expect(await waitUntilFinal(platform, ids, 10_000)).toEqual({ NOT_ISSUED: 1 });
+    const [row] = await platform.sql<{ carrier_status: string; charged: boolean; submitted: boolean }>(
+      `SELECT carrier_status, charged, submitted_at IS NOT NULL AS submitted FROM message WHERE id = $1::bigint`,
+      ids,
+    );
+    expect(row).toEqual({ carrier_status: 'INCOMPLETE', charged: true, submitted: true });
+    expect(simulator.stats().acceptedParts).toBe(1);
+  });
+
   it('a slow carrier: leases are renewed with their lease rows, never past them (a row put in doubt meanwhile keeps its own)', { timeout: 30_000 }, async () => {
     const port = await freePort();
     // Every answer 4 s late: what is claimed stays in flight well past the 2 s lease (and within
