@@ -516,6 +516,24 @@ export async function closeFinishedReservations(reservations: ReadonlyMap<string
 }
 
 /**
+ * sendMessage holds (not a campaign's) none of whose messages waits any more, still open a
+ * minute after they were taken: the close that follows each record runs after its commit, so a
+ * process that died in between, or a close that failed, left them open (the credit held, and a
+ * sub-account that cannot be deleted). Closed here, by every dispatcher now and then.
+ */
+export async function closeAbandonedMessageHolds(): Promise<number> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT r.id::text FROM credit_reservation r
+      WHERE r.state = 'OPEN' AND r.created_at < localtimestamp - interval '1 minute' AND r.reference_type = 'Message'
+        AND NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.reservation_id = r.id AND q.campaign_id IS NULL)
+      ORDER BY r.created_at LIMIT 100`,
+  );
+  if (rows.length === 0) return 0;
+  await closeFinishedReservations(new Map(rows.map(({ id }) => [id, null])));
+  return rows.length;
+}
+
+/**
  * Receipts that waited: for a message whose lease has since run out (its dispatcher died before
  * recording it) or that left ON_HOLD, they are applied as evidence or as receipts; so is a
  * receipt whose part was recorded by a transaction that committed just after the receipt's

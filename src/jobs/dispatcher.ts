@@ -9,6 +9,7 @@ import { CarrierSubmitError, type CarrierGateway } from '../gateways/carriers/ca
 import {
   applyUnmatchedReceipts,
   chargeHandedOver,
+  closeAbandonedMessageHolds,
   closeFinishedReservations,
   publishStatusChanges,
   reconcileInDoubtMessages,
@@ -143,6 +144,8 @@ const CURSOR_RESET_MS = 5000;
 /** Bounds of how long a message whose every route is down is given back for (see `routeHoldMs`). */
 const ROUTE_HOLD_MIN_MS = 5000;
 const ROUTE_HOLD_MAX_MS = 5 * 60_000;
+/** How often each dispatcher looks for sendMessage holds left open (see `closeAbandonedMessageHolds`). */
+const HOLD_SWEEP_MS = 30_000;
 
 export class Dispatcher {
   private readonly settings: Required<DispatcherOptions>;
@@ -207,6 +210,7 @@ export class Dispatcher {
     const leaseMs = this.settings.leaseSeconds * 1000;
     this.every(Math.max(200, leaseMs / 3), () => this.renewLeases());
     this.every(Math.max(200, Math.min(5000, (this.settings.reconcileSeconds * 1000) / 4)), () => this.maintain());
+    this.every(HOLD_SWEEP_MS, () => closeAbandonedMessageHolds().then(() => undefined));
     this.unregisterRecorder = registerLocalRecorder(this);
     // Two loops, so that a transactional message never waits for a bulk claim to finish.
     this.claimLoops = [this.runClaims('transactional'), this.runClaims('bulk')];

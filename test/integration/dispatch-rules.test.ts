@@ -283,6 +283,29 @@ describe('lease rows (how leases that ran out are found)', () => {
   });
 });
 
+describe('holds left open', () => {
+  it('a sendMessage hold none of whose messages waits, left open by a lost close, is closed by the sweep; one still waiting is not', { timeout: 30_000 }, async () => {
+    const { prisma } = await import('../../src/db/client.js');
+    const { reserveCredit, PLATFORM } = await import('../../src/domain/credit/ledger.js');
+    const { closeAbandonedMessageHolds } = await import('../../src/jobs/carrier-events.js');
+    // As a process that died between a record's commit and the close of its hold leaves it.
+    const lost = await reserveCredit(prisma, accountId, 90_000, { reason: 'SMS to 2 number(s)', referenceType: 'Message', author: PLATFORM });
+    // One whose message still waits (held back: sent an hour from now).
+    const { reservationId: waiting, ids } = await queueMessages(platform, accountId, [{ to: plainNumber(9, 1), kind: 'TRANSACTIONAL' }]);
+    await platform.sql(`UPDATE dispatch_queue SET send_after = now() AT TIME ZONE 'UTC' + interval '1 hour' WHERE message_id = $1::bigint`, ids);
+    // A campaign's hold is the life cycle's business, whatever its messages.
+    const campaignHold = await reserveCredit(prisma, accountId, 45_000, { reason: 'campaign', referenceType: 'Campaign', author: PLATFORM });
+    await platform.sql(`UPDATE credit_reservation SET created_at = created_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[lost.id, waiting, campaignHold.id]]);
+
+    expect(await closeAbandonedMessageHolds()).toBeGreaterThanOrEqual(1);
+    expect(await reservationOf(lost.id)).toEqual({ state: 'CLOSED', settled: '0', released: '0.09' });
+    expect((await reservationOf(waiting))?.state).toBe('OPEN');
+    expect((await reservationOf(campaignHold.id))?.state).toBe('OPEN');
+    await platform.sql(`UPDATE dispatch_queue SET send_after = now() AT TIME ZONE 'UTC' WHERE message_id = $1::bigint`, ids);
+    await waitUntilFinal(platform, ids);
+  });
+});
+
 describe('messages without a receipt', () => {
   it('what is still TRANSMITTED 48 h after it was handed over ends EXPIRED; what got its receipt is left alone', { timeout: 30_000 }, async () => {
     const { ids } = await queueMessages(platform, accountId, [
