@@ -4,6 +4,7 @@ import { cancelWaitingMessages } from '../domain/campaigns/cancel-campaign.js';
 import { releaseFinishedCampaignHold } from '../domain/campaigns/materialize-campaign.js';
 import { enqueue } from './boss.js';
 import { CampaignProgressPublisher } from './campaign-progress.js';
+import { inDoubtDecidableInThisProcess } from './carrier-events.js';
 
 /**
  * Moves campaigns along their life cycle (SPEC section 7), in every worker process, every
@@ -106,8 +107,12 @@ export async function advanceCampaigns(checkStalled = true): Promise<string[]> {
   const cancelled = await pool.query<{ id: string }>(
     `SELECT c.id::text FROM campaign c JOIN credit_reservation r ON r.id = c.reservation_id WHERE c.status = 'CANCELLED' AND r.state = 'OPEN'`,
   );
+  // Messages in doubt (claimed by a dispatcher that died) are cancelled only where a receipt
+  // proving one was sent would have come by now: else it would be shown CANCELLED, uncharged,
+  // though delivered.
+  const decidable = inDoubtDecidableInThisProcess();
   for (const { id } of cancelled.rows) {
-    await cancelWaitingMessages(id, { staleClaims: true });
+    await cancelWaitingMessages(id, { staleClaims: decidable });
     if (await releaseFinishedCampaignHold(id)) changed.push(id);
   }
 

@@ -131,6 +131,8 @@ async function applyCarrierReceipts(receipts: CarrierEventBatch['receipts']): Pr
 export interface LocalRecorder {
   holds(messageId: string): boolean;
   whenRecorded(messageIds: readonly string[]): Promise<void>;
+  /** Its carrier link has been up long enough for the receipts a carrier kept to have come (see dispatcher.ts). */
+  inDoubtDecidable(): boolean;
 }
 
 const localRecorders = new Set<LocalRecorder>();
@@ -140,6 +142,16 @@ const LOCAL_RECORD_WAIT_MS = 5000;
 export function registerLocalRecorder(recorder: LocalRecorder): () => void {
   localRecorders.add(recorder);
   return () => localRecorders.delete(recorder);
+}
+
+/**
+ * Whether a message in doubt may be decided by this process: one of its dispatchers has had its
+ * carrier link up for the reconciliation delay, so a receipt that proves the message was sent
+ * would have come (the campaign life cycle cancels a cancelled campaign's in-doubt messages only then).
+ */
+export function inDoubtDecidableInThisProcess(): boolean {
+  for (const recorder of localRecorders) if (recorder.inDoubtDecidable()) return true;
+  return false;
 }
 
 function heldLocally(messageId: string): boolean {

@@ -223,7 +223,7 @@ export class Dispatcher {
   }
 
   /** In-doubt messages are decided only after the carrier has had time to deliver the receipts it kept. */
-  private inDoubtDecidable(): boolean {
+  inDoubtDecidable(): boolean {
     return this.linkUpSince !== null && Date.now() - this.linkUpSince >= this.settings.reconcileSeconds * 1000;
   }
 

@@ -279,6 +279,51 @@ describe('carrier outages', () => {
   });
 });
 
+describe('a cancelled campaign with messages in doubt', () => {
+  it('cancels them only once a dispatcher of the process has had its carrier link up for the reconciliation delay', { timeout: 30_000 }, async () => {
+    const { prisma } = await import('../../src/db/client.js');
+    const { reserveCredit, PLATFORM } = await import('../../src/domain/credit/ledger.js');
+    const { advanceCampaigns } = await import('../../src/jobs/campaign-lifecycle.js');
+    const hold = await reserveCredit(prisma, accountId, 90_000, { reason: 'campaign', referenceType: 'Campaign', author: PLATFORM });
+    const [campaign] = await platform.sql<{ id: string }>(
+      `INSERT INTO campaign (id, account_id, name, kind, sender, text, status, reservation_id, sent_at, materialized_at, cancelled_at)
+       VALUES (gen_random_uuid(), $1::uuid, 'Cancelled in doubt', 'TRANSACTIONAL', 'ACME', 'x', 'CANCELLED', $2::uuid, now(), now(), now()) RETURNING id::text`,
+      [accountId, hold.id],
+    );
+    // Claimed by a dispatcher that died: leases that ended long ago (beyond the reconciliation delay).
+    const { ids } = await queueMessages(
+      platform,
+      accountId,
+      [plainNumber(9, 10), plainNumber(9, 11)].map((to) => ({ to, campaignId: campaign!.id, claimedForSeconds: -3600 })),
+      { reservationId: hold.id },
+    );
+    const statuses = async () => (await platform.sql<{ status: string }>(`SELECT status::text FROM message WHERE id = ANY($1::bigint[]) ORDER BY id`, [ids])).map((row) => row.status);
+
+    // No dispatcher in this process (the platform serves the API only): a receipt could still come.
+    await advanceCampaigns(false);
+    expect(await statuses()).toEqual(['ON_HOLD', 'ON_HOLD']);
+    expect((await reservationOf(hold.id))?.state).toBe('OPEN');
+
+    const simulator = await simulatorOn(0);
+    await startDispatching([carrierConnection('only', simulator.port)], { reconcileSeconds: 2 });
+    await advanceCampaigns(false);
+    expect(await statuses()).toEqual(['ON_HOLD', 'ON_HOLD']);
+    await until(() => dispatcher!.inDoubtDecidable(), 'the carrier link up for the reconciliation delay', 10_000);
+    await advanceCampaigns(false);
+    expect(await statuses()).toEqual(['CANCELLED', 'CANCELLED']);
+    expect(await reservationOf(hold.id)).toMatchObject({ state: 'CLOSED', released: '0.09' });
+    expect(simulator.stats().submitSm).toBe(0);
+  });
+});
+
+async function reservationOf(id: string) {
+  const [row] = await platform.sql<{ state: string; settled: string; released: string }>(
+    `SELECT state::text, trim_scale(amount_settled)::text AS settled, trim_scale(amount_released)::text AS released FROM credit_reservation WHERE id = $1::uuid`,
+    [id],
+  );
+  return row;
+}
+
 describe('the sending window, checked again at claim', () => {
   it('marketing claimed after its window closed is not sent: it waits, without an attempt, until the window opens, then goes once', { timeout: 40_000 }, async () => {
     // France's marketing window, for this test: only the day after tomorrow (UTC), all day.
