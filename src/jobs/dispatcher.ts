@@ -659,11 +659,17 @@ export class Dispatcher {
              INSERT INTO carrier_part (connection, carrier_message_id, message_id)
              SELECT * FROM json_to_recordset($2::json) AS p(connection text, carrier_message_id text, message_id bigint)
              ON CONFLICT DO NOTHING
+           ), t AS (
+             SELECT * FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint, carrier_message_id text, accepted_parts int)
            ), transmitted AS (
+             -- A message some of whose parts were refused (accepted_parts set) costs the parts
+             -- that left: its price becomes that share (to the micro-euro, rounded down).
              UPDATE message m
-                SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, charged = m.price > 0, attempts = t.attempts,
-                    carrier_message_id = t.carrier_message_id
-               FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint, carrier_message_id text)
+                SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, attempts = t.attempts,
+                    carrier_message_id = t.carrier_message_id,
+                    price = CASE WHEN t.accepted_parts < m.segments THEN trunc(m.price * t.accepted_parts / m.segments, 6) ELSE m.price END,
+                    charged = CASE WHEN t.accepted_parts < m.segments THEN trunc(m.price * t.accepted_parts / m.segments, 6) ELSE m.price END > 0
+               FROM t
               WHERE m.id = t.id AND m.status = 'ON_HOLD'
              RETURNING m.id, m.account_id, m.kind, m.campaign_id, m.reservation_id, m.price
            )
@@ -676,6 +682,7 @@ export class Dispatcher {
               connection: outcome.connection,
               attempts: outcome.message.attempts,
               carrier_message_id: outcome.byReference ? outcome.parts[0] : null,
+              accepted_parts: outcome.incomplete ? outcome.parts.length : null,
             })),
           ),
           JSON.stringify(
@@ -695,8 +702,8 @@ export class Dispatcher {
         }
         const incomplete = accepted.filter((outcome) => outcome.incomplete !== undefined);
         if (incomplete.length > 0) {
-          // Parts handed over (charged as such), a later one refused: the handset can never show
-          // the message whole. Final now rather than TRANSMITTED until the 48 h expiry; the
+          // Parts handed over (charged for those, above), a later one refused: the handset can
+          // never show the message whole. Final now rather than TRANSMITTED until the 48 h expiry; the
           // receipts of the parts that left change nothing (kept in ignored_receipt).
           changed.push(
             ...(await tx.$queryRawUnsafe<ChangedMessage[]>(

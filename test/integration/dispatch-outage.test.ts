@@ -228,7 +228,7 @@ describe('carrier outages', () => {
     expect(attempts).toEqual([{ attempts: 1 }]);
   });
 
-  it('a long message whose later part the carrier refuses ends NOT_ISSUED at once (INCOMPLETE), its parts that left charged', { timeout: 30_000 }, async () => {
+  it('a long message whose later part the carrier refuses ends NOT_ISSUED at once (INCOMPLETE), charged for the part that left only', { timeout: 30_000 }, async () => {
     // One submission a second: the second part of a two-part message comes too soon, and the bind
     // gives up on it at its first throttling answer.
     const simulator = await simulatorOn(0, { maxSubmitsPerSecond: 1 });
@@ -236,11 +236,14 @@ describe('carrier outages', () => {
     const to = plainNumber(8, 1);
     const { ids } = await queueMessages(platform, accountId, [{ to, text: 'Votre commande est prête. '.repeat(8), segments: 2 }]);
     expect(await waitUntilFinal(platform, ids, 10_000)).toEqual({ NOT_ISSUED: 1 });
-    const [row] = await platform.sql<{ carrier_status: string; charged: boolean; submitted: boolean }>(
-      `SELECT carrier_status, charged, submitted_at IS NOT NULL AS submitted FROM message WHERE id = $1::bigint`,
+    const [row] = await platform.sql<{ carrier_status: string; charged: boolean; submitted: boolean; price: string; hold: string }>(
+      `SELECT carrier_status, charged, submitted_at IS NOT NULL AS submitted, trim_scale(price)::text AS price, reservation_id::text AS hold FROM message WHERE id = $1::bigint`,
       ids,
     );
-    expect(row).toEqual({ carrier_status: 'INCOMPLETE', charged: true, submitted: true });
+    // Two segments at 0.045 were held; one left: 0.045 charged, the rest given back.
+    expect(row).toMatchObject({ carrier_status: 'INCOMPLETE', charged: true, submitted: true, price: '0.045' });
+    await until(async () => (await reservationOf(row!.hold))?.state === 'CLOSED', 'the hold to be closed');
+    expect(await reservationOf(row!.hold)).toEqual({ state: 'CLOSED', settled: '0.045', released: '0.045' });
     expect(simulator.stats().acceptedParts).toBe(1);
   });
 
