@@ -1144,7 +1144,7 @@ export type TopUpCreditMutationVariables = Exact<{
 
 export type TopUpCreditMutation = { topUpCredit:
     | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
-    | { __typename: 'MutationTopUpCreditSuccess', data: { id: string, amount: string, provider: string, providerReference: string, invoice: { id: string, number: number, amountExcludingVat: string, vatRate: string, vatAmount: string, amountIncludingVat: string, currency: string, customerName: string, customerCompanyNumber: string, customerAddress: string, issuedAt: string } | null } }
+    | { __typename: 'MutationTopUpCreditSuccess', data: { id: string, amount: string, provider: string, providerReference: string | null, invoice: { id: string, number: number, amountExcludingVat: string, vatRate: string, vatAmount: string, amountIncludingVat: string, currency: string, customerName: string, customerCompanyNumber: string, customerAddress: string, issuedAt: string } | null } }
     | { __typename: 'PaymentDeclinedError', code: string, message: string, reason: string }
     | { __typename: 'ValidationError', code: string, message: string, problems: Array<{ field: string, message: string }> }
    };

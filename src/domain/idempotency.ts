@@ -29,6 +29,21 @@ export interface IdempotentRequest {
 
 const KEY_SHAPE = /^[\x21-\x7e]{8,255}$/;
 
+/**
+ * For an operation done in steps (a top-up: the attempt, the payment, the completion): the
+ * result of a completed request with this key, null when there is none yet (or no key); another
+ * input with the key is refused. Checks the key's shape first.
+ */
+export async function replayIdempotent<T extends JsonValue>(request: IdempotentRequest): Promise<T | null> {
+  const { key } = request;
+  if (key === null || key === undefined) return null;
+  if (!KEY_SHAPE.test(key)) throw ValidationError.single('idempotencyKey', 'must be 8 to 255 printable characters without spaces (a UUID is ideal)');
+  const first = await prisma.idempotencyKey.findFirst({ where: { accountId: request.accountId, key, expiresAt: { gt: new Date() } } });
+  if (!first) return null;
+  if (first.inputHash !== hashInput(request.operation, request.input)) throw new IdempotencyKeyReusedError(key, first.operation);
+  return first.result as T;
+}
+
 export async function withIdempotency<T extends JsonValue>(request: IdempotentRequest, run: (tx: Transaction) => Promise<T>): Promise<T> {
   const { key } = request;
   const options = { maxWait: 10_000, timeout: 30_000 };

@@ -14,7 +14,11 @@ export interface PaymentRequest {
   amountExcludingVat: Micros;
   currency: 'EUR';
   description: string;
-  /** Unique per top-up attempt, passed to the provider so it never charges twice. */
+  /**
+   * Unique per top-up attempt: collecting a request id already collected must answer that
+   * payment's result without collecting again (a retry, and the reconciliation of attempts left
+   * pending, rely on it).
+   */
   requestId: string;
 }
 

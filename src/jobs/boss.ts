@@ -3,6 +3,7 @@ import { config } from '../config.js';
 import { runContactExport } from '../domain/contacts/contact-export.js';
 import { runContactImport } from '../domain/contacts/contact-import.js';
 import { materializeCampaign } from '../domain/campaigns/materialize-campaign.js';
+import { reconcilePendingTopUps } from '../domain/credit/top-up.js';
 import { purgeExpiredExports } from '../domain/exports/data-exports.js';
 import { purgeExpiredIdempotencyKeys } from '../domain/idempotency.js';
 import { purgeExpiredAuth } from './purge-expired-auth.js';
@@ -30,6 +31,11 @@ type Handlers = { [Name in QueueName]?: (data: JobPayloads[Name]) => Promise<unk
 
 const HANDLERS: Handlers = {
   'expire-stale-messages': () => expireStaleMessages(RECEIPT_DEADLINE_HOURS),
+  'reconcile-top-ups': async () => {
+    const settled = await reconcilePendingTopUps();
+    if (settled > 0) console.warn('[jobs] completed top-ups left pending', settled);
+    return settled;
+  },
   'import-contacts': ({ importId }) => runContactImport(importId),
   'materialize-campaign': ({ campaignId }) => materializeCampaign(campaignId),
   'export-contacts': ({ exportId }) => runContactExport(exportId),

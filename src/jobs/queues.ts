@@ -13,6 +13,7 @@ export interface JobPayloads {
   'export-contacts': { exportId: string };
   'purge-expired-exports': Record<string, never>;
   'expire-stale-messages': Record<string, never>;
+  'reconcile-top-ups': Record<string, never>;
   'materialize-campaign': { campaignId: string };
 }
 
@@ -57,6 +58,11 @@ export const QUEUES: Record<QueueName, QueueDefinition> = {
     // Messages without a final receipt 48 h after submission become EXPIRED (SPEC section 5).
     options: { policy: 'singleton', retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, deadLetter: DEAD_LETTER_QUEUE },
     cron: '*/10 * * * *',
+  },
+  'reconcile-top-ups': {
+    // Top-ups left PENDING by a failure after the payment: completed or declined (see top-up.ts).
+    options: { policy: 'singleton', retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 300, deadLetter: DEAD_LETTER_QUEUE },
+    cron: '*/5 * * * *',
   },
   'materialize-campaign': {
     // One job per campaign at a time (singletonKey = campaign id); a retry resumes after the last

@@ -72,7 +72,7 @@ export const TopUpType = builder.prismaNode('TopUp', {
   fields: (t) => ({
     amount: t.expose('amount', { type: 'Decimal', description: 'Credit bought, excluding VAT.' }),
     provider: t.exposeString('provider'),
-    providerReference: t.exposeString('providerReference'),
+    providerReference: t.exposeString('providerReference', { nullable: true, description: "The payment's reference at the provider; null until it is collected." }),
     invoice: t.relation('invoice', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),

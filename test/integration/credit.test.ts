@@ -82,13 +82,16 @@ describe('top-ups and invoices', () => {
     await expect(sql(`DELETE FROM invoice WHERE account_id = $1`, [tenant.accountUuid])).rejects.toThrow(/immutable/);
   });
 
-  it('declines amounts ending in .13 (simulator rule) and changes nothing', async () => {
+  it('declines amounts ending in .13 (simulator rule): the attempt is kept DECLINED and nothing else changes', async () => {
     const tenant = await createTenant(platform);
     const owner = ownerOf(tenant);
     const declined = await topUp(owner, '50.13');
     expect(declined).toMatchObject({ __typename: 'PaymentDeclinedError', code: 'PAYMENT_DECLINED' });
     expect(await balanceOf(owner)).toBe('0.00');
-    expect(await sql(`SELECT id FROM top_up WHERE account_id = $1`, [tenant.accountUuid])).toEqual([]);
+    expect(await sql(`SELECT state::text, decline_reason IS NOT NULL AS reason, provider_reference FROM top_up WHERE account_id = $1`, [tenant.accountUuid])).toEqual([
+      { state: 'DECLINED', reason: true, provider_reference: null },
+    ]);
+    expect(await sql(`SELECT count(*)::int AS n FROM invoice WHERE account_id = $1`, [tenant.accountUuid])).toEqual([{ n: 0 }]);
     expect((await owner.request(LedgerEntriesDocument, {})).ledgerEntries.edges).toEqual([]);
   });
 
@@ -130,6 +133,55 @@ describe('top-ups and invoices', () => {
     expect((await topUp(billing, '10')).__typename).toBe('MutationTopUpCreditSuccess');
     const entries = (await billing.request(LedgerEntriesDocument, {})).ledgerEntries.edges;
     expect(entries.map(({ node }) => node.authorKind)).toEqual(['API_KEY']);
+  });
+});
+
+describe('a payment taken when what follows fails', () => {
+  /** As a failure after the payment leaves an attempt: PENDING, committed, with its request id. */
+  async function pendingAttempt(tenant: Tenant, amount: string, requestId: string | null, ageMinutes = 0): Promise<string> {
+    const [row] = await sql<{ id: string }>(
+      `INSERT INTO top_up (id, account_id, amount, amount_including_vat, state, provider, request_id, created_at)
+       SELECT id, $1::uuid, $2::numeric, $2::numeric * 1.2, 'PENDING', 'simulator', coalesce($3, id::text), localtimestamp - make_interval(mins => $4::int)
+         FROM (SELECT gen_random_uuid() AS id) g RETURNING id::text`,
+      [tenant.accountUuid, amount, requestId, ageMinutes],
+    );
+    return row!.id;
+  }
+
+  it('a retry with the same key completes the attempt: credited once, one invoice, no second payment', async () => {
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    const key = 'top-up-after-crash-01';
+    const attemptId = await pendingAttempt(tenant, '40', `${tenant.accountUuid}:${key}`);
+    const retried = await topUp(owner, '40', key);
+    if (retried.__typename !== 'MutationTopUpCreditSuccess') throw new Error(JSON.stringify(retried));
+    expect(retried.data).toMatchObject({ amount: '40.00', providerReference: expect.stringMatching(/^sim_/), invoice: { amountIncludingVat: '48.00' } });
+    expect(await sql(`SELECT id::text, state::text FROM top_up WHERE account_id = $1`, [tenant.accountUuid])).toEqual([{ id: attemptId, state: 'APPROVED' }]);
+    expect(await balanceOf(owner)).toBe('40.00');
+    // Again, and with another amount: the same top-up; the key is taken.
+    const again = await topUp(owner, '40', key);
+    expect(again).toMatchObject({ __typename: 'MutationTopUpCreditSuccess', data: { amount: '40.00' } });
+    expect(await topUp(owner, '41', key)).toMatchObject({ __typename: 'IdempotencyKeyReusedError' });
+    expect(await balanceOf(owner)).toBe('40.00');
+    expect(await sql(`SELECT count(*)::int AS n FROM invoice WHERE account_id = $1`, [tenant.accountUuid])).toEqual([{ n: 1 }]);
+  });
+
+  it('the reconciliation completes what nobody retried (or declines it), once, and leaves young attempts to their request', async () => {
+    const { reconcilePendingTopUps } = await import('../../src/domain/credit/top-up.js');
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    const paid = await pendingAttempt(tenant, '25', null, 10);
+    const declined = await pendingAttempt(tenant, '25.13', null, 10);
+    const young = await pendingAttempt(tenant, '5', null, 0);
+    expect(await reconcilePendingTopUps()).toBeGreaterThanOrEqual(2);
+    const states = await sql<{ id: string; state: string }>(`SELECT id::text, state::text FROM top_up WHERE account_id = $1`, [tenant.accountUuid]);
+    expect(Object.fromEntries(states.map((row) => [row.id, row.state]))).toEqual({ [paid]: 'APPROVED', [declined]: 'DECLINED', [young]: 'PENDING' });
+    expect(await balanceOf(owner)).toBe('25.00');
+    await reconcilePendingTopUps();
+    expect(await balanceOf(owner)).toBe('25.00');
+    expect(await sql(`SELECT count(*)::int AS n FROM invoice WHERE account_id = $1`, [tenant.accountUuid])).toEqual([{ n: 1 }]);
+    const [entries] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_entry WHERE account_id = $1 AND kind = 'TOP_UP'`, [tenant.accountUuid]);
+    expect(entries).toEqual({ n: 1 });
   });
 });
 

@@ -3,11 +3,11 @@ import { prisma, type Transaction } from '../../db/client.js';
 import { uuid7 } from '../../db/uuid7.js';
 import { paymentProvider } from '../../gateways/payments.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
-import { NotFoundError, PaymentDeclinedError, ValidationError } from '../errors.js';
-import { withIdempotency } from '../idempotency.js';
-import { formatEuros, MICROS_PER_EURO, type Micros } from '../messaging/prices.js';
+import { IdempotencyKeyReusedError, NotFoundError, PaymentDeclinedError, ValidationError } from '../errors.js';
+import { replayIdempotent, withIdempotency } from '../idempotency.js';
+import { formatEuros, MICROS_PER_EURO, parseEuros, type Micros } from '../messaging/prices.js';
 import { invoiceAmounts, parseAmountInput } from './amounts.js';
-import { authorOf, credit } from './ledger.js';
+import { credit } from './ledger.js';
 
 export interface TopUpInput {
   /** Euros excluding VAT, at most 2 decimals. */
@@ -16,9 +16,16 @@ export interface TopUpInput {
 }
 
 /**
- * Buys credit: the provider collects the amount plus VAT, the credit (excluding VAT) is added
- * with its ledger entry, and a numbered invoice is issued, all in one transaction (with the
- * idempotency key, when given). A declined payment changes nothing.
+ * Buys credit, in three steps so that a payment taken is never lost:
+ * 1. the attempt is written PENDING and committed, with the request id the provider
+ *    de-duplicates on (`account:key` with an idempotency key, else the top-up id) and the amount
+ *    it collects (VAT included);
+ * 2. the provider collects (outside any transaction: it may take seconds);
+ * 3. in one transaction (with the idempotency key, when given): APPROVED, the credit (excluding
+ *    VAT) with its ledger entry, and a numbered invoice; or DECLINED, which changes nothing else.
+ * Should step 3 fail after the payment, the attempt stays PENDING: a retry with the same key
+ * completes it (the provider answers the same payment without collecting again), and so does
+ * `reconcilePendingTopUps` (every few minutes) for a client that does not retry.
  */
 export async function topUpCredit(actor: Actor, input: TopUpInput): Promise<{ topUpId: string }> {
   requirePermission(actor, 'billing:manage');
@@ -30,43 +37,119 @@ export async function topUpCredit(actor: Actor, input: TopUpInput): Promise<{ to
   if (account.parentId) {
     throw ValidationError.single('amount', 'a sub-account is credited by transfers from its main account, not by top-ups');
   }
-  return withIdempotency(
-    { accountId: actor.accountId, key: input.idempotencyKey, operation: 'topUpCredit', input: { amount } },
-    async (tx) => {
-      const topUpId = uuid7();
-      const amounts = invoiceAmounts(amount, config.money.vatRate);
-      const payment = await paymentProvider().collect({
-        accountId: actor.accountId,
-        amount: amounts.includingVat,
-        amountExcludingVat: amount,
-        currency: 'EUR',
-        description: `SMS credit ${formatEuros(amount, { trim: true })} € excl. VAT`,
-        // The provider de-duplicates on this: a retry with the same key is never charged twice.
-        requestId: input.idempotencyKey ? `${actor.accountId}:${input.idempotencyKey}` : topUpId,
-      });
-      if (payment.status === 'DECLINED') throw new PaymentDeclinedError(payment.reason);
-      await tx.topUp.create({
-        data: {
-          id: topUpId,
-          accountId: actor.accountId,
-          amount: formatEuros(amount),
-          state: 'APPROVED',
-          provider: paymentProvider().name,
-          providerReference: payment.reference,
-          userId: actor.userId,
-          apiKeyId: actor.apiKeyId,
-        },
-      });
-      await credit(tx, actor.accountId, 'TOP_UP', amount, {
-        reason: 'Top-up',
-        referenceType: 'TopUp',
-        referenceId: topUpId,
-        author: authorOf(actor),
-      });
-      await issueInvoice(tx, actor.accountId, topUpId, amount);
-      return { topUpId };
-    },
-  );
+  const idempotent = { accountId: actor.accountId, key: input.idempotencyKey, operation: 'topUpCredit', input: { amount } };
+  // A completed top-up with this key: its result, as for any idempotent operation.
+  const replayed = await replayIdempotent<{ topUpId: string }>(idempotent);
+  if (replayed) return replayed;
+
+  const attempt = await openAttempt(actor, amount, input.idempotencyKey ?? null);
+  if (attempt.state === 'APPROVED') return { topUpId: attempt.id };
+  if (attempt.state === 'DECLINED') throw new PaymentDeclinedError(attempt.declineReason ?? 'declined');
+  const payment = await collect(attempt);
+  if (payment.status === 'DECLINED') {
+    await prisma.topUp.updateMany({ where: { id: attempt.id, state: 'PENDING' }, data: { state: 'DECLINED', declineReason: payment.reason } });
+    throw new PaymentDeclinedError(payment.reason);
+  }
+  return withIdempotency(idempotent, (tx) => completeTopUp(tx, attempt.id, payment.reference));
+}
+
+interface Attempt {
+  id: string;
+  accountId: string;
+  amount: Micros;
+  amountIncludingVat: Micros;
+  requestId: string;
+  state: 'PENDING' | 'APPROVED' | 'DECLINED';
+  declineReason: string | null;
+}
+
+/**
+ * Step 1: the attempt, committed. With an idempotency key whose attempt exists already (a retry
+ * after a failure, or a concurrent duplicate), that attempt: the same amount, else the key is
+ * reused for another request.
+ */
+async function openAttempt(actor: Actor, amount: Micros, key: string | null): Promise<Attempt> {
+  const id = uuid7();
+  const requestId = key !== null ? `${actor.accountId}:${key}` : id;
+  const includingVat = invoiceAmounts(amount, config.money.vatRate).includingVat;
+  await prisma.$executeRaw`
+    INSERT INTO top_up (id, account_id, amount, amount_including_vat, state, provider, request_id, user_id, api_key_id)
+    VALUES (${id}::uuid, ${actor.accountId}::uuid, ${formatEuros(amount)}::numeric, ${formatEuros(includingVat)}::numeric, 'PENDING',
+            ${paymentProvider().name}, ${requestId}, ${actor.userId}::uuid, ${actor.apiKeyId}::uuid)
+    ON CONFLICT (request_id) DO NOTHING`;
+  const attempt = await findAttempt(requestId);
+  if (key !== null && attempt.amount !== amount) throw new IdempotencyKeyReusedError(key, 'topUpCredit');
+  return attempt;
+}
+
+async function findAttempt(requestId: string): Promise<Attempt> {
+  const row = await prisma.topUp.findUniqueOrThrow({ where: { requestId } });
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    amount: parseEuros(row.amount.toFixed()),
+    amountIncludingVat: parseEuros((row.amountIncludingVat ?? row.amount).toFixed()),
+    requestId,
+    state: row.state,
+    declineReason: row.declineReason,
+  };
+}
+
+/** Step 2. Collecting an attempt again returns its payment without charging twice (the provider de-duplicates on the request id). */
+function collect(attempt: Attempt) {
+  return paymentProvider().collect({
+    accountId: attempt.accountId,
+    amount: attempt.amountIncludingVat,
+    amountExcludingVat: attempt.amount,
+    currency: 'EUR',
+    description: `SMS credit ${formatEuros(attempt.amount, { trim: true })} € excl. VAT`,
+    requestId: attempt.requestId,
+  });
+}
+
+/** Step 3 for a paid attempt, once: the credit and the invoice with it (again: nothing more). */
+async function completeTopUp(tx: Transaction, topUpId: string, providerReference: string): Promise<{ topUpId: string }> {
+  const [row] = await tx.$queryRaw<{ state: string; account_id: string; amount: string; user_id: string | null; api_key_id: string | null }[]>`
+    SELECT state::text, account_id::text, amount::text, user_id::text, api_key_id::text FROM top_up WHERE id = ${topUpId}::uuid FOR UPDATE`;
+  if (!row) throw new NotFoundError('Top-up');
+  if (row.state !== 'PENDING') return { topUpId };
+  const amount = parseEuros(row.amount);
+  await tx.$executeRaw`UPDATE top_up SET state = 'APPROVED', provider_reference = ${providerReference} WHERE id = ${topUpId}::uuid`;
+  await credit(tx, row.account_id, 'TOP_UP', amount, {
+    reason: 'Top-up',
+    referenceType: 'TopUp',
+    referenceId: topUpId,
+    author: { userId: row.user_id, apiKeyId: row.api_key_id },
+  });
+  await issueInvoice(tx, row.account_id, topUpId, amount);
+  return { topUpId };
+}
+
+/**
+ * Attempts left PENDING by a failure after the payment (or a process that died between the
+ * steps), older than a few minutes: collected again (the provider answers the same payment) and
+ * completed, or marked DECLINED. Returns how many were settled.
+ */
+export async function reconcilePendingTopUps(olderThanSeconds = 120): Promise<number> {
+  const pending = await prisma.$queryRaw<{ request_id: string }[]>`
+    SELECT request_id FROM top_up WHERE state = 'PENDING' AND request_id IS NOT NULL
+       AND created_at < localtimestamp - make_interval(secs => ${olderThanSeconds}::int) ORDER BY created_at LIMIT 100`;
+  let settled = 0;
+  for (const { request_id } of pending) {
+    const attempt = await findAttempt(request_id);
+    try {
+      const payment = await collect(attempt);
+      if (payment.status === 'DECLINED') {
+        await prisma.topUp.updateMany({ where: { id: attempt.id, state: 'PENDING' }, data: { state: 'DECLINED', declineReason: payment.reason } });
+      } else {
+        await prisma.$transaction((tx) => completeTopUp(tx, attempt.id, payment.reference), { maxWait: 10_000, timeout: 30_000 });
+      }
+      settled++;
+    } catch (error) {
+      console.error(`[credit] top-up ${attempt.id} still pending; tried again later:`, (error as Error).message);
+    }
+  }
+  return settled;
 }
 
 async function findAccount(accountId: string) {
