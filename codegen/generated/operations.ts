@@ -204,6 +204,8 @@ export type CreateCampaignInput = {
   sender: string;
   /** Replace look-alike characters by GSM ones when that keeps the message in GSM-7. */
   smartEncoding?: boolean | null | undefined;
+  /** Marketing: refuse to send (a preview problem) when a country's messages would wait for its sending window, rather than hold them until it opens. */
+  strictTiming?: boolean | null | undefined;
   /** Copy this template's text. */
   templateId?: string | null | undefined;
   /** The message: `{firstname}`, `{lastname}` and the account's dynamic fields personalise it (`{firstname|Client}` gives a default). Give `text` or `templateId`. */
@@ -586,6 +588,7 @@ export type UpdateCampaignInput = {
   scheduledAt?: string | null | undefined;
   sender?: string | null | undefined;
   smartEncoding?: boolean | null | undefined;
+  strictTiming?: boolean | null | undefined;
   templateId?: string | null | undefined;
   text?: string | null | undefined;
   timeZone?: string | null | undefined;

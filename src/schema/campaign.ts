@@ -94,6 +94,7 @@ export const CampaignType = builder.prismaNode('Campaign', {
       resolve: (campaign) => (campaign.templateId ? prisma.template.findFirst({ where: { id: campaign.templateId, accountId: campaign.accountId } }) : null),
     }),
     smartEncoding: t.exposeBoolean('smartEncoding'),
+    strictTiming: t.exposeBoolean('strictTiming', { description: 'Marketing: the send is refused when messages would wait for a sending window.' }),
     twoWay: t.exposeBoolean('twoWay', { description: 'Recipients may answer; each message carries the two-way surcharge.' }),
     recipients: t.field({
       type: CampaignRecipientsType,
@@ -153,6 +154,9 @@ export const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
     }),
     templateId: t.globalID({ for: [TemplateType], description: "Copy this template's text." }),
     smartEncoding: t.boolean({ description: 'Replace look-alike characters by GSM ones when that keeps the message in GSM-7.' }),
+    strictTiming: t.boolean({
+      description: "Marketing: refuse to send (a preview problem) when a country's messages would wait for its sending window, rather than hold them until it opens.",
+    }),
     twoWay: t.boolean({
       description:
         "Recipients may answer: the sender must be one of the account's short codes or virtual numbers; adds the two-way surcharge; replies open conversations.",
@@ -173,6 +177,7 @@ export const UpdateCampaignInput = builder.inputType('UpdateCampaignInput', {
     text: t.string(),
     templateId: t.globalID({ for: [TemplateType] }),
     smartEncoding: t.boolean(),
+    strictTiming: t.boolean(),
     twoWay: t.boolean(),
     recipients: t.field({ type: CampaignRecipientsInput }),
     scheduledAt: t.field({ type: 'DateTime' }),

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignPreviewDocument, CampaignProgressDocument, CancelCampaignDocument } from '../../codegen/generated/operations.js';
+import { CampaignPreviewDocument, CampaignProgressDocument, CancelCampaignDocument, SendCampaignDocument } from '../../codegen/generated/operations.js';
 import { DEFAULT_SENDING_RULES } from '../../src/domain/messaging/default-sending-rules.js';
 import { nextSendingTime } from '../../src/domain/messaging/sending-windows.js';
 import { createTenant, databaseId, type Tenant } from '../support/fixtures.js';
@@ -278,6 +278,26 @@ describe('campaign life cycle', () => {
       data: { status: 'CANCELLED', progress: { cancelled: 4, onHold: 0, charged: '0.00', final: true } },
     });
     expect(await balanceOf(owner)).toEqual(before);
+
+    // With strict timing the same campaign is refused instead of held: a preview problem, and the send says why.
+    const strict = await createCampaign(owner, {
+      name: 'Dimanche strict',
+      type: 'MARKETING',
+      sender: 'BOUTIQUE',
+      text: 'Promo !',
+      strictTiming: true,
+      recipients: { numbers: recipients },
+      scheduledAt: sunday.toISOString(),
+    });
+    const strictPreview = (await owner.request(CampaignPreviewDocument, { id: strict.id })).campaignPreview;
+    expect(strictPreview).toMatchObject({
+      __typename: 'QueryCampaignPreviewSuccess',
+      data: { canSend: false, problems: [{ code: 'OUTSIDE_SENDING_WINDOW', field: 'scheduledAt', message: expect.stringContaining(expected.toISOString()) }] },
+    });
+    const refused = (await owner.request(SendCampaignDocument, { input: { id: strict.id } })).sendCampaign;
+    expect(refused).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'scheduledAt', message: expect.stringContaining('strict timing is on') }] });
+    expect(await balanceOf(owner)).toEqual(before);
+    expect(await messagesOf(strict.id)).toEqual([]);
   });
 
   it('streams campaignProgress from the worker to a subscriber of another API process, ending with the final counts', async () => {

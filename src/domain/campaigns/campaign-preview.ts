@@ -17,7 +17,7 @@ import { compileTemplate } from '../messaging/personalisation.js';
 import { parseEuros, type Micros } from '../messaging/prices.js';
 import type { Sender } from '../messaging/sender-id.js';
 import { loadSendingProfile, type SendingProfile } from '../messaging/sending-profile.js';
-import type { MessageType } from '../messaging/sending-windows.js';
+import { describeMarketingWindow, type MessageType } from '../messaging/sending-windows.js';
 import { CampaignMessagePlanner } from './campaign-messages.js';
 import { blacklistedAmong, parsePastedNumbers, streamSelectedContacts, type SqlRunner } from './campaign-recipients.js';
 import { NumberClassifier } from './number-classifier.js';
@@ -41,7 +41,7 @@ export interface CampaignPreview extends PreviewFigures {
 /** A campaign's message settings and recipients, as stored. */
 export type CampaignContent = Pick<
   Campaign,
-  'id' | 'accountId' | 'kind' | 'sender' | 'text' | 'smartEncoding' | 'twoWay' | 'defaultCountry' | 'listIds' | 'tags' | 'contactIds' | 'numbers' | 'scheduledAt'
+  'id' | 'accountId' | 'kind' | 'sender' | 'text' | 'smartEncoding' | 'strictTiming' | 'twoWay' | 'defaultCountry' | 'listIds' | 'tags' | 'contactIds' | 'numbers' | 'scheduledAt'
 >;
 
 export async function campaignPreview(actor: Actor, campaignId: string, now = new Date()): Promise<CampaignPreview> {
@@ -149,6 +149,17 @@ export async function computeCampaignPreview(campaign: CampaignContent, now = ne
   }
 
   const figures = tally.result();
+  if (campaign.strictTiming && marketing) {
+    // Refused rather than held (SPEC section 4): one problem per country that would wait.
+    for (const line of figures.byCountry.filter((country) => country.held)) {
+      const window = describeMarketingWindow(line.country, profile.sendingRules) ?? 'the sending window';
+      problems.push({
+        code: 'OUTSIDE_SENDING_WINDOW',
+        message: `Marketing SMS to ${line.country ?? 'these numbers'} may only go out ${window}; the next opening is ${line.sendAt.toISOString()} and strict timing is on.`,
+        field: 'scheduledAt',
+      });
+    }
+  }
   const account = await prisma.account.findUniqueOrThrow({ where: { id: campaign.accountId }, select: { creditBalance: true } });
   const available = parseEuros(account.creditBalance.toFixed());
   const missing = Math.max(0, figures.cost - available);

@@ -45,6 +45,8 @@ export interface CreateCampaignInput {
   text?: string | null;
   templateId?: string | null;
   smartEncoding?: boolean | null;
+  /** Marketing: refuse to send when messages would be held until a sending window opens, rather than hold them. */
+  strictTiming?: boolean | null;
   /** Recipients may answer: the sender must be a short code or virtual number; adds the two-way surcharge. */
   twoWay?: boolean | null;
   recipients: CampaignRecipientsInput;
@@ -64,6 +66,7 @@ interface CampaignFields {
   text: string;
   templateId: string | null;
   smartEncoding: boolean;
+  strictTiming: boolean;
   twoWay: boolean;
   defaultCountry: string | null;
   listIds: string[];
@@ -208,7 +211,7 @@ async function validateCampaign(accountId: string, input: UpdateCampaignInput, e
   if (!isTimeZone(timeZone)) problems.push({ field: 'timeZone', message: `"${timeZone}" is not an IANA time zone (e.g. Europe/Paris).` });
 
   if (problems.length > 0) throw new ValidationError(problems);
-  return { name, kind, sender, text, templateId, smartEncoding: input.smartEncoding ?? existing?.smartEncoding ?? false, twoWay, defaultCountry, listIds, tags, contactIds, numbers, scheduledAt, timeZone };
+  return { name, kind, sender, text, templateId, smartEncoding: input.smartEncoding ?? existing?.smartEncoding ?? false, strictTiming: input.strictTiming ?? existing?.strictTiming ?? false, twoWay, defaultCountry, listIds, tags, contactIds, numbers, scheduledAt, timeZone };
 }
 
 function isTimeZone(zone: string): boolean {
