@@ -1,6 +1,12 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CampaignPreviewDocument, CampaignProgressDocument, CancelCampaignDocument, SendCampaignDocument } from '../../codegen/generated/operations.js';
+import {
+  CampaignMessageStatusChangedDocument,
+  CampaignPreviewDocument,
+  CampaignProgressDocument,
+  CancelCampaignDocument,
+  SendCampaignDocument,
+} from '../../codegen/generated/operations.js';
 import { DEFAULT_SENDING_RULES } from '../../src/domain/messaging/default-sending-rules.js';
 import { nextSendingTime } from '../../src/domain/messaging/sending-windows.js';
 import { createTenant, databaseId, type Tenant } from '../support/fixtures.js';
@@ -44,8 +50,8 @@ afterAll(async () => {
 });
 
 async function messagesOf(campaignId: string) {
-  return platform.sql<{ recipient: string; status: string; charged: boolean; send_after: Date; submitted_at: Date | null; error_code: string | null }>(
-    `SELECT recipient, status::text, charged, send_after, submitted_at, error_code FROM message WHERE campaign_id = $1::uuid ORDER BY recipient`,
+  return platform.sql<{ id: string; recipient: string; status: string; charged: boolean; send_after: Date; submitted_at: Date | null; error_code: string | null }>(
+    `SELECT id::text, recipient, status::text, charged, send_after, submitted_at, error_code FROM message WHERE campaign_id = $1::uuid ORDER BY recipient`,
     [databaseId(campaignId)],
   );
 }
@@ -107,12 +113,22 @@ describe('campaign life cycle', () => {
       )
       .toBeGreaterThanOrEqual(20);
 
+    const subscriber = wsClient(platform.wsUrl, `Bearer ${tenant.accessToken}`);
+    const statuses = collect(subscriber, CampaignMessageStatusChangedDocument, { campaignId: campaign.id });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const cancelled = await owner.request(CancelCampaignDocument, { id: campaign.id });
     expect(cancelled.cancelCampaign).toMatchObject({ __typename: 'MutationCancelCampaignSuccess', data: { status: 'CANCELLED', cancelledAt: expect.any(String) } });
     await expect.poll(async () => (await campaignOf(owner, campaign.id)).progress.final, { timeout: 30_000, interval: 200 }).toBe(true);
 
     const rows = await messagesOf(campaign.id);
     const byStatus = groupByStatus(rows);
+    // Every cancelled message was pushed live as CANCELLED.
+    const cancelledIds = new Set((byStatus.CANCELLED ?? []).map((row) => row.id));
+    const pushedCancelled = () => new Set(statuses.received.filter((event) => event.messageStatusChanged.status === 'CANCELLED').map((event) => databaseId(event.messageStatusChanged.id)));
+    await expect.poll(() => pushedCancelled().size, { timeout: 10_000 }).toBe(cancelledIds.size);
+    expect([...pushedCancelled()].every((id) => cancelledIds.has(id))).toBe(true);
+    statuses.unsubscribe();
+    await subscriber.dispose();
     expect(rows).toHaveLength(800);
     expect(byStatus.CANCELLED?.length ?? 0).toBeGreaterThanOrEqual(200);
     expect(byStatus.DELIVERED?.length ?? 0).toBeGreaterThanOrEqual(20);

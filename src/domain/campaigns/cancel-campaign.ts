@@ -3,8 +3,8 @@
  * first (under the row lock that each materialisation chunk takes, so no chunk is written
  * after it, and the dispatchers skip messages of cancelled campaigns from then on); then the
  * messages still waiting and not in a dispatcher's hands become CANCELLED, a batch per
- * statement. Cancelled messages are never charged. The hold is released at once when nothing
- * is in flight; otherwise the dispatcher settles the in-flight messages when it records them and
+ * statement, each change pushed to `messageStatusChanged` subscribers. Cancelled messages are
+ * never charged. The hold is released at once when nothing is in flight; otherwise the dispatcher settles the in-flight messages when it records them and
  * releases the rest, and the campaign life cycle finishes any batch left by a crash.
  */
 import { config } from '../../config.js';
@@ -15,6 +15,7 @@ import { requirePermission, type Actor } from '../auth/actor.js';
 import { NotFoundError } from '../errors.js';
 import { CampaignStateError } from './campaign-errors.js';
 import { campaignProgressOf, progressEvent } from './campaign-progress.js';
+import { publishStatusChanges, type ChangedMessage } from '../../jobs/carrier-events.js';
 import { releaseFinishedCampaignHold } from './materialize-campaign.js';
 
 /** Messages cancelled per statement: bounded so that no statement holds a million row locks. */
@@ -57,16 +58,19 @@ function staleClaimSeconds(): number {
 export async function cancelWaitingMessages(campaignId: string, options: { staleClaims: boolean }): Promise<number> {
   let total = 0;
   for (;;) {
-    const { rowCount } = await pool.query(
+    const { rows } = await pool.query<ChangedMessage>(
       `UPDATE message SET status = 'CANCELLED', final_at = now()
         WHERE id IN (SELECT q.message_id FROM dispatch_queue q
                       WHERE q.campaign_id = $1 AND q.campaign_id IS NOT NULL
                         AND (q.claimed_until IS NULL OR ($3 AND q.claimed_until < now() - make_interval(secs => $4)))
                       LIMIT $2 FOR UPDATE SKIP LOCKED)
-          AND status = 'ON_HOLD' AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = $1 AND c.status = 'CANCELLED')`,
+          AND status = 'ON_HOLD' AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = $1 AND c.status = 'CANCELLED')
+       RETURNING id::text, account_id::text, status::text, kind::text, campaign_id::text`,
       [campaignId, CANCEL_BATCH, options.staleClaims, staleClaimSeconds()],
     );
-    total += rowCount ?? 0;
-    if ((rowCount ?? 0) < CANCEL_BATCH) return total;
+    // Pushed live like any status change (a few bytes per message, batched per campaign).
+    publishStatusChanges(rows);
+    total += rows.length;
+    if (rows.length < CANCEL_BATCH) return total;
   }
 }
