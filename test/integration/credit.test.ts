@@ -371,6 +371,24 @@ describe('reservations and refunds', () => {
     expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
   });
 
+  it('keeps a charge the balance cannot cover for SMS already gone (a safety net) for an operator, in the same transaction', async () => {
+    const { inPgTransaction } = await import('../../src/db/raw-sql.js');
+    const { pool } = await import('../../src/db/client.js');
+    const tenant = await createTenant(platform);
+    const owner = ownerOf(tenant);
+    await topUp(owner, '10');
+    await inPgTransaction(pool, async (db) => {
+      await ledger.chargeOrLog(db, tenant.accountUuid, 4_000_000, { reason: '2 SMS handed to the carrier', referenceType: 'Message', author: ledger.PLATFORM });
+      await ledger.chargeOrLog(db, tenant.accountUuid, 7_000_000, { reason: '3 SMS handed to the carrier', referenceType: 'Message', author: ledger.PLATFORM });
+    });
+    // The first charged; the second, over what is left, kept (nothing half-done: the balance is 6.00).
+    expect(await balanceOf(owner)).toBe('6.00');
+    expect(await sql(`SELECT trim_scale(amount)::text AS amount, reason, settled_at FROM uncharged_amount WHERE account_id = $1`, [tenant.accountUuid])).toEqual([
+      { amount: '7', reason: '3 SMS handed to the carrier', settled_at: null },
+    ]);
+    expect(await ledger.ledgerMismatches(prisma, [tenant.accountUuid])).toEqual([]);
+  });
+
   it('works the same on a pg client in its own transaction (the dispatch path), and a failure there writes nothing', async () => {
     const { inPgTransaction } = await import('../../src/db/raw-sql.js');
     const { pool } = await import('../../src/db/client.js');

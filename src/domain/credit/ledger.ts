@@ -348,14 +348,21 @@ async function applyQueued(tx: RawSql, reservation: Reservation): Promise<Reserv
   return reservation;
 }
 
-/** Charges SMS that are gone already: when the balance cannot cover them, says so (an operator settles by hand) rather than fail their record. */
+/**
+ * Charges SMS that are gone already: when the balance cannot cover them, the amount is kept in
+ * `uncharged_amount` (in the same transaction) for an operator to settle by hand, rather than
+ * fail their record. A safety net: holds cover what is sent, so normal flows never get here.
+ */
 export async function chargeOrLog(tx: RawSql, accountId: string, amount: Micros, details: EntryDetails): Promise<void> {
   try {
     await debit(tx, accountId, 'CHARGE', amount, details);
   } catch (error) {
-    // The SMS are gone: their record must not fail with them. An operator settles this by hand.
+    // The SMS are gone: their record must not fail with them.
     if (!(error instanceof InsufficientCreditError)) throw error;
-    console.error(`[credit] account ${accountId}: ${details.reason} but the balance cannot cover ${amount} micro-euros; not charged`);
+    console.error(`[credit] account ${accountId}: ${details.reason} but the balance cannot cover ${formatEuros(amount, { trim: true })} EUR; kept in uncharged_amount`);
+    await tx.$executeRaw`
+      INSERT INTO uncharged_amount (account_id, amount, reason, reference_type, reference_id)
+      VALUES (${accountId}::uuid, ${formatEuros(amount)}::numeric, ${details.reason}, ${details.referenceType ?? null}, ${details.referenceId ?? null})`;
   }
 }
 
