@@ -167,7 +167,16 @@ describe('carrier outages', () => {
     expect(await waitUntilFinal(platform, ids, 30_000)).toEqual({ DELIVERED: 200 });
     expect(backup.stats().acceptedMessages).toBe(200);
     expect(broken.stats().submitSm).toBeLessThan(60);
-    expect(gateway.connectionStates().find((state) => state.connection === 'primary')?.failing).toBe(true);
+    const primaryFailing = () => gateway.connectionStates().find((state) => state.connection === 'primary')?.failing;
+    expect(primaryFailing()).toBe(true);
+
+    // Its time up, it is tried again, still broken: failing again at once, what waited on it routed to the backup.
+    await until(() => primaryFailing() === false, 'the primary to be tried again', 10_000);
+    const submittedBefore = broken.stats().submitSm;
+    const more = await queueMessages(platform, accountId, Array.from({ length: 100 }, (_, i) => ({ to: plainNumber(7, 300 + i) })));
+    expect(await waitUntilFinal(platform, more.ids, 30_000)).toEqual({ DELIVERED: 100 });
+    expect(primaryFailing()).toBe(true);
+    expect(broken.stats().submitSm - submittedBefore).toBeLessThan(30);
 
     // The primary heals (here: a working carrier on its port; the bind reconnects) and is tried again after failingForSeconds.
     await broken.stop();

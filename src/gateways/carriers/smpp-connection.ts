@@ -83,9 +83,11 @@ export class SmppConnection {
       this.errorsInARow = 0;
       return;
     }
+    const wasFailing = this.failing;
     this.errorsInARow++;
     this.lastErrorAt = Date.now();
-    if (this.errorsInARow === this.settings.failingAfterErrors) {
+    // Becoming failing: the first time, or again after its time was up and it was tried again.
+    if (!wasFailing && this.failing) {
       log.warn(`${this.name}: ${this.errorsInARow} temporary errors in a row; other connections are preferred for ${this.settings.failingForSeconds} s`);
       // What waits here and has not started goes to a healthy connection if there is one (the
       // router sends it back here otherwise).
