@@ -32,7 +32,7 @@ import {
 import type { CarrierConnectionSettings } from './carrier-settings.js';
 import { ESME_ROK, ESME_RX_T_APPN } from './command-status.js';
 import { readDeliverSm, type IncomingDeliverSm } from './deliver-sm.js';
-import { InboundAssembler, type Acknowledge, type AssembledMessage } from './inbound-assembler.js';
+import { InboundAssembler, type AssembledMessage, type PendingSet } from './inbound-assembler.js';
 import { consoleCarrierLogger, type CarrierLogger } from './logger.js';
 import { destinationAddress, encodeMessage, sourceAddress, type EncodedMessage, type SmppAddress } from './pdu-encoding.js';
 import { PendingMessage } from './pending-message.js';
@@ -64,10 +64,12 @@ interface BufferedEvents {
   inbound: InboundSms[];
   unreadableReceipts: UnreadableReceipt[];
   acknowledgements: Array<(commandStatus: number) => void>;
+  /** Inbound sets to put back for reassembly if the handler fails. */
+  sets: PendingSet[];
 }
 
 function emptyEvents(): BufferedEvents {
-  return { receipts: [], inbound: [], unreadableReceipts: [], acknowledgements: [] };
+  return { receipts: [], inbound: [], unreadableReceipts: [], acknowledgements: [], sets: [] };
 }
 
 export class SmppCarrierGateway implements CarrierGateway {
@@ -316,13 +318,17 @@ export class SmppCarrierGateway implements CarrierGateway {
     }
     const { from, to, text, concatenation } = incoming;
     if (!concatenation || concatenation.total === 1) {
-      this.bufferInbound({ connection: connection.name, from, to, text, parts: 1, complete: true, receivedAt }, [acknowledge]);
+      this.bufferInbound({ connection: connection.name, from, to, text, parts: 1, complete: true, receivedAt }, acknowledge, null);
       return;
     }
     const key = [connection.name, from, to, concatenation.reference, concatenation.total].join('\u0000');
-    // Every part is acknowledged once the whole message is handled (see inbound-assembler.ts).
-    const assembled = this.assembler.add(key, concatenation, text, receivedAt.getTime(), acknowledge);
-    if (assembled) this.bufferInbound(inboundOf(connection.name, from, to, assembled, receivedAt), assembled.acknowledgements);
+    const assembled = this.assembler.add(key, concatenation, text, receivedAt.getTime());
+    if (!assembled) {
+      // Kept in memory until its set completes; the part that completes it is acknowledged only once handled.
+      acknowledge(ESME_ROK);
+      return;
+    }
+    this.bufferInbound(inboundOf(connection.name, from, to, assembled, receivedAt), acknowledge, assembled.set);
   }
 
   private expireInboundSets(): void {
@@ -330,18 +336,18 @@ export class SmppCarrierGateway implements CarrierGateway {
     for (const assembled of this.assembler.expire(now)) {
       const [connection = '', from = '', to = ''] = assembled.key.split('\u0000');
       this.log.warn(`${connection}: inbound message from ${from} incomplete after waiting for its parts; handed over as it is`);
-      this.bufferInbound(inboundOf(connection, from, to, assembled, new Date(now)), assembled.acknowledgements);
+      this.bufferInbound(inboundOf(connection, from, to, assembled, new Date(now)), null, assembled.set);
     }
   }
 
-  private bufferInbound(inbound: InboundSms, acknowledgements: Acknowledge[]): void {
+  private bufferInbound(inbound: InboundSms, acknowledge: ((commandStatus: number) => void) | null, set: PendingSet | null): void {
     this.counters.inbound++;
     this.buffered.inbound.push(inbound);
-    this.buffered.acknowledgements.push(...acknowledgements.slice(1));
-    this.bufferEvent(acknowledgements[0] ?? null);
+    if (set) this.buffered.sets.push(set);
+    this.bufferEvent(acknowledge);
   }
 
-  private bufferEvent(acknowledge: Acknowledge | null): void {
+  private bufferEvent(acknowledge: ((commandStatus: number) => void) | null): void {
     if (acknowledge) this.buffered.acknowledgements.push(acknowledge);
     this.bufferedCount++;
     if (this.bufferedCount >= this.eventBatchSize) {
@@ -381,6 +387,7 @@ export class SmppCarrierGateway implements CarrierGateway {
           status = ESME_RX_T_APPN;
         }
       }
+      if (status !== ESME_ROK) for (const set of events.sets) this.assembler.restore(set);
       for (const acknowledge of events.acknowledgements) acknowledge(status);
     }
   }
