@@ -27,6 +27,11 @@ export type PaymentResult = { status: 'APPROVED'; reference: string } | { status
 export interface PaymentProvider {
   readonly name: string;
   collect(request: PaymentRequest): Promise<PaymentResult>;
+  /**
+   * What became of a request, without collecting anything: its result when the provider has it,
+   * UNKNOWN when it never reached the provider (the platform then never starts the payment itself).
+   */
+  status(requestId: string): Promise<PaymentResult | { status: 'UNKNOWN' }>;
 }
 
 /**
@@ -36,15 +41,24 @@ export interface PaymentProvider {
  */
 export class SimulatedPaymentProvider implements PaymentProvider {
   readonly name = 'simulator';
+  /** The requests it answered (in this process: a restart forgets them, as if they never came). */
+  private readonly answered = new Map<string, PaymentResult>();
 
   collect(request: PaymentRequest): Promise<PaymentResult> {
+    const known = this.answered.get(request.requestId);
+    if (known) return Promise.resolve(known);
     const decided = request.amountExcludingVat;
     const cents = Math.floor(decided / 10_000) % 100;
-    if (cents === 13) {
-      return Promise.resolve({ status: 'DECLINED', reason: `card declined (simulator: amounts ending in .13, here ${formatEuros(decided, { trim: true })} €)` });
-    }
-    const reference = `sim_${createHash('sha256').update(request.requestId).digest('hex').slice(0, 24)}`;
-    return Promise.resolve({ status: 'APPROVED', reference });
+    const result: PaymentResult =
+      cents === 13
+        ? { status: 'DECLINED', reason: `card declined (simulator: amounts ending in .13, here ${formatEuros(decided, { trim: true })} €)` }
+        : { status: 'APPROVED', reference: `sim_${createHash('sha256').update(request.requestId).digest('hex').slice(0, 24)}` };
+    this.answered.set(request.requestId, result);
+    return Promise.resolve(result);
+  }
+
+  status(requestId: string): Promise<PaymentResult | { status: 'UNKNOWN' }> {
+    return Promise.resolve(this.answered.get(requestId) ?? { status: 'UNKNOWN' });
   }
 }
 

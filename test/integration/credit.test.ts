@@ -164,18 +164,33 @@ describe('a payment taken when what follows fails', () => {
     expect(await topUp(owner, '41', key)).toMatchObject({ __typename: 'IdempotencyKeyReusedError' });
     expect(await balanceOf(owner)).toBe('40.00');
     expect(await sql(`SELECT count(*)::int AS n FROM invoice WHERE account_id = $1`, [tenant.accountUuid])).toEqual([{ n: 1 }]);
+
+    // A key whose life is over (its top-up older than the keys' 24 h) is refused, not answered with the old top-up.
+    const oldKey = 'top-up-long-ago-01';
+    const old = await pendingAttempt(tenant, '15', `${tenant.accountUuid}:${oldKey}`, 25 * 60);
+    await sql(`UPDATE top_up SET state = 'APPROVED', provider_reference = 'sim_old' WHERE id = $1::uuid`, [old]);
+    expect(await topUp(owner, '15', oldKey)).toMatchObject({ __typename: 'IdempotencyKeyReusedError' });
+    expect(await balanceOf(owner)).toBe('40.00');
   });
 
-  it('the reconciliation completes what nobody retried (or declines it), once, and leaves young attempts to their request', async () => {
+  it('the reconciliation completes what was paid and nobody retried, declines the rest without ever collecting, and leaves young attempts to their request', async () => {
     const { reconcilePendingTopUps } = await import('../../src/domain/credit/top-up.js');
+    const { paymentProvider } = await import('../../src/gateways/payments.js');
     const tenant = await createTenant(platform);
     const owner = ownerOf(tenant);
     const paid = await pendingAttempt(tenant, '25', null, 10);
     const declined = await pendingAttempt(tenant, '25.13', null, 10);
+    const neverCollected = await pendingAttempt(tenant, '30', null, 10);
     const young = await pendingAttempt(tenant, '5', null, 0);
-    expect(await reconcilePendingTopUps()).toBeGreaterThanOrEqual(2);
-    const states = await sql<{ id: string; state: string }>(`SELECT id::text, state::text FROM top_up WHERE account_id = $1`, [tenant.accountUuid]);
-    expect(Object.fromEntries(states.map((row) => [row.id, row.state]))).toEqual({ [paid]: 'APPROVED', [declined]: 'DECLINED', [young]: 'PENDING' });
+    // As the request that wrote them left them: the provider answered the first two, then the process died.
+    for (const [id, amount] of [[paid, 25_000_000], [declined, 25_130_000]] as const) {
+      await paymentProvider().collect({ accountId: tenant.accountUuid, amount: amount * 1.2, amountExcludingVat: amount, currency: 'EUR', description: 'test', requestId: id });
+    }
+    expect(await reconcilePendingTopUps()).toBeGreaterThanOrEqual(3);
+    const states = await sql<{ id: string; state: string; reason: string | null }>(`SELECT id::text, state::text, decline_reason AS reason FROM top_up WHERE account_id = $1`, [tenant.accountUuid]);
+    expect(Object.fromEntries(states.map((row) => [row.id, row.state]))).toEqual({ [paid]: 'APPROVED', [declined]: 'DECLINED', [neverCollected]: 'DECLINED', [young]: 'PENDING' });
+    expect(states.find((row) => row.id === neverCollected)?.reason).toMatch(/never reached the provider/);
+    expect(await paymentProvider().status(neverCollected)).toEqual({ status: 'UNKNOWN' });
     expect(await balanceOf(owner)).toBe('25.00');
     await reconcilePendingTopUps();
     expect(await balanceOf(owner)).toBe('25.00');

@@ -61,6 +61,7 @@ interface Attempt {
   requestId: string;
   state: 'PENDING' | 'APPROVED' | 'DECLINED';
   declineReason: string | null;
+  createdAt: Date;
 }
 
 /**
@@ -78,7 +79,12 @@ async function openAttempt(actor: Actor, amount: Micros, key: string | null): Pr
             ${paymentProvider().name}, ${requestId}, ${actor.userId}::uuid, ${actor.apiKeyId}::uuid)
     ON CONFLICT (request_id) DO NOTHING`;
   const attempt = await findAttempt(requestId);
-  if (key !== null && attempt.amount !== amount) throw new IdempotencyKeyReusedError(key, 'topUpCredit');
+  if (key !== null && attempt.id !== id) {
+    // Another amount; or a key whose life is over (the request it answered is long done): a new
+    // top-up needs a new key, it is not answered with the old one.
+    const expired = Date.now() - attempt.createdAt.getTime() > config.money.idempotencyKeyTtlHours * 3_600_000;
+    if (attempt.amount !== amount || expired) throw new IdempotencyKeyReusedError(key, 'topUpCredit');
+  }
   return attempt;
 }
 
@@ -92,6 +98,7 @@ async function findAttempt(requestId: string): Promise<Attempt> {
     requestId,
     state: row.state,
     declineReason: row.declineReason,
+    createdAt: row.createdAt,
   };
 }
 
@@ -107,14 +114,18 @@ function collect(attempt: Attempt) {
   });
 }
 
-/** Step 3 for a paid attempt, once: the credit and the invoice with it (again: nothing more). */
+/**
+ * Step 3 for a paid attempt, once: the credit and the invoice with it (again: nothing more). The
+ * provider's approval wins over a DECLINED the reconciliation wrote meanwhile (a collect that took
+ * longer than its delay): the customer paid.
+ */
 async function completeTopUp(tx: Transaction, topUpId: string, providerReference: string): Promise<{ topUpId: string }> {
   const [row] = await tx.$queryRaw<{ state: string; account_id: string; amount: string; user_id: string | null; api_key_id: string | null }[]>`
     SELECT state::text, account_id::text, amount::text, user_id::text, api_key_id::text FROM top_up WHERE id = ${topUpId}::uuid FOR UPDATE`;
   if (!row) throw new NotFoundError('Top-up');
-  if (row.state !== 'PENDING') return { topUpId };
+  if (row.state === 'APPROVED') return { topUpId };
   const amount = parseEuros(row.amount);
-  await tx.$executeRaw`UPDATE top_up SET state = 'APPROVED', provider_reference = ${providerReference} WHERE id = ${topUpId}::uuid`;
+  await tx.$executeRaw`UPDATE top_up SET state = 'APPROVED', provider_reference = ${providerReference}, decline_reason = NULL WHERE id = ${topUpId}::uuid`;
   await credit(tx, row.account_id, 'TOP_UP', amount, {
     reason: 'Top-up',
     referenceType: 'TopUp',
@@ -127,8 +138,10 @@ async function completeTopUp(tx: Transaction, topUpId: string, providerReference
 
 /**
  * Attempts left PENDING by a failure after the payment (or a process that died between the
- * steps), older than a few minutes: collected again (the provider answers the same payment) and
- * completed, or marked DECLINED. Returns how many were settled.
+ * steps), older than a few minutes: the provider is asked what became of each, never to collect
+ * (a payment the customer did not see go through is not started here): paid ones are completed,
+ * declined ones and those that never reached the provider are marked DECLINED. Returns how many
+ * were settled.
  */
 export async function reconcilePendingTopUps(olderThanSeconds = 120): Promise<number> {
   const pending = await prisma.$queryRaw<{ request_id: string }[]>`
@@ -138,9 +151,10 @@ export async function reconcilePendingTopUps(olderThanSeconds = 120): Promise<nu
   for (const { request_id } of pending) {
     const attempt = await findAttempt(request_id);
     try {
-      const payment = await collect(attempt);
-      if (payment.status === 'DECLINED') {
-        await prisma.topUp.updateMany({ where: { id: attempt.id, state: 'PENDING' }, data: { state: 'DECLINED', declineReason: payment.reason } });
+      const payment = await paymentProvider().status(attempt.requestId);
+      if (payment.status !== 'APPROVED') {
+        const reason = payment.status === 'DECLINED' ? payment.reason : 'not collected: the payment never reached the provider';
+        await prisma.topUp.updateMany({ where: { id: attempt.id, state: 'PENDING' }, data: { state: 'DECLINED', declineReason: reason } });
       } else {
         await prisma.$transaction((tx) => completeTopUp(tx, attempt.id, payment.reference), { maxWait: 10_000, timeout: 30_000 });
       }
