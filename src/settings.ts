@@ -157,7 +157,7 @@ const schema = z.object({
    *  again after this delay. Keep it above the carriers' usual receipt delay. */
   DISPATCH_RECONCILE_SECONDS: duration.default(600),
   /** Temporary carrier errors before a message is NOT_ISSUED. A carrier that is down, a gateway
-   *  that is stopping, throttling, a closed sending window or a dead route consume no attempt. */
+   *  that is stopping, ESME_RTHROTTLED, a closed sending window or a dead route consume no attempt. */
   DISPATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   /** With nothing to send, dispatchers look for due messages this often (new messages wake them at once). */
   DISPATCH_IDLE_POLL_MS: z.coerce.number().int().min(10).default(1000),

@@ -107,9 +107,9 @@ type Outcome =
   | { message: ClaimedMessage; kind: 'refused'; code: string | null; reason: string }
   /** A temporary failure: again after a back-off, one attempt used. */
   | { message: ClaimedMessage; kind: 'retry' }
-  /** Nothing left: no carrier connection, the gateway stopping, or the carrier throttling. Back to the queue, no attempt used. */
+  /** Nothing left: no carrier connection, or the gateway stopping. Back to the queue, no attempt used. */
   | { message: ClaimedMessage; kind: 'released' }
-  /** Not submitted: marketing outside its sending window, or every route down. Back to the queue until `until`, no attempt used. */
+  /** Not submitted: marketing outside its sending window, every route down, or the carrier throttling. Back to the queue until `until`, no attempt used. */
   | { message: ClaimedMessage; kind: 'held'; until: Date }
   /** Parts were in flight when the connection dropped: maybe at the carrier. In doubt until evidence or the delay. */
   | { message: ClaimedMessage; kind: 'in-doubt' };
@@ -144,6 +144,8 @@ const CURSOR_RESET_MS = 5000;
 /** Bounds of how long a message whose every route is down is given back for (see `routeHoldMs`). */
 const ROUTE_HOLD_MIN_MS = 5000;
 const ROUTE_HOLD_MAX_MS = 5 * 60_000;
+/** How long a message the carrier kept throttling waits before it is claimed again (no attempt used). */
+const THROTTLED_HOLD_MS = 1000;
 /** How often each dispatcher looks for sendMessage holds left open (see `closeAbandonedMessageHolds`). */
 const HOLD_SWEEP_MS = 30_000;
 
@@ -502,11 +504,12 @@ export class Dispatcher {
     }
     if (error.outcomeUnknown) return { message, kind: 'in-doubt' };
     if (error.reason === 'BIND_DOWN' || error.reason === 'STOPPING') return { message, kind: 'released' };
-    // Throttled past the bind's patience (ESME_RTHROTTLED / ESME_RMSGQFUL that many times in a
-    // row): the carrier asked to slow down, it did not refuse the message. Back to the queue in its
-    // place, no attempt used, so that a long throttling spell delays messages but never ends one
-    // NOT_ISSUED (SPEC section 6).
-    if (error.reason === 'THROTTLED' || error.reason === 'QUEUE_FULL') return { message, kind: 'released' };
+    // Throttled past the bind's patience (ESME_RTHROTTLED that many times in a row): the carrier
+    // asked the link to slow down, it did not refuse the message. Back to the queue for a moment,
+    // no attempt used, so that a long throttling spell delays messages but never ends one
+    // NOT_ISSUED (SPEC section 6). ESME_RMSGQFUL can be one recipient's full queue: retried with
+    // back-off, using attempts, below.
+    if (error.reason === 'THROTTLED') return { message, kind: 'held', until: new Date(Date.now() + THROTTLED_HOLD_MS) };
     if (error.permanent || message.attempts >= this.settings.maxAttempts) {
       return { message, kind: 'refused', code: error.commandStatus === null ? null : `0x${error.commandStatus.toString(16)}`, reason: error.reason };
     }

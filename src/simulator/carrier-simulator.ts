@@ -64,6 +64,8 @@ export interface CarrierSimulatorOptions {
   windowSize?: number | null;
   /** Answer every submit_sm with this error status (a carrier bound but broken, e.g. ESME_RSYSERR). Default: none. */
   failSubmissionsWith?: number | null;
+  /** ...once it has accepted this many parts (e.g. 1: the first part of a long message goes, the next is refused). Default 0. */
+  failSubmissionsAfterParts?: number;
   /** deliver_sm (receipts, inbound) sent and not yet answered, per session. Default 1000. */
   deliverWindow?: number;
   /** A deliver_sm answered with an error is sent again after this delay. Default 1000 ms. */
@@ -241,6 +243,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
   const submitResponseDelayMs = options.submitResponseDelayMs ?? 0;
   const windowSize = options.windowSize ?? null;
   const failSubmissionsWith = options.failSubmissionsWith ?? null;
+  const failSubmissionsAfterParts = options.failSubmissionsAfterParts ?? 0;
   const deliverWindow = options.deliverWindow ?? 1000;
   const redeliveryDelayMs = options.redeliveryDelayMs ?? 1000;
   const maxDeliveryAttempts = options.maxDeliveryAttempts ?? 10;
@@ -362,7 +365,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
       refuse(session, pdu, ESME_RMSGQFUL);
       return;
     }
-    if (failSubmissionsWith !== null) {
+    if (failSubmissionsWith !== null && stats.acceptedParts >= failSubmissionsAfterParts) {
       refuse(session, pdu, failSubmissionsWith);
       return;
     }

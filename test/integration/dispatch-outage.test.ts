@@ -37,7 +37,10 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function simulatorOn(port: number, options: { submitResponseDelayMs?: number; maxSubmitsPerSecond?: number; failSubmissionsWith?: number } = {}): Promise<CarrierSimulator> {
+async function simulatorOn(
+  port: number,
+  options: { submitResponseDelayMs?: number; maxSubmitsPerSecond?: number; failSubmissionsWith?: number; failSubmissionsAfterParts?: number } = {},
+): Promise<CarrierSimulator> {
   const simulator = await startCarrierSimulator({ port, receiptDelayMs: 20, outcomeMix: everyoneDelivered, logger: silentCarrierLogger, ...options });
   simulators.push(simulator);
   return simulator;
@@ -228,9 +231,9 @@ describe('carrier outages', () => {
     // on a part at its first throttling answer, and a dispatcher that allows one attempt only.
     const simulator = await simulatorOn(0, { maxSubmitsPerSecond: 50 });
     await startDispatching([carrierConnection('throttling', simulator.port, { maxThrottleRetries: 0 })], { maxAttempts: 1 });
-    const numbers = Array.from({ length: 150 }, (_, i) => plainNumber(5, i));
+    const numbers = Array.from({ length: 60 }, (_, i) => plainNumber(5, i));
     const { ids } = await queueMessages(platform, accountId, numbers.map((to) => ({ to })));
-    expect(await waitUntilFinal(platform, ids, 30_000)).toEqual({ DELIVERED: 150 });
+    expect(await waitUntilFinal(platform, ids, 30_000)).toEqual({ DELIVERED: 60 });
     expect(simulator.stats().throttled).toBeGreaterThan(0);
     expect(numbers.filter((number) => simulator.submissionsTo(number) !== 1)).toEqual([]);
     const attempts = await platform.sql<{ attempts: number }>(`SELECT DISTINCT attempts::int FROM message WHERE id = ANY($1::bigint[])`, [ids]);
@@ -238,10 +241,10 @@ describe('carrier outages', () => {
   });
 
   it('a long message whose later part the carrier refuses ends NOT_ISSUED at once (INCOMPLETE), charged for the part that left only', { timeout: 30_000 }, async () => {
-    // One submission a second: the second part of a two-part message comes too soon, and the bind
-    // gives up on it at its first throttling answer.
-    const simulator = await simulatorOn(0, { maxSubmitsPerSecond: 1 });
-    await startDispatching([carrierConnection('strict', simulator.port, { maxThrottleRetries: 0 })]);
+    // The carrier takes the first part, then refuses everything (a permanent refusal).
+    const { ESME_RINVDSTADR } = await import('../../src/gateways/carriers/command-status.js');
+    const simulator = await simulatorOn(0, { failSubmissionsWith: ESME_RINVDSTADR, failSubmissionsAfterParts: 1 });
+    await startDispatching([carrierConnection('strict', simulator.port)]);
     const to = plainNumber(8, 1);
     const { ids } = await queueMessages(platform, accountId, [{ to, text: 'Votre commande est prête. '.repeat(8), segments: 2 }]);
     expect(await waitUntilFinal(platform, ids, 10_000)).toEqual({ NOT_ISSUED: 1 });

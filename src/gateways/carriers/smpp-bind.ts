@@ -463,7 +463,9 @@ export class SmppBind {
       case 'slow-down': {
         this.events.throttleAnswer(this);
         part.refusals++;
-        if (part.refusals > this.settings.maxThrottleRetries) {
+        // A message some parts of which the carrier took is never given up for throttling: its
+        // other parts keep their place here until they go (it could not be sent whole again).
+        if (part.refusals > this.settings.maxThrottleRetries && message.accepted === 0) {
           message.partRejected(
             status === ESME_RTHROTTLED ? 'THROTTLED' : 'QUEUE_FULL',
             `${this.name}: the carrier answered ${describeCommandStatus(status)} ${part.refusals} times in a row`,
