@@ -144,6 +144,8 @@ const CURSOR_RESET_MS = 5000;
 /** Bounds of how long a message whose every route is down is given back for (see `routeHoldMs`). */
 const ROUTE_HOLD_MIN_MS = 5000;
 const ROUTE_HOLD_MAX_MS = 5 * 60_000;
+/** Messages set aside for a dead route that a dispatcher remembers to release when a connection comes up (beyond: their hold ends them). */
+const MAX_REMEMBERED_ROUTE_HOLDS = 100_000;
 /** How long a message the carrier kept throttling waits before it is claimed again (no attempt used). */
 const THROTTLED_HOLD_MS = 1000;
 /** How often each dispatcher looks for sendMessage holds left open (see `closeAbandonedMessageHolds`). */
@@ -186,6 +188,8 @@ export class Dispatcher {
   private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
   /** Since when some carrier connection has been down (null: all up). */
   private connectionDownSince: number | null = null;
+  /** Messages set aside because every route of theirs was down, released when a connection comes up. */
+  private readonly heldForRoute = new Set<string>();
 
   constructor(
     private readonly gateway: CarrierGateway,
@@ -205,7 +209,10 @@ export class Dispatcher {
     this.unsubscribers.push(
       this.gateway.onConnectionStateChange((change) => {
         this.noteLinkState();
-        if (change.state === 'up') this.requestClaim();
+        if (change.state === 'up') {
+          this.requestClaim();
+          this.releaseHeldForRoute().catch((error: unknown) => console.error('[dispatch] could not release messages held for a route:', (error as Error).message));
+        }
       }),
     );
     this.noteLinkState();
@@ -325,7 +332,10 @@ export class Dispatcher {
         if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
         const opens = windows.closedUntil(message);
         if (opens !== null) this.holdUntil(message, opens, 'window');
-        else if (routeHold !== null && this.gateway.routesDown(message.recipient, message.country)) this.holdUntil(message, new Date(Date.now() + routeHold), 'route');
+        else if (routeHold !== null && this.gateway.routesDown(message.recipient, message.country)) {
+          // The transactional lane never waits long (its messages are codes and alerts).
+          this.holdUntil(message, new Date(Date.now() + (message.priority === 0 ? ROUTE_HOLD_MIN_MS : routeHold)), 'route');
+        }
         else this.submit(message);
       }
       this.counters.claimed += claimed.length - blacklisted.length;
@@ -524,9 +534,30 @@ export class Dispatcher {
    * go (it would wait in the gateway, then come back to the head of the queue).
    */
   private holdUntil(message: ClaimedMessage, until: Date, why: 'window' | 'route'): void {
-    if (why === 'window') this.counters.heldForWindow++;
-    else this.counters.heldForRoute++;
+    if (why === 'window') {
+      this.counters.heldForWindow++;
+    } else {
+      this.counters.heldForRoute++;
+      if (this.heldForRoute.size < MAX_REMEMBERED_ROUTE_HOLDS) this.heldForRoute.add(message.id);
+    }
     this.queueOutcome({ message, kind: 'held', until });
+  }
+
+  /**
+   * A connection came up: the messages this dispatcher set aside for a dead route are due again
+   * now rather than when their hold ends (up to minutes), and the next claims take them; those
+   * whose route is still down are set aside again.
+   */
+  private async releaseHeldForRoute(): Promise<void> {
+    if (this.heldForRoute.size === 0) return;
+    const ids = [...this.heldForRoute];
+    this.heldForRoute.clear();
+    await pool.query(
+      `UPDATE dispatch_queue SET send_after = localtimestamp
+        WHERE message_id = ANY($1::bigint[]) AND claimed_until IS NULL AND send_after > localtimestamp`,
+      [ids],
+    );
+    this.requestClaim();
   }
 
   /**
