@@ -737,8 +737,8 @@ export class Dispatcher {
         const incomplete = accepted.filter((outcome) => outcome.incomplete !== undefined);
         if (incomplete.length > 0) {
           // Parts handed over (charged for those, above), a later one refused: the handset can
-          // never show the message whole. Final now rather than TRANSMITTED until the 48 h expiry; the
-          // receipts of the parts that left change nothing (kept in ignored_receipt).
+          // never show the message whole. Final now rather than TRANSMITTED until the 48 h expiry;
+          // the receipts of the parts that left change nothing (kept on their carrier_part rows).
           changed.push(
             ...(await tx.$queryRawUnsafe<ChangedMessage[]>(
               `UPDATE message m SET status = 'NOT_ISSUED', final_at = now(), carrier_status = 'INCOMPLETE', error_code = t.code
