@@ -186,7 +186,7 @@ export class Dispatcher {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribers: (() => void)[] = [];
   private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
-  /** Since when some carrier connection has been down (null: all up). */
+  /** Since when some carrier connection has been down (null: all up); kept with `linkUpSince` on every link change. */
   private connectionDownSince: number | null = null;
   /** Messages set aside because every route of theirs was down, released when a connection comes up. */
   private readonly heldForRoute = new Set<string>();
@@ -226,9 +226,11 @@ export class Dispatcher {
   }
 
   private noteLinkState(): void {
-    const up = this.gateway.connectionStates().some((connection) => connection.boundBinds > 0);
-    if (!up) this.linkUpSince = null;
+    const states = this.gateway.connectionStates();
+    if (!states.some((connection) => connection.boundBinds > 0)) this.linkUpSince = null;
     else this.linkUpSince ??= Date.now();
+    if (states.every((connection) => connection.boundBinds > 0)) this.connectionDownSince = null;
+    else this.connectionDownSince ??= Date.now();
   }
 
   /** In-doubt messages are decided only after the carrier has had time to deliver the receipts it kept. */
@@ -509,7 +511,7 @@ export class Dispatcher {
       // Some parts left. When others were in flight as the connection dropped, their receipts
       // decide; when none was (one refused, or the rest never left), the message cannot arrive whole.
       const inDoubt = (error.details.unconfirmedParts ?? 0) > 0;
-      const incomplete = inDoubt ? undefined : { code: error.commandStatus === null ? null : `0x${error.commandStatus.toString(16)}`, reason: error.reason };
+      const incomplete = inDoubt ? undefined : { code: statusCodeOf(error), reason: error.reason };
       return { message, kind: 'accepted', connection: error.connection ?? '', parts: error.acceptedCarrierMessageIds, incomplete };
     }
     if (error.outcomeUnknown) return { message, kind: 'in-doubt' };
@@ -521,7 +523,7 @@ export class Dispatcher {
     // back-off, using attempts, below.
     if (error.reason === 'THROTTLED') return { message, kind: 'held', until: new Date(Date.now() + THROTTLED_HOLD_MS) };
     if (error.permanent || message.attempts >= this.settings.maxAttempts) {
-      return { message, kind: 'refused', code: error.commandStatus === null ? null : `0x${error.commandStatus.toString(16)}`, reason: error.reason };
+      return { message, kind: 'refused', code: statusCodeOf(error), reason: error.reason };
     }
     return { message, kind: 'retry' };
   }
@@ -566,13 +568,8 @@ export class Dispatcher {
    * one few claims). null while every connection is up.
    */
   private routeHoldMs(): number | null {
-    if (this.gateway.connectionStates().every((connection) => connection.boundBinds > 0)) {
-      this.connectionDownSince = null;
-      return null;
-    }
-    const now = Date.now();
-    this.connectionDownSince ??= now;
-    return Math.min(ROUTE_HOLD_MAX_MS, Math.max(ROUTE_HOLD_MIN_MS, now - this.connectionDownSince));
+    if (this.connectionDownSince === null) return null;
+    return Math.min(ROUTE_HOLD_MAX_MS, Math.max(ROUTE_HOLD_MIN_MS, Date.now() - this.connectionDownSince));
   }
 
   private collect(lane: Lane, outcome: Outcome): void {
@@ -696,13 +693,12 @@ export class Dispatcher {
            ), t AS (
              SELECT * FROM json_to_recordset($1::json) AS t(id bigint, connection text, attempts smallint, carrier_message_id text, accepted_parts int)
            ), transmitted AS (
-             -- A message some of whose parts were refused (accepted_parts set) costs the parts
-             -- that left: its price becomes that share (to the micro-euro, rounded down).
+             -- A message some of whose parts were refused (accepted_parts set, at least one) costs
+             -- the parts that left: its price becomes that share (to the micro-euro, rounded down).
              UPDATE message m
-                SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, attempts = t.attempts,
+                SET status = 'TRANSMITTED', submitted_at = now(), connection = t.connection, charged = m.price > 0, attempts = t.attempts,
                     carrier_message_id = t.carrier_message_id,
-                    price = CASE WHEN t.accepted_parts < m.segments THEN trunc(m.price * t.accepted_parts / m.segments, 6) ELSE m.price END,
-                    charged = CASE WHEN t.accepted_parts < m.segments THEN trunc(m.price * t.accepted_parts / m.segments, 6) ELSE m.price END > 0
+                    price = CASE WHEN t.accepted_parts < m.segments THEN trunc(m.price * t.accepted_parts / m.segments, 6) ELSE m.price END
                FROM t
               WHERE m.id = t.id AND m.status = 'ON_HOLD'
              RETURNING m.id, m.account_id, m.kind, m.campaign_id, m.reservation_id, m.price
@@ -922,6 +918,11 @@ function compareQueueOrder(a: ClaimedMessage, b: ClaimedMessage): number {
 
 function compareIds(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The carrier's command_status of a refusal as the message keeps it (`0x45`), null when it did not answer. */
+function statusCodeOf(error: CarrierSubmitError): string | null {
+  return error.commandStatus === null ? null : `0x${error.commandStatus.toString(16)}`;
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {

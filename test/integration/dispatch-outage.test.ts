@@ -8,7 +8,7 @@ import type { Dispatcher } from '../../src/jobs/dispatcher.js';
 import type { SendingRules, Weekday } from '../../src/domain/messaging/sending-windows.js';
 import { carrierConnection } from '../support/carriers.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { fundedAccount, plainNumber, queueMessages, statusCounts, waitUntilFinal } from './dispatch-support.js';
+import { fundedAccount, plainNumber, queueMessages, reservationOf, statusCounts, waitUntilFinal } from './dispatch-support.js';
 
 /**
  * Carrier outages, with the platform's own dispatcher and SMPP gateway built here on connections
@@ -254,8 +254,8 @@ describe('carrier outages', () => {
     );
     // Two segments at 0.045 were held; one left: 0.045 charged, the rest given back.
     expect(row).toMatchObject({ carrier_status: 'INCOMPLETE', charged: true, submitted: true, price: '0.045' });
-    await until(async () => (await reservationOf(row!.hold))?.state === 'CLOSED', 'the hold to be closed');
-    expect(await reservationOf(row!.hold)).toEqual({ state: 'CLOSED', settled: '0.045', released: '0.045' });
+    await until(async () => (await reservationOf(platform, row!.hold))?.state === 'CLOSED', 'the hold to be closed');
+    expect(await reservationOf(platform, row!.hold)).toEqual({ state: 'CLOSED', settled: '0.045', released: '0.045' });
     expect(simulator.stats().acceptedParts).toBe(1);
   });
 
@@ -317,7 +317,7 @@ describe('a cancelled campaign with messages in doubt', () => {
     // No dispatcher in this process (the platform serves the API only): a receipt could still come.
     await advanceCampaigns(false);
     expect(await statuses()).toEqual(['ON_HOLD', 'ON_HOLD']);
-    expect((await reservationOf(hold.id))?.state).toBe('OPEN');
+    expect((await reservationOf(platform, hold.id))?.state).toBe('OPEN');
 
     const simulator = await simulatorOn(0);
     await startDispatching([carrierConnection('only', simulator.port)], { reconcileSeconds: 2 });
@@ -326,18 +326,11 @@ describe('a cancelled campaign with messages in doubt', () => {
     await until(() => dispatcher!.inDoubtDecidable(), 'the carrier link up for the reconciliation delay', 10_000);
     await advanceCampaigns(false);
     expect(await statuses()).toEqual(['CANCELLED', 'CANCELLED']);
-    expect(await reservationOf(hold.id)).toMatchObject({ state: 'CLOSED', released: '0.09' });
+    expect(await reservationOf(platform, hold.id)).toMatchObject({ state: 'CLOSED', released: '0.09' });
     expect(simulator.stats().submitSm).toBe(0);
   });
 });
 
-async function reservationOf(id: string) {
-  const [row] = await platform.sql<{ state: string; settled: string; released: string }>(
-    `SELECT state::text, trim_scale(amount_settled)::text AS settled, trim_scale(amount_released)::text AS released FROM credit_reservation WHERE id = $1::uuid`,
-    [id],
-  );
-  return row;
-}
 
 describe('the sending window, checked again at claim', () => {
   it('marketing claimed after its window closed is not sent: it waits, without an attempt, until the window opens, then goes once', { timeout: 40_000 }, async () => {

@@ -6,7 +6,7 @@ import { freePort } from '../../src/simulator/child-process.js';
 import { carrierConnection } from '../support/carriers.js';
 import { createTenant, databaseId, type Tenant } from '../support/fixtures.js';
 import { apiClient, collect, startTestPlatform, wsClient, type TestPlatform } from '../support/platform.js';
-import { plainNumber, PRICE, queueMessages, waitUntilFinal } from './dispatch-support.js';
+import { plainNumber, PRICE, queueMessages, reservationOf, waitUntilFinal } from './dispatch-support.js';
 
 /**
  * The dispatcher's rules, on the real platform (API, dispatcher, SMPP gateway and the built-in
@@ -56,13 +56,6 @@ async function rowsOf(ids: readonly string[]) {
   );
 }
 
-async function reservationOf(id: string | null) {
-  const [row] = await platform.sql<{ state: string; settled: string; released: string }>(
-    `SELECT state::text, trim_scale(amount_settled)::text AS settled, trim_scale(amount_released)::text AS released FROM credit_reservation WHERE id = $1::uuid`,
-    [id],
-  );
-  return row;
-}
 
 describe('at claim time', () => {
   it('a marketing message to a number blacklisted since it was queued ends BLACKLISTED: never sent, never charged, pushed live', { timeout: 30_000 }, async () => {
@@ -89,7 +82,7 @@ describe('at claim time', () => {
       await expect.poll(() => statusesOf(marketing)).toEqual(['BLACKLISTED']);
       await expect.poll(() => statusesOf(transactional)).toEqual(['TRANSMITTED', 'DELIVERED']);
       // One message charged; the hold of the other returned.
-      await expect.poll(() => reservationOf(reservationId), { timeout: 5000 }).toEqual({ state: 'CLOSED', settled: PRICE, released: PRICE });
+      await expect.poll(() => reservationOf(platform, reservationId), { timeout: 5000 }).toEqual({ state: 'CLOSED', settled: PRICE, released: PRICE });
     } finally {
       events.unsubscribe();
       await subscriber.dispose();
@@ -130,9 +123,9 @@ describe('at claim time', () => {
     for (const row of await rowsOf(skipped.ids)) expect(row).toMatchObject({ status: 'ON_HOLD', attempts: 0, claimed: false });
     expect(simulator().submissionsTo('+33612391001') + simulator().submissionsTo('+33612391002')).toBe(0);
     // Every message of the campaign went out, but more may still be written: the hold stays.
-    expect(await reservationOf(hold.id)).toMatchObject({ state: 'OPEN', settled: '0.09' });
+    expect(await reservationOf(platform, hold.id)).toMatchObject({ state: 'OPEN', settled: '0.09' });
     await platform.sql(`UPDATE campaign SET materialized_at = now() WHERE id = $1::uuid`, [writing!.id]);
-    await expect.poll(() => reservationOf(hold.id), { timeout: 10_000 }).toEqual({ state: 'CLOSED', settled: '0.09', released: '0.91' });
+    await expect.poll(() => reservationOf(platform, hold.id), { timeout: 10_000 }).toEqual({ state: 'CLOSED', settled: '0.09', released: '0.91' });
   });
 });
 
@@ -250,7 +243,7 @@ describe('messages in doubt (a dispatcher died between the carrier and the datab
     await expect.poll(() => simulator().submissionsTo(numbers.silent), { timeout: 15_000 }).toBe(2);
     await expect.poll(async () => (await rowsOf([silent]))[0]).toMatchObject({ status: 'TRANSMITTED', attempts: 2, charged: true });
     // Four messages handed over, each charged once.
-    await expect.poll(() => reservationOf(reservationId)).toEqual({ state: 'CLOSED', settled: '0.18', released: '0' });
+    await expect.poll(() => reservationOf(platform, reservationId)).toEqual({ state: 'CLOSED', settled: '0.18', released: '0' });
     // The dead dispatcher's lease row went once none of its messages was in doubt any more; the
     // live one's rows went with its records.
     await expect.poll(async () => (await platform.sql(`SELECT id FROM dispatch_lease WHERE message_ids && $1::bigint[]`, [ids])).length, { timeout: 10_000 }).toBe(0);
@@ -298,9 +291,9 @@ describe('holds left open', () => {
     await platform.sql(`UPDATE credit_reservation SET created_at = created_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[lost.id, waiting, campaignHold.id]]);
 
     expect(await closeAbandonedMessageHolds()).toBeGreaterThanOrEqual(1);
-    expect(await reservationOf(lost.id)).toEqual({ state: 'CLOSED', settled: '0', released: '0.09' });
-    expect((await reservationOf(waiting))?.state).toBe('OPEN');
-    expect((await reservationOf(campaignHold.id))?.state).toBe('OPEN');
+    expect(await reservationOf(platform, lost.id)).toEqual({ state: 'CLOSED', settled: '0', released: '0.09' });
+    expect((await reservationOf(platform, waiting))?.state).toBe('OPEN');
+    expect((await reservationOf(platform, campaignHold.id))?.state).toBe('OPEN');
     await platform.sql(`UPDATE dispatch_queue SET send_after = now() AT TIME ZONE 'UTC' WHERE message_id = $1::bigint`, ids);
     await waitUntilFinal(platform, ids);
   });

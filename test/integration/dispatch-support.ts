@@ -128,6 +128,15 @@ export interface StatusCount {
   n: number;
 }
 
+/** A credit hold's state, and what it settled and released (decimal euros, no trailing zeros). */
+export async function reservationOf(platform: TestPlatform, id: string | null) {
+  const [row] = await platform.sql<{ state: string; settled: string; released: string }>(
+    `SELECT state::text, trim_scale(amount_settled)::text AS settled, trim_scale(amount_released)::text AS released FROM credit_reservation WHERE id = $1::uuid`,
+    [id],
+  );
+  return row;
+}
+
 export async function statusCounts(platform: TestPlatform, ids: readonly string[]): Promise<Record<string, number>> {
   const rows = await platform.sql<{ status: string; n: string }>(
     `SELECT status::text, count(*)::text AS n FROM message WHERE id = ANY($1::bigint[]) GROUP BY status`,

@@ -4,8 +4,9 @@
  * after it, and the dispatchers skip messages of cancelled campaigns from then on); then the
  * messages still waiting and not in a dispatcher's hands become CANCELLED, a batch per
  * statement, each change pushed to `messageStatusChanged` subscribers. Cancelled messages are
- * never charged. The hold is released at once when nothing is in flight; otherwise the dispatcher settles the in-flight messages when it records them and
- * releases the rest, and the campaign life cycle finishes any batch left by a crash.
+ * never charged. The hold is released at once when nothing is in flight; otherwise the
+ * dispatcher settles the in-flight messages when it records them and releases the rest, and the
+ * campaign life cycle finishes any batch left by a crash.
  */
 import { config } from '../../config.js';
 import { pool, prisma } from '../../db/client.js';

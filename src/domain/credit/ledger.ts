@@ -103,10 +103,19 @@ export async function debit(
               ${paidFor ? Prisma.sql`, (${paidFor.result}) AS "paidFor"` : Prisma.empty}`;
   const entry = rows[0];
   if (entry) return entry;
+  throw insufficientCredit(amount, await availableCredit(db, accountId));
+}
+
+/** What the account can spend now (holds are already taken off its balance). */
+export async function availableCredit(db: RawSql, accountId: string): Promise<Micros> {
   const [account] = await db.$queryRaw<{ balance: string }[]>`SELECT credit_balance::text AS balance FROM account WHERE id = ${accountId}::uuid`;
   if (!account) throw new NotFoundError('Account');
-  const available = parseEuros(account.balance);
-  throw new InsufficientCreditError(
+  return parseEuros(account.balance);
+}
+
+/** The refusal of spending `amount` with `available`, naming the amount missing (SPEC section 3). */
+export function insufficientCredit(amount: Micros, available: Micros): InsufficientCreditError {
+  return new InsufficientCreditError(
     formatEuros(amount, { trim: true }),
     formatEuros(available, { trim: true }),
     formatEuros(Math.max(amount - available, 0), { trim: true }),

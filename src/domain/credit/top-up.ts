@@ -47,7 +47,7 @@ export async function topUpCredit(actor: Actor, input: TopUpInput): Promise<{ to
   if (attempt.state === 'DECLINED') throw new PaymentDeclinedError(attempt.declineReason ?? 'declined');
   const payment = await collect(attempt);
   if (payment.status === 'DECLINED') {
-    await prisma.topUp.updateMany({ where: { id: attempt.id, state: 'PENDING' }, data: { state: 'DECLINED', declineReason: payment.reason } });
+    await declineAttempt(attempt.id, payment.reason);
     throw new PaymentDeclinedError(payment.reason);
   }
   return withIdempotency(idempotent, (tx) => completeTopUp(tx, attempt.id, payment.reference));
@@ -102,6 +102,11 @@ async function findAttempt(requestId: string): Promise<Attempt> {
   };
 }
 
+/** Step 3 for an attempt that was not paid: kept, DECLINED with the reason (a paid one is never declined). */
+async function declineAttempt(topUpId: string, reason: string): Promise<void> {
+  await prisma.topUp.updateMany({ where: { id: topUpId, state: 'PENDING' }, data: { state: 'DECLINED', declineReason: reason } });
+}
+
 /** Step 2. Collecting an attempt again returns its payment without charging twice (the provider de-duplicates on the request id). */
 function collect(attempt: Attempt) {
   return paymentProvider().collect({
@@ -154,7 +159,7 @@ export async function reconcilePendingTopUps(olderThanSeconds = 120): Promise<nu
       const payment = await paymentProvider().status(attempt.requestId);
       if (payment.status !== 'APPROVED') {
         const reason = payment.status === 'DECLINED' ? payment.reason : 'not collected: the payment never reached the provider';
-        await prisma.topUp.updateMany({ where: { id: attempt.id, state: 'PENDING' }, data: { state: 'DECLINED', declineReason: reason } });
+        await declineAttempt(attempt.id, reason);
       } else {
         await prisma.$transaction((tx) => completeTopUp(tx, attempt.id, payment.reference), { maxWait: 10_000, timeout: 30_000 });
       }

@@ -2,11 +2,11 @@ import { prisma, type Transaction } from '../../db/client.js';
 import type { RawSql } from '../../db/raw-sql.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
-import { authorOf, reserveCredit } from '../credit/ledger.js';
-import { InsufficientCreditError, ValidationError, type FieldProblem } from '../errors.js';
+import { authorOf, availableCredit, insufficientCredit, reserveCredit } from '../credit/ledger.js';
+import { ValidationError, type FieldProblem } from '../errors.js';
 import { withIdempotency } from '../idempotency.js';
 import { publishEvent } from '../../events/bus.js';
-import { formatEuros, parseEuros } from '../messaging/prices.js';
+import { formatEuros } from '../messaging/prices.js';
 import { previewMessage, type MessagePreview } from '../messaging/message-preview.js';
 import { loadSendingProfile } from '../messaging/sending-profile.js';
 import type { MessageType } from '../messaging/sending-windows.js';
@@ -122,12 +122,9 @@ export async function queueMessages(actor: Actor, input: SendMessageInput, queue
 
   const reserved = formatEuros(toReserve, { trim: true, minDecimals: 0 });
   if (input.simulation === true) {
-    // The balance a send would find (holds are taken off it): refused the same way, with the amount missing.
-    const account = await prisma.account.findUniqueOrThrow({ where: { id: actor.accountId }, select: { creditBalance: true } });
-    const available = parseEuros(account.creditBalance.toFixed());
-    if (toReserve > available) {
-      throw new InsufficientCreditError(formatEuros(toReserve, { trim: true }), formatEuros(available, { trim: true }), formatEuros(toReserve - available, { trim: true }));
-    }
+    // Refused as the send's hold would be, with the amount missing.
+    const available = await availableCredit(prisma, actor.accountId);
+    if (toReserve > available) throw insufficientCredit(toReserve, available);
     return { messageIds: [], reserved, simulated: true, preview };
   }
   const sender = preview.sender?.value ?? input.sender;

@@ -277,19 +277,14 @@ export class SmppBind {
     this.bulkInFlight = 0;
     for (const message of lost) message.fail('CONNECTION_LOST', `${this.name} dropped (${reason}) with parts of this message in flight`);
 
-    const orphans: PendingMessage[] = [];
-    const seen = new Set<PendingMessage>();
-    for (const part of [...this.transactional.drain(), ...this.bulk.drain()]) {
-      const message = part.message;
-      if (message.abandoned || seen.has(message)) continue;
-      seen.add(message);
-      if (message.sent === 0) orphans.push(message);
-      else message.fail('CONNECTION_LOST', `${this.name} dropped (${reason}) after some parts of this message were sent`);
+    const orphans = new Set<PendingMessage>();
+    for (const { message } of [...this.drainLane(this.transactional, orphans), ...this.drainLane(this.bulk, orphans)]) {
+      if (!message.abandoned) message.fail('CONNECTION_LOST', `${this.name} dropped (${reason}) after some parts of this message were sent`);
     }
 
     const stopping = this.stopping;
     this.setState(stopping ? 'stopped' : 'disconnected', reason);
-    if (orphans.length > 0) this.events.orphaned(orphans);
+    if (orphans.size > 0) this.events.orphaned([...orphans]);
     if (!stopping) this.scheduleReconnect();
   }
 
@@ -298,17 +293,23 @@ export class SmppBind {
    * connection is failing); messages partly sent keep their remaining parts here, in order.
    */
   handBackQueued(): void {
-    const orphans = new Set<PendingMessage>();
-    for (const lane of [this.transactional, this.bulk]) {
-      const kept: QueuedPart[] = [];
-      for (const part of lane.drain()) {
-        if (part.message.abandoned) continue;
-        if (part.message.sent === 0) orphans.add(part.message);
-        else kept.push(part);
-      }
-      for (const part of kept) lane.push(part);
+    const unsent = new Set<PendingMessage>();
+    for (const lane of [this.transactional, this.bulk]) for (const part of this.drainLane(lane, unsent)) lane.push(part);
+    if (unsent.size > 0) this.events.orphaned([...unsent]);
+  }
+
+  /**
+   * Empties a lane: its live messages none of whose parts has left are added to `unsent` (in
+   * order); the parts of the messages partly sent are returned, in order.
+   */
+  private drainLane(lane: LaneQueue, unsent: Set<PendingMessage>): QueuedPart[] {
+    const started: QueuedPart[] = [];
+    for (const part of lane.drain()) {
+      if (part.message.abandoned) continue;
+      if (part.message.sent === 0) unsent.add(part.message);
+      else started.push(part);
     }
-    if (orphans.size > 0) this.events.orphaned([...orphans]);
+    return started;
   }
 
   private scheduleReconnect(): void {
