@@ -8,6 +8,7 @@ import { startJobs, stopJobs } from './jobs/boss.js';
 import { applyCarrierEvents } from './jobs/carrier-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
 import { CampaignLifecycle } from './jobs/campaign-lifecycle.js';
+import { InboundPartsSweep } from './jobs/inbound-sweep.js';
 import { settleDueNow } from './jobs/settlements.js';
 import type { CarrierSimulator } from './simulator/carrier-simulator.js';
 import { startConfiguredSimulator, type RunningSimulator } from './simulator/configured-simulator.js';
@@ -35,6 +36,7 @@ export async function startPlatform(): Promise<Platform> {
   let gateway: SmppCarrierGateway | null = null;
   let dispatcher: Dispatcher | null = null;
   let campaigns: CampaignLifecycle | null = null;
+  let inboundParts: InboundPartsSweep | null = null;
   if (config.runsWorkers) {
     const settings = config.carriers.simulator;
     let connections = config.carriers.connections;
@@ -52,6 +54,8 @@ export async function startPlatform(): Promise<Platform> {
     dispatcher.start();
     campaigns = new CampaignLifecycle(config.campaigns.lifecycleIntervalMs, config.campaigns.progressIntervalMs);
     campaigns.start();
+    inboundParts = new InboundPartsSweep(config.twoWay.partsTimeoutSeconds);
+    inboundParts.start();
   }
 
   let http: HttpServer | null = null;
@@ -65,6 +69,7 @@ export async function startPlatform(): Promise<Platform> {
       await campaigns?.stop();
       await dispatcher?.stop();
       await gateway?.stop();
+      await inboundParts?.stop();
       await simulator?.stop();
       await stopJobs();
       // Charges queued by the last records and receipts, settled before the database closes.

@@ -140,6 +140,9 @@ const schema = z.object({
   SHORT_CODE_REPLY_ROUTING_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** Open conversations an agent takes at once when added to the rotation without a capacity. */
   CONVERSATION_AGENT_CAPACITY: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** A reply in several parts whose parts have not all come this long after its first is stored
+   *  with those that did, flagged incomplete. */
+  INBOUND_PARTS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
 
   /** Dispatch (issue 6; see README "Sending and carriers"). Bulk messages handed to the carrier
    *  gateway and not yet answered; unset: twice the submit windows of every connection together. */
@@ -259,6 +262,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       sharedShortCodes: raw.SHORT_CODES,
       replyRoutingDays: raw.SHORT_CODE_REPLY_ROUTING_DAYS,
       defaultAgentCapacity: raw.CONVERSATION_AGENT_CAPACITY,
+      partsTimeoutSeconds: raw.INBOUND_PARTS_TIMEOUT_SECONDS,
     },
     dispatch: {
       // With port 0 (tests) the simulator connection is made later, with the same windows.

@@ -95,7 +95,7 @@ export async function applyCarrierEvents(batch: CarrierEventBatch): Promise<void
   await applyCarrierReceipts(batch.receipts);
   // Replies last, in their own transaction: receipts may be applied twice harmlessly (a failed
   // batch is delivered again), a reply may not, so nothing that can fail comes after it.
-  if (batch.inbound.length > 0) await receiveInboundMessages(batch.inbound);
+  if (batch.inbound.length > 0 || batch.inboundParts.length > 0) await receiveInboundMessages(batch.inbound, batch.inboundParts);
 }
 
 async function applyCarrierReceipts(receipts: CarrierEventBatch['receipts']): Promise<void> {

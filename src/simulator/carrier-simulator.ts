@@ -126,6 +126,8 @@ export interface InjectInboundOptions {
   encoding?: SmsEncoding;
   /** Deliver to sessions bound with this system_id. Default: any session that can receive. */
   systemId?: string;
+  /** Concatenation reference (0-255) of a message in several parts, to send its parts in several calls (with `partOrder`). Default: the next one. */
+  reference?: number;
 }
 
 export interface InjectReceiptInput {
@@ -687,7 +689,10 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
     submissionCounts: () => new Map([...destinations].flatMap(([number, destination]) => (destination.accepted > 0 ? [[number, destination.accepted] as const] : []))),
     messages: () => kept.slice(-keepMessages),
     injectInbound(from, to, text, inject = {}) {
-      const encoded = encodeMessage(text, inject.encoding, inboundReference++ & 0xff);
+      if (inject.reference !== undefined && !(Number.isInteger(inject.reference) && inject.reference >= 0 && inject.reference <= 0xff)) {
+        return Promise.reject(new RangeError(`reference must be an integer from 0 to 255, not ${inject.reference}`));
+      }
+      const encoded = encodeMessage(text, inject.encoding, inject.reference ?? inboundReference++ & 0xff);
       const sender = sourceAddress(from);
       const recipient = receiptAddress(to);
       const total = encoded.parts.length;

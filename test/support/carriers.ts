@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { CarrierEventBatch, DeliveryReceipt, InboundSms, OutboundSms, UnreadableReceipt } from '../../src/gateways/carriers/carrier.js';
+import type { CarrierEventBatch, DeliveryReceipt, InboundPart, InboundSms, OutboundSms, UnreadableReceipt } from '../../src/gateways/carriers/carrier.js';
 import { carrierConnectionSchema, type CarrierConnectionSettings } from '../../src/gateways/carriers/carrier-settings.js';
 import { silentCarrierLogger } from '../../src/gateways/carriers/logger.js';
 import { SmppCarrierGateway, type SmppCarrierGatewayOptions } from '../../src/gateways/carriers/smpp-carrier.js';
@@ -27,6 +27,7 @@ export function carrierConnection(name: string, port: number, overrides: Partial
 export class CarrierEventLog {
   readonly receipts: DeliveryReceipt[] = [];
   readonly inbound: InboundSms[] = [];
+  readonly inboundParts: InboundPart[] = [];
   readonly unreadable: UnreadableReceipt[] = [];
   batches = 0;
   /** Set to make the next batches fail (the gateway must have them delivered again). */
@@ -40,6 +41,7 @@ export class CarrierEventLog {
     this.batches++;
     this.receipts.push(...batch.receipts);
     this.inbound.push(...batch.inbound);
+    this.inboundParts.push(...batch.inboundParts);
     this.unreadable.push(...batch.unreadableReceipts);
   };
 

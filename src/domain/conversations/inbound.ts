@@ -22,12 +22,13 @@
  */
 import { config } from '../../config.js';
 import { prisma, type Transaction } from '../../db/client.js';
-import type { InboundSms } from '../../gateways/carriers/carrier.js';
+import type { InboundPart, InboundSms } from '../../gateways/carriers/carrier.js';
 import { isOptOutReply } from '../messaging/opt-out.js';
 import { isE164, normaliseInboundAddress } from '../numbers/inbound-addresses.js';
 import { isShortCode } from '../numbers/short-codes.js';
 import { assignWaitingConversations, publishAssignments, type Assignment } from './assignment.js';
 import { publishConversationUpdates, publishMessagesReceived } from './conversation-events.js';
+import { assembleInboundParts, takeOverdueInboundParts } from './inbound-parts.js';
 
 export interface ReceivedMessage {
   id: string;
@@ -75,9 +76,30 @@ export const REOPEN_CONVERSATION = `ON CONFLICT (account_id, platform_number, co
               waiting_since = CASE WHEN conversation.assigned_user_id IS NULL THEN coalesce(conversation.waiting_since, EXCLUDED.waiting_since) END
        RETURNING id, account_id, platform_number, contact_number, assigned_user_id`;
 
-export async function receiveInboundMessages(inbound: readonly InboundSms[]): Promise<ReceivedMessage[]> {
-  if (inbound.length === 0) return [];
-  const { received, conversations, handedOut } = await prisma.$transaction((tx) => storeInbound(tx, inbound), TRANSACTION_OPTIONS);
+/**
+ * Stores a carrier batch's replies: those that came in one part, and the parts of longer ones,
+ * kept until their set is complete (inbound-parts.ts); a set completed here is stored as its
+ * message in the same transaction.
+ */
+export async function receiveInboundMessages(inbound: readonly InboundSms[], parts: readonly InboundPart[] = []): Promise<ReceivedMessage[]> {
+  if (inbound.length === 0 && parts.length === 0) return [];
+  return receive(async (tx) => [...inbound, ...(await assembleInboundParts(tx, parts))]);
+}
+
+/**
+ * Hands over, incomplete, the long replies whose parts stopped coming more than `timeoutSeconds`
+ * ago (INBOUND_PARTS_TIMEOUT_SECONDS): every worker sweeps for them (jobs/inbound-sweep.ts).
+ */
+export async function receiveOverdueInboundParts(timeoutSeconds: number): Promise<ReceivedMessage[]> {
+  return receive(async (tx) => {
+    const overdue = await takeOverdueInboundParts(tx, timeoutSeconds);
+    for (const sms of overdue) console.warn(`[inbound] ${sms.connection}: a reply from ${sms.from} in ${sms.parts} parts is incomplete after ${timeoutSeconds} s; stored with the parts that came`);
+    return overdue;
+  });
+}
+
+async function receive(collect: (tx: Transaction) => Promise<InboundSms[]>): Promise<ReceivedMessage[]> {
+  const { received, conversations, handedOut } = await prisma.$transaction(async (tx) => storeInbound(tx, await collect(tx)), TRANSACTION_OPTIONS);
 
   for (const message of received) {
     if (message.accountId === null) console.warn(`[inbound] unrouted SMS ${message.id} from ${message.from} to ${message.to}: no account sent to this number through it recently`);
@@ -117,6 +139,7 @@ async function storeInbound(
   tx: Transaction,
   inbound: readonly InboundSms[],
 ): Promise<{ received: ReceivedMessage[]; conversations: ConversationRow[]; handedOut: Assignment[] }> {
+  if (inbound.length === 0) return { received: [], conversations: [], handedOut: [] };
   const shared = config.twoWay.sharedShortCodes;
   const rows = inbound.map((sms) => {
     const to = normaliseInboundAddress(sms.to);

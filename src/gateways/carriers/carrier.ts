@@ -168,17 +168,38 @@ export interface InboundSms {
   from: string;
   /** Our number or short code it was sent to. */
   to: string;
-  /** Reassembled from its parts, whatever order they arrived in. */
+  /** The whole text (a message of several parts: reassembled from them, whatever order they came in). */
   text: string;
   parts: number;
-  /** False when some parts never arrived within `inboundPartsTimeoutMs`: `text` joins what came. */
+  /** False when some parts never came within INBOUND_PARTS_TIMEOUT_SECONDS: `text` joins those that did. */
   complete: boolean;
+  receivedAt: Date;
+}
+
+/**
+ * One part of an inbound message sent in several (UDH or SAR TLVs). The gateway hands parts over
+ * as they come, and acknowledges each once the handler has stored it: reassembly is the handler's,
+ * in the database, so that it survives a worker's restart and parts that reach different worker
+ * processes meet (domain/conversations/inbound-parts.ts).
+ */
+export interface InboundPart {
+  connection: string;
+  from: string;
+  to: string;
+  /** Chosen by the sender (8 or 16 bits), the same in every part of one message. */
+  reference: number;
+  /** 1-based. */
+  index: number;
+  total: number;
+  text: string;
   receivedAt: Date;
 }
 
 export interface CarrierEventBatch {
   receipts: DeliveryReceipt[];
+  /** Messages that came in one part. */
   inbound: InboundSms[];
+  inboundParts: InboundPart[];
   unreadableReceipts: UnreadableReceipt[];
 }
 

@@ -8,10 +8,11 @@
  * one to come up (start-up, a short outage), then fails as BIND_DOWN. Messages queued on a bind
  * that drops before any of their parts left are routed again (another bind, or failover).
  *
- * Receiving: receipts and inbound messages (reassembled) are buffered and handed to the one event
- * handler as arrays every `eventFlushMs` or `eventBatchSize` events, one batch at a time; the
- * carrier's deliver_sm are acknowledged after the handler resolves (ESME_RX_T_APPN when it
- * throws, so the carrier delivers them again).
+ * Receiving: receipts, inbound messages and the parts of long inbound messages (reassembled by the
+ * handler, in the database) are buffered and handed to the one event handler as arrays every
+ * `eventFlushMs` or `eventBatchSize` events, one batch at a time; the carrier's deliver_sm are
+ * acknowledged after the handler resolves (ESME_RX_T_APPN when it throws, so the carrier delivers
+ * them again).
  */
 import type smpp from 'smpp';
 import { parsePhone } from '../../domain/phone.js';
@@ -24,6 +25,7 @@ import {
   type ConnectionStateChange,
   type ConnectionStatus,
   type DeliveryReceipt,
+  type InboundPart,
   type InboundSms,
   type OutboundSms,
   type SubmitAccepted,
@@ -32,7 +34,6 @@ import {
 import type { CarrierConnectionSettings } from './carrier-settings.js';
 import { ESME_ROK, ESME_RX_T_APPN } from './command-status.js';
 import { readDeliverSm, type IncomingDeliverSm } from './deliver-sm.js';
-import { InboundAssembler, type AssembledMessage, type PendingSet } from './inbound-assembler.js';
 import { consoleCarrierLogger, type CarrierLogger } from './logger.js';
 import { destinationAddress, encodeMessage, sourceAddress, type EncodedMessage, type SmppAddress } from './pdu-encoding.js';
 import { PendingMessage } from './pending-message.js';
@@ -47,8 +48,6 @@ export interface SmppCarrierGatewayOptions {
   /** ...and at once when this many are waiting. Default 1000. (A batch is also bounded by the carriers'
    *  deliver_sm windows, since they are acknowledged only after the handler.) */
   eventBatchSize?: number;
-  /** An inbound message whose parts do not all arrive within this time is handed over incomplete. Default 60 s. */
-  inboundPartsTimeoutMs?: number;
   /** `stop` waits at most this long for in-flight submissions. Default 10 s. */
   drainTimeoutMs?: number;
   logger?: CarrierLogger;
@@ -62,14 +61,13 @@ interface WaitingMessage {
 interface BufferedEvents {
   receipts: DeliveryReceipt[];
   inbound: InboundSms[];
+  inboundParts: InboundPart[];
   unreadableReceipts: UnreadableReceipt[];
   acknowledgements: Array<(commandStatus: number) => void>;
-  /** Inbound sets to put back for reassembly if the handler fails. */
-  sets: PendingSet[];
 }
 
 function emptyEvents(): BufferedEvents {
-  return { receipts: [], inbound: [], unreadableReceipts: [], acknowledgements: [], sets: [] };
+  return { receipts: [], inbound: [], inboundParts: [], unreadableReceipts: [], acknowledgements: [] };
 }
 
 export class SmppCarrierGateway implements CarrierGateway {
@@ -85,7 +83,6 @@ export class SmppCarrierGateway implements CarrierGateway {
   private readonly eventFlushMs: number;
   private readonly eventBatchSize: number;
   private readonly drainTimeoutMs: number;
-  private readonly assembler: InboundAssembler;
   private readonly stateListeners = new Set<(change: ConnectionStateChange) => void>();
   private waiting: WaitingMessage[] = [];
   private waitTimer: NodeJS.Timeout | null = null;
@@ -94,7 +91,6 @@ export class SmppCarrierGateway implements CarrierGateway {
   private bufferedCount = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private handling: Promise<void> | null = null;
-  private assemblyTimer: NodeJS.Timeout | null = null;
   private concatenationReference = Math.floor(Math.random() * 256);
   private started = false;
   private stopping = false;
@@ -107,7 +103,6 @@ export class SmppCarrierGateway implements CarrierGateway {
     this.eventFlushMs = options.eventFlushMs ?? 10;
     this.eventBatchSize = options.eventBatchSize ?? 1000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
-    this.assembler = new InboundAssembler(options.inboundPartsTimeoutMs ?? 60_000);
     this.routes = buildRouteTable(settings);
     this.referenceConnections = new Set(settings.filter((connection) => connection.receiptsCarryReference).map((connection) => connection.name));
     this.longestPrefix = Math.max(1, ...this.routes.entries.map((entry) => entry.prefix?.length ?? 0));
@@ -132,8 +127,6 @@ export class SmppCarrierGateway implements CarrierGateway {
     if (this.started) return this;
     this.started = true;
     for (const connection of this.connections) connection.start();
-    this.assemblyTimer = setInterval(() => this.expireInboundSets(), 1000);
-    this.assemblyTimer.unref();
     return this;
   }
 
@@ -213,7 +206,6 @@ export class SmppCarrierGateway implements CarrierGateway {
     if (this.stopping) return;
     this.stopping = true;
     if (this.waitTimer) clearTimeout(this.waitTimer);
-    if (this.assemblyTimer) clearInterval(this.assemblyTimer);
     for (const { message } of this.waiting.splice(0)) message.fail('STOPPING', 'the carrier gateway is stopping; not sent');
     await Promise.all(this.connections.map((connection) => connection.drain(this.drainTimeoutMs)));
     await this.flushEvents();
@@ -317,38 +309,18 @@ export class SmppCarrierGateway implements CarrierGateway {
       return;
     }
     const { from, to, text, concatenation } = incoming;
-    if (!concatenation || concatenation.total === 1) {
-      this.bufferInbound({ connection: connection.name, from, to, text, parts: 1, complete: true, receivedAt }, acknowledge, null);
-      return;
-    }
-    const key = [connection.name, from, to, concatenation.reference, concatenation.total].join('\u0000');
-    const assembled = this.assembler.add(key, concatenation, text, receivedAt.getTime());
-    if (!assembled) {
-      // Kept in memory until its set completes; the part that completes it is acknowledged only once handled.
-      acknowledge(ESME_ROK);
-      return;
-    }
-    this.bufferInbound(inboundOf(connection.name, from, to, assembled, receivedAt), acknowledge, assembled.set);
-  }
-
-  private expireInboundSets(): void {
-    const now = Date.now();
-    for (const assembled of this.assembler.expire(now)) {
-      const [connection = '', from = '', to = ''] = assembled.key.split('\u0000');
-      this.log.warn(`${connection}: inbound message from ${from} incomplete after waiting for its parts; handed over as it is`);
-      this.bufferInbound(inboundOf(connection, from, to, assembled, new Date(now)), null, assembled.set);
-    }
-  }
-
-  private bufferInbound(inbound: InboundSms, acknowledge: ((commandStatus: number) => void) | null, set: PendingSet | null): void {
     this.counters.inbound++;
-    this.buffered.inbound.push(inbound);
-    if (set) this.buffered.sets.push(set);
+    if (!concatenation || concatenation.total === 1) {
+      this.buffered.inbound.push({ connection: connection.name, from, to, text, parts: 1, complete: true, receivedAt });
+    } else {
+      // Acknowledged, like everything else, once the handler has stored it (and reassembled its set when complete).
+      this.buffered.inboundParts.push({ connection: connection.name, from, to, ...concatenation, text, receivedAt });
+    }
     this.bufferEvent(acknowledge);
   }
 
-  private bufferEvent(acknowledge: ((commandStatus: number) => void) | null): void {
-    if (acknowledge) this.buffered.acknowledgements.push(acknowledge);
+  private bufferEvent(acknowledge: (commandStatus: number) => void): void {
+    this.buffered.acknowledgements.push(acknowledge);
     this.bufferedCount++;
     if (this.bufferedCount >= this.eventBatchSize) {
       void this.flushEvents();
@@ -373,28 +345,26 @@ export class SmppCarrierGateway implements CarrierGateway {
       const events = this.buffered;
       this.buffered = emptyEvents();
       this.bufferedCount = 0;
-      const batch: CarrierEventBatch = { receipts: events.receipts, inbound: events.inbound, unreadableReceipts: events.unreadableReceipts };
+      const batch: CarrierEventBatch = { receipts: events.receipts, inbound: events.inbound, inboundParts: events.inboundParts, unreadableReceipts: events.unreadableReceipts };
       let status = ESME_ROK;
       const handler = this.handler;
       if (!handler) {
-        this.log.warn(`no carrier event handler: ${batch.receipts.length + batch.inbound.length} event(s) refused for redelivery`);
+        this.log.warn(`no carrier event handler: ${batch.receipts.length + batch.inbound.length + batch.inboundParts.length} event(s) refused for redelivery`);
         status = ESME_RX_T_APPN;
       } else {
         try {
           await handler(batch);
         } catch (error) {
-          this.log.error(`the carrier event handler failed on ${batch.receipts.length} receipt(s) and ${batch.inbound.length} inbound message(s); the carrier will deliver them again`, error);
+          this.log.error(
+            `the carrier event handler failed on ${batch.receipts.length} receipt(s), ${batch.inbound.length} inbound message(s) and ${batch.inboundParts.length} inbound part(s); the carrier will deliver them again`,
+            error,
+          );
           status = ESME_RX_T_APPN;
         }
       }
-      if (status !== ESME_ROK) for (const set of events.sets) this.assembler.restore(set);
       for (const acknowledge of events.acknowledgements) acknowledge(status);
     }
   }
-}
-
-function inboundOf(connection: string, from: string, to: string, assembled: AssembledMessage, receivedAt: Date): InboundSms {
-  return { connection, from, to, text: assembled.text, parts: assembled.parts, complete: assembled.complete, receivedAt };
 }
 
 function countryOf(e164: string): string | null {

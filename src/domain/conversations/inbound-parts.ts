@@ -1,0 +1,120 @@
+/**
+ * Reassembly of inbound messages that arrive in several parts (UDH or SAR), whatever their order,
+ * in the database (`inbound_part`), so that:
+ * - a worker that stops or dies between two parts of a reply loses nothing: every part is stored
+ *   before the carrier's deliver_sm is acknowledged;
+ * - parts that reach different worker processes (each holds binds to the same carrier) meet.
+ *
+ * A set is the parts with the same connection, sender, recipient, concatenation reference and
+ * number of parts. Storing parts and assembling a set happen under a transaction-scoped advisory
+ * lock per set, taken in key order: of two transactions storing the last two parts of a set in
+ * two processes, the second waits for the first's commit, then sees every part and assembles the
+ * message. A complete set's parts are deleted as its message is stored, in the same transaction.
+ *
+ * A set still incomplete `timeoutSeconds` after its first part is handed over with the parts
+ * that came, joined in order and flagged incomplete (`receiveOverdueInboundParts`, swept by every
+ * worker), rather than lost.
+ */
+import type { Transaction } from '../../db/client.js';
+import type { InboundPart, InboundSms } from '../../gateways/carriers/carrier.js';
+
+interface PartRow {
+  set_key: string;
+  part_index: number;
+  total: number;
+  connection: string;
+  from_number: string;
+  to_number: string;
+  text: string;
+  received_at: Date;
+}
+
+const RETURNED = `set_key, part_index, total, connection, from_number, to_number, text, received_at AT TIME ZONE 'UTC' AS received_at`;
+
+export function setKeyOf(part: InboundPart): string {
+  return JSON.stringify([part.connection, part.from, part.to, part.reference, part.total]);
+}
+
+/**
+ * Stores the parts (a part that came again replaces its earlier copy) and returns the messages
+ * whose sets they completed, their parts removed. Runs in the caller's transaction, which stores
+ * those messages too.
+ */
+export async function assembleInboundParts(tx: Transaction, parts: readonly InboundPart[]): Promise<InboundSms[]> {
+  if (parts.length === 0) return [];
+  // One row per (set, part): the same part twice in a batch (delivered again) keeps the last copy.
+  const unique = new Map<string, { key: string; part: InboundPart }>();
+  for (const part of parts) {
+    if (part.index < 1 || part.index > part.total) continue;
+    const key = setKeyOf(part);
+    unique.set(`${key}#${part.index}`, { key, part });
+  }
+  const rows = [...unique.values()];
+  const keys = [...new Set(rows.map((row) => row.key))].sort();
+  await lockSets(tx, keys);
+  await tx.$executeRawUnsafe(
+    `INSERT INTO inbound_part (set_key, part_index, total, connection, from_number, to_number, text, received_at)
+     SELECT * FROM unnest($1::text[], $2::smallint[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+     ON CONFLICT (set_key, part_index) DO UPDATE SET text = EXCLUDED.text`,
+    rows.map((row) => row.key),
+    rows.map((row) => row.part.index),
+    rows.map((row) => row.part.total),
+    rows.map((row) => row.part.connection),
+    rows.map((row) => row.part.from),
+    rows.map((row) => row.part.to),
+    rows.map((row) => row.part.text),
+    rows.map((row) => row.part.receivedAt.toISOString()),
+  );
+  const complete = await tx.$queryRawUnsafe<PartRow[]>(
+    `DELETE FROM inbound_part
+      WHERE set_key IN (SELECT set_key FROM inbound_part WHERE set_key = ANY($1::text[]) GROUP BY set_key HAVING count(*) = max(total))
+      RETURNING ${RETURNED}`,
+    keys,
+  );
+  return messagesOf(complete, true);
+}
+
+/**
+ * Removes the sets whose first part came more than `timeoutSeconds` ago and returns their
+ * messages, incomplete (the parts that came, in order). Runs in the caller's transaction.
+ */
+export async function takeOverdueInboundParts(tx: Transaction, timeoutSeconds: number): Promise<InboundSms[]> {
+  const overdue = await tx.$queryRawUnsafe<Array<{ set_key: string }>>(
+    `SELECT DISTINCT set_key FROM inbound_part WHERE received_at < now() - make_interval(secs => $1::float8) ORDER BY set_key LIMIT 1000`,
+    timeoutSeconds,
+  );
+  if (overdue.length === 0) return [];
+  const keys = overdue.map((row) => row.set_key);
+  await lockSets(tx, keys);
+  // Under the locks: a part stored meanwhile by a transaction that held one is included.
+  const rows = await tx.$queryRawUnsafe<PartRow[]>(`DELETE FROM inbound_part WHERE set_key = ANY($1::text[]) RETURNING ${RETURNED}`, keys);
+  return messagesOf(rows, false);
+}
+
+/** One advisory lock per set, in key order (two transactions never wait for each other in a cycle). */
+async function lockSets(tx: Transaction, sortedKeys: readonly string[]): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended(key, 7340)) FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n) ORDER BY n`, sortedKeys);
+}
+
+function messagesOf(rows: readonly PartRow[], complete: boolean): InboundSms[] {
+  const sets = new Map<string, PartRow[]>();
+  for (const row of rows) {
+    const set = sets.get(row.set_key);
+    if (set) set.push(row);
+    else sets.set(row.set_key, [row]);
+  }
+  return [...sets.values()].map((set) => {
+    set.sort((a, b) => a.part_index - b.part_index);
+    const first = set[0]!;
+    return {
+      connection: first.connection,
+      from: first.from_number,
+      to: first.to_number,
+      text: set.map((part) => part.text).join(''),
+      parts: first.total,
+      complete: complete && set.length === first.total,
+      // When the last part came (an overdue set: when it was given up).
+      receivedAt: complete ? new Date(Math.max(...set.map((part) => part.received_at.getTime()))) : new Date(),
+    };
+  });
+}
