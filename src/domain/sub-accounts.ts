@@ -118,6 +118,18 @@ export async function deleteSubAccount(actor: Actor, input: { subAccountId: stri
           author: authorOf(actor),
         });
       }
+      // Its ledger entries stay (no foreign key), found through this record by the main account.
+      await tx.closedSubAccount.create({
+        data: {
+          id: sub.id,
+          parentId: main.id,
+          name: sub.name,
+          openedAt: sub.createdAt,
+          closedByUserId: actor.userId,
+          closedByApiKeyId: actor.apiKeyId,
+          returnedCredit: formatEuros(subBalance),
+        },
+      });
       await tx.account.delete({ where: { id: sub.id } });
       return { subAccountId: sub.id, name: sub.name, returnedCredit: formatEuros(subBalance, { trim: true }) };
     },

@@ -1,9 +1,11 @@
 import { prisma } from '../db/client.js';
+import { isUuid } from '../db/uuid7.js';
 import { requirePermission } from '../domain/auth/actor.js';
-import { IdempotencyKeyReusedError, PaymentDeclinedError, ValidationError } from '../domain/errors.js';
+import { IdempotencyKeyReusedError, NotFoundError, PaymentDeclinedError, ValidationError } from '../domain/errors.js';
 import { creditBalanceOf } from '../domain/credit/ledger.js';
 import { topUpCredit } from '../domain/credit/top-up.js';
 import { formatEuros } from '../domain/messaging/prices.js';
+import { AccountType } from '../schema/account.js';
 import { builder } from '../schema/builder.js';
 import { CreditBalanceType, LedgerEntryKindEnum, TopUpCreditInput, TopUpType } from '../schema/credit.js';
 import { requireActor } from './actor.js';
@@ -28,18 +30,23 @@ builder.queryField('ledgerEntries', (t) =>
     description: 'Every change of the credit balance, newest first.',
     authScopes: { permission: 'billing:read' },
     args: {
+      subAccountId: t.arg.globalID({
+        for: [AccountType],
+        description: "One of your sub-accounts' entries instead of yours, open or deleted (see `closedSubAccounts`).",
+      }),
       kinds: t.arg({ type: [LedgerEntryKindEnum], description: 'Only these kinds.' }),
       from: t.arg({ type: 'DateTime', description: 'Entries at or after this instant.' }),
       to: t.arg({ type: 'DateTime', description: 'Entries strictly before this instant.' }),
     },
-    resolve: (query, _root, args, context) => {
+    resolve: async (query, _root, args, context) => {
       const actor = requireActor(context);
       requirePermission(actor, 'billing:read');
       if (args.from && args.to && args.from >= args.to) throw ValidationError.single('to', 'must be after `from`');
+      const accountId = args.subAccountId ? await requireSubAccountOrClosed(actor.accountId, args.subAccountId.id) : actor.accountId;
       return prisma.ledgerEntry.findMany({
         ...query,
         where: {
-          accountId: actor.accountId,
+          accountId,
           ...(args.kinds && args.kinds.length > 0 ? { kind: { in: args.kinds } } : {}),
           ...(args.from || args.to ? { createdAt: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lt: args.to } : {}) } } : {}),
         },
@@ -48,6 +55,17 @@ builder.queryField('ledgerEntries', (t) =>
     },
   }),
 );
+
+/** A sub-account of this account, open or deleted; its id. */
+async function requireSubAccountOrClosed(mainAccountId: string, subAccountId: string): Promise<string> {
+  if (!isUuid(subAccountId)) throw new NotFoundError('Sub-account');
+  const [open, closed] = await Promise.all([
+    prisma.account.count({ where: { id: subAccountId, parentId: mainAccountId } }),
+    prisma.closedSubAccount.count({ where: { id: subAccountId, parentId: mainAccountId } }),
+  ]);
+  if (open + closed === 0) throw new NotFoundError('Sub-account');
+  return subAccountId;
+}
 
 builder.mutationField('topUpCredit', (t) =>
   t.prismaField({

@@ -1,4 +1,5 @@
 import { prisma } from '../db/client.js';
+import { requirePermission } from '../domain/auth/actor.js';
 import {
   IdempotencyKeyReusedError,
   InsufficientCreditError,
@@ -13,6 +14,7 @@ import { AccountType } from '../schema/account.js';
 import { builder } from '../schema/builder.js';
 import { SessionType } from '../schema/session.js';
 import {
+  ClosedSubAccountType,
   CreateSubAccountInput,
   CreditTransferType,
   DeleteSubAccountInput,
@@ -31,6 +33,20 @@ builder.queryField('subAccounts', (t) =>
     authScopes: { permission: 'account:read' },
     resolve: (query, _root, _args, context) =>
       prisma.account.findMany({ ...query, where: { parentId: requireActor(context).accountId }, orderBy: { id: 'asc' } }),
+  }),
+);
+
+builder.queryField('closedSubAccounts', (t) =>
+  t.prismaConnection({
+    type: ClosedSubAccountType,
+    cursor: 'id',
+    description: 'The deleted sub-accounts of the current account, kept for their money trail; the most recently opened first.',
+    authScopes: { permission: 'billing:read' },
+    resolve: (query, _root, _args, context) => {
+      const actor = requireActor(context);
+      requirePermission(actor, 'billing:read');
+      return prisma.closedSubAccount.findMany({ ...query, where: { parentId: actor.accountId }, orderBy: { id: 'desc' } });
+    },
   }),
 );
 
@@ -64,7 +80,8 @@ builder.mutationField('renameSubAccount', (t) =>
 builder.mutationField('deleteSubAccount', (t) =>
   t.field({
     type: DeletedSubAccountType,
-    description: 'Deletes a sub-account and its data; its remaining credit returns to the main account.',
+    description:
+      'Deletes a sub-account and its data; its remaining credit returns to the main account. Its ledger entries are kept (`closedSubAccounts`, `ledgerEntries(subAccountId:)`).',
     authScopes: { permission: 'account:manage' },
     args: { input: t.arg({ type: DeleteSubAccountInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError, ServiceNotActiveError, IdempotencyKeyReusedError] },

@@ -41,9 +41,27 @@ export const SwitchAccountInput = builder.inputType('SwitchAccountInput', {
 
 export const DeletedSubAccountType = builder.objectRef<DeletedSubAccount>('DeletedSubAccount').implement({
   fields: (t) => ({
-    subAccountId: t.id({ resolve: (deleted) => Buffer.from(`Account:${deleted.subAccountId}`).toString('base64') }),
+    subAccountId: t.id({ resolve: (deleted) => subAccountGlobalId(deleted.subAccountId) }),
     name: t.exposeString('name'),
     returnedCredit: t.expose('returnedCredit', { type: 'Decimal', description: 'Credit returned to the main account.' }),
+  }),
+});
+
+/** The global id a sub-account had (`Account`), which its closed record keeps. */
+export function subAccountGlobalId(id: string): string {
+  return Buffer.from(`Account:${id}`).toString('base64');
+}
+
+export const ClosedSubAccountType = builder.prismaObject('ClosedSubAccount', {
+  description: 'A deleted sub-account, kept for its money trail: `ledgerEntries(subAccountId:)` lists its entries.',
+  fields: (t) => ({
+    id: t.id({ description: 'The id the sub-account had.', resolve: (closed) => subAccountGlobalId(closed.id) }),
+    name: t.exposeString('name'),
+    openedAt: t.expose('openedAt', { type: 'DateTime' }),
+    closedAt: t.expose('closedAt', { type: 'DateTime' }),
+    closedByUserId: t.exposeString('closedByUserId', { nullable: true, description: 'Database id of the user who deleted it.' }),
+    closedByApiKeyId: t.exposeString('closedByApiKeyId', { nullable: true, description: 'Database id of the API key that deleted it.' }),
+    returnedCredit: t.expose('returnedCredit', { type: 'Decimal', description: 'Credit returned to the main account when it was deleted.' }),
   }),
 });
 

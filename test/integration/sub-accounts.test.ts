@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ActivateServiceDocument,
+  ClosedSubAccountsDocument,
   CreateApiKeyDocument,
   CreateSubAccountDocument,
   CreditBalanceDocument,
@@ -8,6 +9,7 @@ import {
   LedgerEntriesDocument,
   RefreshSessionDocument,
   RenameSubAccountDocument,
+  SubAccountLedgerEntriesDocument,
   SubAccountsDocument,
   SwitchAccountDocument,
   TopUpCreditDocument,
@@ -216,6 +218,42 @@ describe('deleting a sub-account', () => {
     expect((await owner.request(DeleteSubAccountDocument, { input: { subAccountId: subId } })).deleteSubAccount).toMatchObject({
       __typename: 'NotFoundError',
     });
+  });
+
+  it("keeps the deleted sub-account's ledger for the main account: its entries, ending at zero, and who deleted it when", async () => {
+    const { owner, tenant } = await mainAccount('100');
+    const subId = await createSub(owner, 'Bordeaux');
+    await transfer(owner, subId, '60');
+    await transfer(owner, subId, '12.25', 'TO_MAIN_ACCOUNT');
+    expect((await owner.request(DeleteSubAccountDocument, { input: { subAccountId: subId } })).deleteSubAccount).toMatchObject({ data: { returnedCredit: '47.75' } });
+
+    const closed = (await owner.request(ClosedSubAccountsDocument, {})).closedSubAccounts.edges.map(({ node }) => node);
+    expect(closed).toEqual([
+      {
+        id: subId,
+        name: 'Bordeaux',
+        openedAt: expect.any(String),
+        closedAt: expect.any(String),
+        closedByUserId: tenant.userUuid,
+        closedByApiKeyId: null,
+        returnedCredit: '47.75',
+      },
+    ]);
+    const trail = (await owner.request(SubAccountLedgerEntriesDocument, { subAccountId: subId })).ledgerEntries.edges.map(({ node }) => [node.kind, node.amount, node.balanceAfter]);
+    expect(trail).toEqual([
+      ['TRANSFER_OUT', '-47.75', '0.00'],
+      ['TRANSFER_OUT', '-12.25', '47.75'],
+      ['TRANSFER_IN', '60.00', '60.00'],
+    ]);
+
+    // Only the main account reads it.
+    const other = await mainAccount();
+    expect((await other.owner.errors(SubAccountLedgerEntriesDocument, { subAccountId: subId }))[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await other.owner.request(ClosedSubAccountsDocument, {})).closedSubAccounts.edges).toEqual([]);
+    // A sub-account still open is read the same way.
+    const openSub = await createSub(owner, 'Nantes');
+    await transfer(owner, openSub, '30');
+    expect((await owner.request(SubAccountLedgerEntriesDocument, { subAccountId: openSub })).ledgerEntries.edges.map(({ node }) => node.amount)).toEqual(['30.00']);
   });
 
   it('replays a deletion retried with the same idempotency key instead of reporting it missing', async () => {
