@@ -79,6 +79,8 @@ interface ClaimedMessage {
   text: string;
   /** MARKETING goes out within its recipient country's sending window only (checked again when claimed). */
   kind: string;
+  /** Marketing sent with strict timing: refused rather than held when its window has closed. */
+  strict: boolean;
   priority: number;
   attempts: number;
   status: string;
@@ -119,6 +121,8 @@ export interface DispatcherStats {
   blacklisted: number;
   /** Marketing claimed after its sending window closed, given back until it opens. */
   heldForWindow: number;
+  /** The same, sent with strict timing: refused. */
+  refusedForWindow: number;
   /** Messages claimed while every route of theirs was down (another connection up), given back for a while. */
   heldForRoute: number;
   recorded: number;
@@ -185,7 +189,7 @@ export class Dispatcher {
   private drainedWaiters: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribers: (() => void)[] = [];
-  private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
+  private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, refusedForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
   /** Since when some carrier connection has been down (null: all up); kept with `linkUpSince` on every link change. */
   private connectionDownSince: number | null = null;
   /** Messages set aside because every route of theirs was down, released when a connection comes up. */
@@ -333,7 +337,8 @@ export class Dispatcher {
         }
         if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
         const opens = windows.closedUntil(message);
-        if (opens !== null) this.holdUntil(message, opens, 'window');
+        if (opens !== null && message.strict) this.refuseOutsideWindow(message);
+        else if (opens !== null) this.holdUntil(message, opens, 'window');
         else if (routeHold !== null && this.gateway.routesDown(message.recipient, message.country)) {
           // The transactional lane never waits long (its messages are codes and alerts).
           this.holdUntil(message, new Date(Date.now() + (message.priority === 0 ? ROUTE_HOLD_MIN_MS : routeHold)), 'route');
@@ -409,7 +414,7 @@ export class Dispatcher {
             bulk AS (${fresh(bulkLane)} LIMIT $2 FOR UPDATE SKIP LOCKED),
             -- What a submit_sm needs is read here, once: the update below returns it.
             picked AS (
-              SELECT m.id, m.sender, m.recipient, m.country, m.text, m.kind, m.priority, m.status, p.queue_row, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
+              SELECT m.id, m.sender, m.recipient, m.country, m.text, m.kind, m.strict_timing, m.priority, m.status, p.queue_row, p.in_doubt, m.kind = 'MARKETING' AND EXISTS (
                        SELECT 1 FROM blacklist_entry b WHERE b.account_id = m.account_id AND b.number = m.recipient) AS blacklisted
                 FROM (SELECT message_id, queue_row, true AS in_doubt FROM doubt
                       UNION ALL SELECT message_id, queue_row, false FROM transactional UNION ALL SELECT message_id, queue_row, false FROM bulk) p
@@ -423,7 +428,7 @@ export class Dispatcher {
             claimed AS (
               UPDATE dispatch_queue q SET claimed_until = localtimestamp + make_interval(secs => $4::int), attempts = q.attempts + 1
                 FROM picked p WHERE q.ctid = p.queue_row AND q.message_id = p.id AND NOT p.blacklisted
-              RETURNING q.message_id, p.sender, p.recipient, p.country, p.text, p.kind, p.priority, p.status, q.attempts,
+              RETURNING q.message_id, p.sender, p.recipient, p.country, p.text, p.kind, p.strict_timing, p.priority, p.status, q.attempts,
                         CASE WHEN p.in_doubt THEN NULL ELSE q.send_after END AS send_after),
             -- The same end as the queue rows' (localtimestamp is the statement's).
             lease AS (
@@ -435,13 +440,13 @@ export class Dispatcher {
                 FROM picked p WHERE m.id = p.id AND p.blacklisted AND m.status = 'ON_HOLD'
               RETURNING m.id, m.account_id, m.kind, m.sender, m.recipient, m.country, m.text, m.priority, m.reservation_id, m.campaign_id)
        -- A message sent needs no more than what goes into its submit_sm (its record reads the rest).
-       SELECT c.message_id::text AS id, NULL::text AS account_id, c.kind::text, c.sender, c.recipient, c.country, c.text, c.priority,
+       SELECT c.message_id::text AS id, NULL::text AS account_id, c.kind::text, c.strict_timing AS strict, c.sender, c.recipient, c.country, c.text, c.priority,
               NULL::text AS reservation_id, NULL::text AS campaign_id, c.attempts::int AS attempts,
               (extract(epoch FROM c.send_after) * 1000)::float8 AS queued_after, c.status::text AS status,
               (SELECT id::text FROM lease) AS lease_id
          FROM claimed c
        UNION ALL
-       SELECT b.id::text, b.account_id::text, b.kind::text, b.sender, b.recipient, b.country, b.text, b.priority,
+       SELECT b.id::text, b.account_id::text, b.kind::text, false, b.sender, b.recipient, b.country, b.text, b.priority,
               b.reservation_id::text, b.campaign_id::text, 0, NULL::float8, 'BLACKLISTED', NULL
          FROM blacklisted b`,
       [
@@ -543,6 +548,16 @@ export class Dispatcher {
       if (this.heldForRoute.size < MAX_REMEMBERED_ROUTE_HOLDS) this.heldForRoute.add(message.id);
     }
     this.queueOutcome({ message, kind: 'held', until });
+  }
+
+  /**
+   * Marketing sent with strict timing whose sending window closed before it could go out (a
+   * campaign longer than the window, an outage across its end): refused, not sent later (SPEC
+   * section 4), its hold released like any message that ends unsent.
+   */
+  private refuseOutsideWindow(message: ClaimedMessage): void {
+    this.counters.refusedForWindow++;
+    this.queueOutcome({ message, kind: 'refused', code: 'OUTSIDE_SENDING_WINDOW', reason: 'OUTSIDE_SENDING_WINDOW' });
   }
 
   /**

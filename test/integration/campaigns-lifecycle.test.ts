@@ -314,6 +314,24 @@ describe('campaign life cycle', () => {
     expect(refused).toMatchObject({ __typename: 'ValidationError', problems: [{ field: 'scheduledAt', message: expect.stringContaining('strict timing is on') }] });
     expect(await balanceOf(owner)).toEqual(before);
     expect(await messagesOf(strict.id)).toEqual([]);
+
+    // Scheduled when the window is open, it is accepted, its messages written with strict timing:
+    // should the window close before one can go, the dispatcher refuses it rather than holding it.
+    const inWindow = await createCampaign(owner, {
+      name: 'Lundi strict',
+      type: 'MARKETING',
+      sender: 'BOUTIQUE',
+      text: 'Promo !',
+      strictTiming: true,
+      recipients: { numbers: recipients },
+      scheduledAt: expected.toISOString(),
+    });
+    expect(await sendCampaign(owner, { id: inWindow.id })).toMatchObject({ campaign: { status: 'SCHEDULED' } });
+    await expect.poll(async () => (await messagesOf(inWindow.id)).length, { timeout: 5_000 }).toBe(4);
+    const flags = await platform.sql<{ strict_timing: boolean }>(`SELECT DISTINCT strict_timing FROM message WHERE campaign_id = $1::uuid`, [databaseId(inWindow.id)]);
+    expect(flags).toEqual([{ strict_timing: true }]);
+    await owner.request(CancelCampaignDocument, { id: inWindow.id });
+    expect(await balanceOf(owner)).toEqual(before);
   });
 
   it('streams campaignProgress from the worker to a subscriber of another API process, ending with the final counts', async () => {

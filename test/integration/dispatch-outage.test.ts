@@ -368,6 +368,36 @@ describe('the sending window, checked again at claim', () => {
     const charged = await platform.sql<{ n: number }>(`SELECT count(*)::int AS n FROM message WHERE id = ANY($1::bigint[]) AND charged`, [marketingIds]);
     expect(charged).toEqual([{ n: 3 }]);
   });
+
+  it('marketing sent with strict timing is refused instead (NOT_ISSUED, OUTSIDE_SENDING_WINDOW), never sent, its hold released', { timeout: 40_000 }, async () => {
+    const day = 86_400_000;
+    const opening = new Date(Math.floor(Date.now() / day) * day + 2 * day);
+    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
+    const closedNow: SendingRules = {
+      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
+      default: null,
+    };
+    const simulator = await simulatorOn(0);
+    await startDispatching([carrierConnection('only', simulator.port)], { sendingRules: closedNow });
+    const strict = [plainNumber(4, 20), plainNumber(4, 21)];
+    const lenient = plainNumber(4, 22);
+    const { ids: strictIds, reservationId } = await queueMessages(platform, accountId, strict.map((to) => ({ to, kind: 'MARKETING' as const, strictTiming: true })));
+    const { ids: lenientIds } = await queueMessages(platform, accountId, [{ to: lenient, kind: 'MARKETING' as const }]);
+    const ids = [...strictIds, ...lenientIds];
+
+    expect(await waitUntilFinal(platform, ids.slice(0, 2))).toEqual({ NOT_ISSUED: 2 });
+    const ended = await platform.sql<{ error_code: string; carrier_status: string; charged: boolean }>(
+      `SELECT error_code, carrier_status, charged FROM message WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      [ids.slice(0, 2)],
+    );
+    expect(ended).toEqual(strict.map(() => ({ error_code: 'OUTSIDE_SENDING_WINDOW', carrier_status: 'OUTSIDE_SENDING_WINDOW', charged: false })));
+    expect(dispatcher!.stats()).toMatchObject({ refusedForWindow: 2, heldForWindow: 1 });
+    // The message without strict timing waits for the window; the refused ones' hold is given back.
+    await until(async () => (await heldForWindow([ids[2]!])).length === 1, 'the lenient message given back until the window opens');
+    expect([...strict, lenient].map((number) => simulator.submissionsTo(number))).toEqual([0, 0, 0]);
+    await until(async () => (await reservationOf(platform, reservationId))?.state === 'CLOSED', 'the hold of the refused messages closed');
+    expect(await reservationOf(platform, reservationId)).toEqual({ state: 'CLOSED', settled: '0', released: '0.09' });
+  });
 });
 
 /** The messages given back to the queue, unclaimed, until their window opens (send_after in the future). */

@@ -283,9 +283,8 @@ describe('holds left open', () => {
     const { closeAbandonedMessageHolds } = await import('../../src/jobs/carrier-events.js');
     // As a process that died between a record's commit and the close of its hold leaves it.
     const lost = await reserveCredit(prisma, accountId, 90_000, { reason: 'SMS to 2 number(s)', referenceType: 'Message', author: PLATFORM });
-    // One whose message still waits (held back: sent an hour from now).
-    const { reservationId: waiting, ids } = await queueMessages(platform, accountId, [{ to: plainNumber(9, 1), kind: 'TRANSACTIONAL' }]);
-    await platform.sql(`UPDATE dispatch_queue SET send_after = now() AT TIME ZONE 'UTC' + interval '1 hour' WHERE message_id = $1::bigint`, ids);
+    // One whose message still waits (scheduled an hour from now).
+    const { reservationId: waiting, ids } = await queueMessages(platform, accountId, [{ to: plainNumber(9, 1), kind: 'TRANSACTIONAL', dueInSeconds: 3600 }]);
     // A campaign's hold is the life cycle's business, whatever its messages.
     const campaignHold = await reserveCredit(prisma, accountId, 45_000, { reason: 'campaign', referenceType: 'Campaign', author: PLATFORM });
     await platform.sql(`UPDATE credit_reservation SET created_at = created_at - interval '2 minutes' WHERE id = ANY($1::uuid[])`, [[lost.id, waiting, campaignHold.id]]);

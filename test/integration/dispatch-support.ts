@@ -31,6 +31,10 @@ export interface MessageSpec {
    * by the time of day the tests run at.
    */
   kind?: 'MARKETING' | 'TRANSACTIONAL' | 'SERVICE';
+  /** Marketing sent with strict timing. Default false. */
+  strictTiming?: boolean;
+  /** Due this many seconds from now (scheduled). Default: now. */
+  dueInSeconds?: number;
   /** 0 transactional lane, 1 bulk. Default: 0 for a kind given as TRANSACTIONAL or SERVICE, else 1. */
   priority?: number;
   segments?: number;
@@ -62,11 +66,12 @@ export async function queueMessages(
   try {
     await client.query('BEGIN');
     ({ rows } = await client.query<{ id: string }>(
-      `INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, campaign_id)
-       SELECT $1::uuid, m.kind::"MessageKind", m.priority, 'ACME', m.recipient, 'FR', m.text, m.segments, m.price, CASE WHEN m.price > 0 THEN $2::uuid END,
-              m.campaign_id
+      `INSERT INTO message (account_id, kind, priority, strict_timing, sender, recipient, country, text, segments, price, reservation_id, campaign_id, send_after)
+       SELECT $1::uuid, m.kind::"MessageKind", m.priority, m.strict_timing, 'ACME', m.recipient, 'FR', m.text, m.segments, m.price, CASE WHEN m.price > 0 THEN $2::uuid END,
+              m.campaign_id, localtimestamp + make_interval(secs => m.due_in)
          FROM json_to_recordset($3::json)
-           AS m(position int, recipient text, kind text, priority smallint, text text, segments smallint, price numeric, campaign_id uuid, claimed float8)
+           AS m(position int, recipient text, kind text, priority smallint, strict_timing boolean, text text, segments smallint, price numeric, campaign_id uuid,
+                due_in float8, claimed float8)
         ORDER BY m.position
        RETURNING id::text`,
       [
@@ -78,6 +83,8 @@ export async function queueMessages(
             recipient: message.to,
             kind: message.kind ?? 'TRANSACTIONAL',
             priority: message.priority ?? (message.kind === 'TRANSACTIONAL' || message.kind === 'SERVICE' ? 0 : 1),
+            strict_timing: message.strictTiming ?? false,
+            due_in: message.dueInSeconds ?? 0,
             text: message.text ?? `Message ${i} from the dispatch tests`,
             segments: message.segments ?? 1,
             price: (prices[i]! / 1_000_000).toFixed(6),

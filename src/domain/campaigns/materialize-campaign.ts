@@ -141,6 +141,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
         const written = await insertMessages(tx, campaignId, locked.account_id, type, sender, covered.reservationId, planned, covered.affordable, {
           skipForeignKeyChecks: skipChecks,
           skipExisting,
+          strictTiming: marketing && campaign.strictTiming,
         });
         const finished = end === null;
         const last = candidates.at(-1)?.number ?? after;
@@ -255,7 +256,7 @@ async function insertMessages(
   reservationId: string | null,
   planned: readonly PlannedMessage[],
   affordable: number,
-  options: { skipForeignKeyChecks: boolean; skipExisting: boolean },
+  options: { skipForeignKeyChecks: boolean; skipExisting: boolean; strictTiming: boolean },
 ): Promise<{ rows: number; onHold: number; cost: Micros }> {
   const { skipForeignKeyChecks } = options;
   if (planned.length === 0) return { rows: 0, onHold: 0, cost: 0 };
@@ -275,9 +276,9 @@ async function insertMessages(
     const slice = planned.slice(start, start + SLICE_SIZE);
     const inserted = await tx.$queryRawUnsafe<{ written: number; on_hold: number; cost: string }[]>(
       `WITH inserted AS (
-       INSERT INTO message (account_id, campaign_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id,
+       INSERT INTO message (account_id, campaign_id, kind, priority, strict_timing, sender, recipient, country, text, segments, price, reservation_id,
                             status, send_after, final_at, error_code)
-       SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
+       SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $13::boolean, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
               r.status::"MessageStatus", r.send_after, CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
               CASE WHEN r.status = 'NOT_ISSUED' THEN '${INSUFFICIENT_CREDIT_ERROR}' END
          FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
@@ -300,6 +301,7 @@ async function insertMessages(
       statuses.slice(start, start + SLICE_SIZE),
       // As ISO text, cast by the statement: no Date object per message to serialise.
       slice.map((message) => message.sendAfter.toISOString()),
+      options.strictTiming,
     );
     const counted = inserted[0]!;
     written.rows += counted.written;

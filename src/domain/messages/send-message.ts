@@ -130,8 +130,8 @@ export async function queueMessages(actor: Actor, input: SendMessageInput, queue
   const sender = preview.sender?.value ?? input.sender;
   // The rows, written only when `gate` holds (the hold is taken), ids in the order of `to`.
   const insertRows = (reservationId: string | null, gate: Prisma.Sql) => Prisma.sql`
-    INSERT INTO message (account_id, kind, priority, sender, recipient, country, text, segments, price, reservation_id, status, send_after, final_at)
-    SELECT ${actor.accountId}::uuid, ${type}::"MessageKind", ${type === 'TRANSACTIONAL' ? 0 : 1}::smallint, ${sender},
+    INSERT INTO message (account_id, kind, priority, strict_timing, sender, recipient, country, text, segments, price, reservation_id, status, send_after, final_at)
+    SELECT ${actor.accountId}::uuid, ${type}::"MessageKind", ${type === 'TRANSACTIONAL' ? 0 : 1}::smallint, ${type === 'MARKETING' && input.strictTiming === true}, ${sender},
            r.recipient, r.country, r.text, r.segments, r.price::numeric, ${reservationId}::uuid,
            CASE WHEN r.blacklisted THEN 'BLACKLISTED' ELSE 'ON_HOLD' END::"MessageStatus", r.send_after,
            CASE WHEN r.blacklisted THEN now() END
