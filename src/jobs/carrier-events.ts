@@ -361,15 +361,17 @@ async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): 
 
 /**
  * Step 2: receipts naming one of our messages prove its submission. A message still ON_HOLD
- * without a live lease is recorded as handed over (and charged); then every such receipt's part
- * is attached to its message, unless the message is ON_HOLD under a live lease (its dispatcher
- * is about to record it, parts included).
+ * without a live lease is recorded as handed over (and charged against its hold); so is a
+ * cancelled campaign's message that had been claimed (in doubt when it was cancelled: its
+ * receipt came after the reconciliation delay), charged directly since its campaign's hold was
+ * released. Then every such receipt's part is attached to its message, unless the message is
+ * ON_HOLD under a live lease (its dispatcher is about to record it, parts included).
  */
 async function recordSubmissionsFromReceipts(
   tx: RawSql,
   evidence: readonly ReceiptRow[],
 ): Promise<{ changed: ChangedMessage[]; reservations: Map<string, string | null> }> {
-  const recorded = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string })[]>(
+  const recorded = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string; was_cancelled: boolean })[]>(
     `WITH e AS (
        SELECT * FROM json_to_recordset($1::json) AS e(id bigint, connection text, carrier_message_id text, submitted_at timestamptz)
      ), target AS (
@@ -384,10 +386,11 @@ async function recordSubmissionsFromReceipts(
      ), recorded AS (
        UPDATE message m
           SET status = 'TRANSMITTED', submitted_at = coalesce(d.submitted_at, now()), connection = d.connection, charged = m.price > 0,
-              attempts = g.attempts
+              attempts = coalesce(g.attempts, m.attempts), final_at = NULL
          FROM (SELECT DISTINCT ON (id) id, connection, submitted_at FROM e ORDER BY id, submitted_at) d
-         JOIN gate g ON g.message_id = d.id
-        WHERE m.id = d.id AND m.status = 'ON_HOLD'
+         LEFT JOIN gate g ON g.message_id = d.id
+        WHERE m.id = d.id
+          AND ((m.status = 'ON_HOLD' AND g.message_id IS NOT NULL) OR (m.status = 'CANCELLED' AND m.attempts > 0))
        RETURNING m.id, m.account_id, m.status, m.kind, m.campaign_id, m.reservation_id, m.price
      ), attached AS (
        INSERT INTO carrier_part (connection, carrier_message_id, message_id)
@@ -395,16 +398,23 @@ async function recordSubmissionsFromReceipts(
         WHERE t.status <> 'ON_HOLD' OR t.id IN (SELECT id FROM recorded)
        ON CONFLICT DO NOTHING
      )
-     SELECT id::text, account_id::text, status::text, kind::text, campaign_id::text, reservation_id::text, price::text FROM recorded`,
+     SELECT r.id::text, r.account_id::text, r.status::text, r.kind::text, r.campaign_id::text, r.reservation_id::text, r.price::text,
+            t.status = 'CANCELLED' AS was_cancelled
+       FROM recorded r JOIN target t ON t.id = r.id`,
     JSON.stringify(
       evidence.map((receipt) => ({ id: receipt.reference, connection: receipt.connection, carrier_message_id: receipt.carrierMessageId, submitted_at: receipt.submittedAt })),
     ),
   );
   const reservations = new Map<string, string | null>();
   if (recorded.length > 0) {
-    console.warn(`[dispatch] ${recorded.length} message(s) found handed over by their receipts (their submission had not been recorded)`);
-    await chargeHandedOver(tx, recorded.map((row) => ({ ...row, count: 1 })));
-    for (const row of recorded) if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
+    const cancelled = recorded.filter((row) => row.was_cancelled).length;
+    console.warn(
+      `[dispatch] ${recorded.length} message(s) found handed over by their receipts (their submission had not been recorded)` +
+        (cancelled > 0 ? `, ${cancelled} of them cancelled with their campaign meanwhile: charged now` : ''),
+    );
+    // A cancelled campaign's hold is released: its message is charged to the balance directly.
+    await chargeHandedOver(tx, recorded.map((row) => ({ ...row, reservation_id: row.was_cancelled ? null : row.reservation_id, count: 1 })));
+    for (const row of recorded) if (row.reservation_id && !row.was_cancelled) reservations.set(row.reservation_id, row.campaign_id);
   }
   return { changed: recorded.map(({ id, account_id, status, kind, campaign_id }) => ({ id, account_id, status, kind, campaign_id })), reservations };
 }

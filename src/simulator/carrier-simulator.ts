@@ -138,6 +138,8 @@ export interface InjectReceiptInput {
   systemId?: string;
   /** The `done date` the receipt reports (whole seconds). Default: now. */
   doneAt?: Date;
+  /** The platform message reference (TLV 0x1400) to echo, as for a submission that carried one. Default: none. */
+  reference?: string;
 }
 
 export interface CarrierSimulator {
@@ -754,6 +756,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions = {
             input.carrierMessageId,
             input.stat,
             formatReceiptText({ id: input.carrierMessageId, stat: input.stat, submitDate: now, doneDate: input.doneAt ?? now }),
+            input.reference ?? null,
           ),
           onAcknowledged: resolve,
         });

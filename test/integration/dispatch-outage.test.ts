@@ -328,6 +328,18 @@ describe('a cancelled campaign with messages in doubt', () => {
     expect(await statuses()).toEqual(['CANCELLED', 'CANCELLED']);
     expect(await reservationOf(platform, hold.id)).toMatchObject({ state: 'CLOSED', released: '0.09' });
     expect(simulator.stats().submitSm).toBe(0);
+
+    // The first had reached the carrier after all: its receipt, later than the delay, proves it.
+    // It was sent, so it is DELIVERED and charged (to the balance: the campaign's hold is released).
+    const balance = async () => (await platform.sql<{ balance: string }>(`SELECT trim_scale(credit_balance)::text AS balance FROM account WHERE id = $1::uuid`, [accountId]))[0]!.balance;
+    const before = await balance();
+    await simulator.injectReceipt({ carrierMessageId: 'late-receipt-1', stat: 'DELIVRD', recipient: plainNumber(9, 10), reference: ids[0] });
+    await until(async () => (await statuses())[0] === 'DELIVERED', 'the late receipt applied');
+    expect(await statuses()).toEqual(['DELIVERED', 'CANCELLED']);
+    const [first] = await platform.sql<{ charged: boolean; connection: string }>(`SELECT charged, connection FROM message WHERE id = $1::bigint`, [ids[0]]);
+    expect(first).toEqual({ charged: true, connection: 'only' });
+    expect(Number(before) - Number(await balance())).toBeCloseTo(0.045, 6);
+    expect(await reservationOf(platform, hold.id)).toMatchObject({ state: 'CLOSED', released: '0.09' });
   });
 });
 

@@ -60,13 +60,15 @@ export async function cancelWaitingMessages(campaignId: string, options: { stale
   let total = 0;
   for (;;) {
     const { rows } = await pool.query<ChangedMessage>(
-      `UPDATE message SET status = 'CANCELLED', final_at = now()
-        WHERE id IN (SELECT q.message_id FROM dispatch_queue q
-                      WHERE q.campaign_id = $1 AND q.campaign_id IS NOT NULL
-                        AND (q.claimed_until IS NULL OR ($3 AND q.claimed_until < now() - make_interval(secs => $4)))
-                      LIMIT $2 FOR UPDATE SKIP LOCKED)
-          AND status = 'ON_HOLD' AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = $1 AND c.status = 'CANCELLED')
-       RETURNING id::text, account_id::text, status::text, kind::text, campaign_id::text`,
+      // With its attempts: one that was claimed may have reached the carrier (in doubt), and a
+      // receipt proving it can still come (see recordSubmissionsFromReceipts in carrier-events.ts).
+      `UPDATE message m SET status = 'CANCELLED', final_at = now(), attempts = q.attempts
+         FROM (SELECT q.message_id, q.attempts FROM dispatch_queue q
+                WHERE q.campaign_id = $1 AND q.campaign_id IS NOT NULL
+                  AND (q.claimed_until IS NULL OR ($3 AND q.claimed_until < now() - make_interval(secs => $4)))
+                LIMIT $2 FOR UPDATE SKIP LOCKED) q
+        WHERE m.id = q.message_id AND m.status = 'ON_HOLD' AND EXISTS (SELECT 1 FROM campaign c WHERE c.id = $1 AND c.status = 'CANCELLED')
+       RETURNING m.id::text, m.account_id::text, m.status::text, m.kind::text, m.campaign_id::text`,
       [campaignId, CANCEL_BATCH, options.staleClaims, staleClaimSeconds()],
     );
     // Pushed live like any status change (a few bytes per message, batched per campaign).
