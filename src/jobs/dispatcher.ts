@@ -121,6 +121,8 @@ export interface DispatcherStats {
   blacklisted: number;
   /** Marketing claimed after its sending window closed, given back until it opens. */
   heldForWindow: number;
+  /** Queued marketing of a country whose window closed, set aside until it opens without being claimed (see `deferMarketingUntil`). */
+  deferredForWindow: number;
   /** The same, sent with strict timing: refused. */
   refusedForWindow: number;
   /** Messages claimed while every route of theirs was down (another connection up), given back for a while. */
@@ -189,7 +191,9 @@ export class Dispatcher {
   private drainedWaiters: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribers: (() => void)[] = [];
-  private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, refusedForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
+  private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, deferredForWindow: 0, refusedForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
+  /** Window closings whose queued marketing this dispatcher has set aside in bulk (`country@opening`). */
+  private readonly deferredWindows = new Set<string>();
   /** Since when some carrier connection has been down (null: all up); kept with `linkUpSince` on every link change. */
   private connectionDownSince: number | null = null;
   /** Messages set aside because every route of theirs was down, released when a connection comes up. */
@@ -338,7 +342,10 @@ export class Dispatcher {
         if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
         const opens = windows.closedUntil(message);
         if (opens !== null && message.strict) this.refuseOutsideWindow(message);
-        else if (opens !== null) this.holdUntil(message, opens, 'window');
+        else if (opens !== null) {
+          this.holdUntil(message, opens, 'window');
+          this.deferWindowClosing(message.country, opens);
+        }
         else if (routeHold !== null && this.gateway.routesDown(message.recipient, message.country)) {
           // The transactional lane never waits long (its messages are codes and alerts).
           this.holdUntil(message, new Date(Date.now() + (message.priority === 0 ? ROUTE_HOLD_MIN_MS : routeHold)), 'route');
@@ -548,6 +555,25 @@ export class Dispatcher {
       if (this.heldForRoute.size < MAX_REMEMBERED_ROUTE_HOLDS) this.heldForRoute.add(message.id);
     }
     this.queueOutcome({ message, kind: 'held', until });
+  }
+
+  /**
+   * The first marketing message found after its country's window closed: the others queued for
+   * that country are set aside until the window opens in a few set-based statements (once per
+   * closing and dispatcher), rather than each claimed just to be given back.
+   */
+  private deferWindowClosing(country: string | null, opens: Date): void {
+    const key = `${country}@${opens.getTime()}`;
+    if (this.deferredWindows.has(key)) return;
+    if (this.deferredWindows.size > 1000) this.deferredWindows.clear();
+    this.deferredWindows.add(key);
+    deferMarketingUntil(country, opens, () => this.running)
+      .then((moved) => (this.counters.deferredForWindow += moved))
+      .catch((error: unknown) => {
+        // Not fatal: those messages are held one by one as they are claimed.
+        this.deferredWindows.delete(key);
+        console.error(`[dispatch] could not set aside the marketing queued for ${country ?? 'unknown countries'}:`, (error as Error).message);
+      });
   }
 
   /**
@@ -918,6 +944,53 @@ export class Dispatcher {
  * again under a later lease, or gone): left by a dispatcher that died, or whose record of them
  * went without deleting its lease. A message in doubt keeps its lease row until it is decided.
  */
+/** What one statement of `deferMarketingUntil` moved, and the last queue row it looked at (nulls: none). */
+interface DeferredBatch {
+  moved: number;
+  priority: number | null;
+  send_after: string | null;
+  message_id: string | null;
+}
+
+/** Queue rows looked at per statement of `deferMarketingUntil`. */
+const DEFER_BATCH = 5000;
+
+/**
+ * Sets aside until `opens` the marketing queued for `country` (null: numbers of no known country)
+ * that is due before then, unclaimed and without strict timing (that is refused when claimed).
+ * One walk of the due queue in its order, a batch of rows per statement, so that a long queue is
+ * read once and no row stays locked long. Returns how many messages it moved.
+ */
+export async function deferMarketingUntil(country: string | null, opens: Date, keepGoing: () => boolean = () => true): Promise<number> {
+  let moved = 0;
+  let after: { priority: number; send_after: string; message_id: string } | null = null;
+  while (keepGoing()) {
+    const { rows }: { rows: DeferredBatch[] } = await pool.query<DeferredBatch>(
+      `WITH scanned AS (
+         SELECT q.message_id, q.priority, q.send_after FROM dispatch_queue q
+          WHERE q.claimed_until IS NULL AND q.priority > 0 AND q.send_after < ($2::timestamptz AT TIME ZONE 'UTC')
+            AND ($3::smallint IS NULL OR (q.priority, q.send_after, q.message_id) > ($3::smallint, $4::timestamp, $5::bigint))
+          ORDER BY q.priority, q.send_after, q.message_id LIMIT $6),
+       moved AS (
+         UPDATE dispatch_queue q SET send_after = ($2::timestamptz AT TIME ZONE 'UTC')
+           FROM scanned s JOIN message m ON m.id = s.message_id
+          WHERE q.message_id = s.message_id AND q.claimed_until IS NULL AND q.send_after < ($2::timestamptz AT TIME ZONE 'UTC')
+            AND m.kind = 'MARKETING' AND m.country IS NOT DISTINCT FROM $1::text AND NOT m.strict_timing AND m.status = 'ON_HOLD'
+         RETURNING 1),
+       last AS (SELECT priority, send_after, message_id FROM scanned ORDER BY priority DESC, send_after DESC, message_id DESC LIMIT 1)
+       SELECT (SELECT count(*) FROM moved)::int AS moved, last.priority::int, to_char(last.send_after, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS send_after,
+              last.message_id::text
+         FROM (SELECT 1) one LEFT JOIN last ON true`,
+      [country, opens.toISOString(), after?.priority ?? null, after?.send_after ?? null, after?.message_id ?? null, DEFER_BATCH],
+    );
+    const row: DeferredBatch = rows[0]!;
+    moved += row.moved;
+    if (row.message_id === null) return moved;
+    after = { priority: row.priority!, send_after: row.send_after!, message_id: row.message_id };
+  }
+  return moved;
+}
+
 export async function deleteSpentLeases(): Promise<number> {
   const { rowCount } = await pool.query(
     `DELETE FROM dispatch_lease l

@@ -49,7 +49,7 @@ async function simulatorOn(
 /** The gateway and dispatcher a worker process builds (src/app.ts), on these connections. */
 async function startDispatching(
   connections: CarrierConnectionSettings[],
-  options: { maxInFlight?: number; reconcileSeconds?: number; maxAttempts?: number; sendingRules?: SendingRules } = {},
+  options: { maxInFlight?: number; batchSize?: number; reconcileSeconds?: number; maxAttempts?: number; sendingRules?: SendingRules } = {},
 ): Promise<SmppCarrierGateway> {
   const { Dispatcher } = await import('../../src/jobs/dispatcher.js');
   const { applyCarrierEvents } = await import('../../src/jobs/carrier-events.js');
@@ -379,6 +379,33 @@ describe('the sending window, checked again at claim', () => {
     expect(marketing.map((number) => simulator.submissionsTo(number))).toEqual([1, 1, 1]);
     const charged = await platform.sql<{ n: number }>(`SELECT count(*)::int AS n FROM message WHERE id = ANY($1::bigint[]) AND charged`, [marketingIds]);
     expect(charged).toEqual([{ n: 3 }]);
+  });
+
+  it('when the window has closed, the marketing queued for that country is set aside in bulk, not claimed message by message', { timeout: 40_000 }, async () => {
+    const day = 86_400_000;
+    const opening = new Date(Math.floor(Date.now() / day) * day + 2 * day);
+    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
+    const closedNow: SendingRules = {
+      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
+      default: null,
+    };
+    const simulator = await simulatorOn(0);
+    const marketing = Array.from({ length: 600 }, (_, i) => plainNumber(5, i));
+    const { ids: marketingIds } = await queueMessages(platform, accountId, marketing.map((to) => ({ to, kind: 'MARKETING' as const })));
+    // Queued after them on the bulk lane: a transactional campaign's messages go out at once.
+    const transactional = [plainNumber(5, 700), plainNumber(5, 701)];
+    const { ids: transactionalIds } = await queueMessages(platform, accountId, transactional.map((to) => ({ to, priority: 1 })));
+    // Claims of 20 at a time: the first finds the window closed.
+    await startDispatching([carrierConnection('only', simulator.port)], { sendingRules: closedNow, batchSize: 20 });
+
+    expect(await waitUntilFinal(platform, transactionalIds)).toEqual({ DELIVERED: 2 });
+    await until(async () => (await heldForWindow(marketingIds)).length === 600, 'every marketing message set aside until the window opens');
+    expect(new Set((await heldForWindow(marketingIds)).map((row) => `${row.status} ${row.attempts} ${row.send_after}`))).toEqual(new Set([`ON_HOLD 0 ${opening.getTime()}`]));
+    const stats = dispatcher!.stats();
+    expect(stats.heldForWindow + stats.deferredForWindow).toBe(600);
+    // Most were never claimed.
+    expect(stats.deferredForWindow).toBeGreaterThan(300);
+    expect(marketing.filter((number) => simulator.submissionsTo(number) > 0)).toEqual([]);
   });
 
   it('marketing sent with strict timing is refused instead (NOT_ISSUED, OUTSIDE_SENDING_WINDOW), never sent, its hold released', { timeout: 40_000 }, async () => {
