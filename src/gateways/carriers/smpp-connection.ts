@@ -2,7 +2,10 @@
  * One configured carrier (a CARRIERS entry): its binds, and whether it is usable. A connection
  * is up while at least one of its binds is bound; messages go to its least busy bound bind. It is
  * failing after `failingAfterErrors` temporary errors in a row, for `failingForSeconds` after the
- * latest (an accepted submission ends it): the router then prefers healthy connections.
+ * latest (an accepted submission ends it): the router then prefers healthy connections. Its time
+ * up, it is tried again with one message at a time (a probe) until a submission is accepted:
+ * what comes meanwhile goes to healthy connections, so a carrier still broken costs one attempt
+ * of one message per spell, not one of every message routed to it before its next errors.
  */
 import type smpp from 'smpp';
 import type { ConnectionState, ConnectionStatus } from './carrier.js';
@@ -70,7 +73,15 @@ export class SmppConnection {
   load(): ConnectionLoad {
     const bound = this.boundBinds;
     if (bound === 0) return { up: false, failing: false, load: Number.POSITIVE_INFINITY };
-    return { up: true, failing: this.failing, load: this.outstandingSegments / (bound * this.settings.maxSegmentsPerSecond) };
+    const outstanding = this.outstandingSegments;
+    // Probing: others are preferred while its probe is out.
+    const failing = this.failing || (this.recovering && outstanding > 0);
+    return { up: true, failing, load: outstanding / (bound * this.settings.maxSegmentsPerSecond) };
+  }
+
+  /** Failing until lately, and no submission accepted since: tried again one message at a time. */
+  private get recovering(): boolean {
+    return this.errorsInARow >= this.settings.failingAfterErrors;
   }
 
   get failing(): boolean {
