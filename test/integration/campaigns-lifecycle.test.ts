@@ -330,6 +330,19 @@ describe('campaign life cycle', () => {
     await expect.poll(async () => (await messagesOf(inWindow.id)).length, { timeout: 5_000 }).toBe(4);
     const flags = await platform.sql<{ strict_timing: boolean }>(`SELECT DISTINCT strict_timing FROM message WHERE campaign_id = $1::uuid`, [databaseId(inWindow.id)]);
     expect(flags).toEqual([{ strict_timing: true }]);
+
+    // Rows written once the window has closed (a long campaign's later chunks, a job run again
+    // late) are refused at once, neither held nor charged. Here: its rows written again as if
+    // its time were Sunday's.
+    await platform.sql(`DELETE FROM message WHERE campaign_id = $1::uuid`, [databaseId(inWindow.id)]);
+    await platform.sql(`UPDATE campaign SET scheduled_at = $2, materialized_at = NULL, materialized_until = NULL, materialized_cost = 0 WHERE id = $1::uuid`, [
+      databaseId(inWindow.id),
+      sunday,
+    ]);
+    const { materializeCampaign } = await import('../../src/domain/campaigns/materialize-campaign.js');
+    await materializeCampaign(databaseId(inWindow.id));
+    const refusedRows = await messagesOf(inWindow.id);
+    expect(refusedRows.map((row) => [row.status, row.error_code, row.charged])).toEqual(recipients.map(() => ['NOT_ISSUED', 'OUTSIDE_SENDING_WINDOW', false]));
     await owner.request(CancelCampaignDocument, { id: inWindow.id });
     expect(await balanceOf(owner)).toEqual(before);
   });

@@ -59,6 +59,11 @@ interface LockedCampaign {
 }
 
 export const INSUFFICIENT_CREDIT_ERROR = 'INSUFFICIENT_CREDIT';
+/** A strict campaign's marketing whose window closed before its row was written (see OUTSIDE_SENDING_WINDOW in the dispatcher). */
+export const OUTSIDE_WINDOW_ERROR = 'OUTSIDE_SENDING_WINDOW';
+
+/** A message of a chunk: as planned, or refused for strict timing (never held, never charged). */
+type ChunkMessage = Omit<PlannedMessage, 'outcome'> & { outcome: PlannedMessage['outcome'] | 'OUTSIDE_WINDOW' };
 const FIRST_CHUNK_SIZE = 1000;
 /** Messages planned, or inserted by one statement, between two turns of the event loop. */
 const SLICE_SIZE = 2500;
@@ -74,6 +79,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
   const fieldNames = await fieldNamesByPosition(campaign.accountId);
   const type = messageTypeOf(campaign);
   const marketing = type === 'MARKETING';
+  const strictTiming = marketing && campaign.strictTiming;
   const sender = campaign.sender;
   const selection: RecipientSelection = { accountId: campaign.accountId, listIds: campaign.listIds, tags: campaign.tags, contactIds: campaign.contactIds };
   const pasted = parsePastedNumbers(campaign.numbers, campaign.defaultCountry ?? profile.country).valid;
@@ -124,7 +130,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
 
         const now = new Date();
         const planner = plannerAt(now);
-        const planned: PlannedMessage[] = [];
+        const planned: ChunkMessage[] = [];
         for (let index = 0; index < candidates.length; index++) {
           // The worker's other work (the transactional lane first) gets its turn between slices.
           if (index > 0 && index % SLICE_SIZE === 0) await nextTurn();
@@ -134,14 +140,16 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
           const values: RecipientValues | null = candidate.contact;
           const blacklisted = candidate.contact ? candidate.contact.blacklisted : pastedBlacklisted.has(candidate.number);
           const plan = planner.plan(candidate.number, numberClass.country, numberClass.type, values, blacklisted);
-          if (plan.outcome !== 'INVALID') planned.push(plan);
+          if (plan.outcome === 'INVALID') continue;
+          // Strict timing: what would wait for its window now (the window closed since the send) is refused, not held.
+          planned.push(strictTiming && plan.outcome === 'SEND' && plan.held ? { ...plan, outcome: 'OUTSIDE_WINDOW' } : plan);
         }
 
         const covered = await coverChunk(tx, campaignId, locked, planned);
         const written = await insertMessages(tx, campaignId, locked.account_id, type, sender, covered.reservationId, planned, covered.affordable, {
           skipForeignKeyChecks: skipChecks,
           skipExisting,
-          strictTiming: marketing && campaign.strictTiming,
+          strictTiming,
         });
         const finished = end === null;
         const last = candidates.at(-1)?.number ?? after;
@@ -180,7 +188,7 @@ async function coverChunk(
   tx: RawSql,
   campaignId: string,
   campaign: LockedCampaign,
-  planned: readonly PlannedMessage[],
+  planned: readonly ChunkMessage[],
 ): Promise<{ reservationId: string | null; affordable: number }> {
   const cost = costOf(planned);
   if (cost === 0) return { reservationId: campaign.reservation_id, affordable: planned.length };
@@ -231,12 +239,12 @@ async function coverChunk(
   }
 }
 
-function costOf(planned: readonly PlannedMessage[]): Micros {
+function costOf(planned: readonly ChunkMessage[]): Micros {
   return planned.reduce((sum, message) => sum + (message.outcome === 'SEND' ? message.price : 0), 0);
 }
 
 /** How many of the messages, in order, fit in `budget` (blacklisted ones cost nothing). */
-function affordableCount(planned: readonly PlannedMessage[], budget: Micros): number {
+function affordableCount(planned: readonly ChunkMessage[], budget: Micros): number {
   let spent = 0;
   for (let i = 0; i < planned.length; i++) {
     const message = planned[i]!;
@@ -254,13 +262,18 @@ async function insertMessages(
   type: 'MARKETING' | 'TRANSACTIONAL',
   sender: string,
   reservationId: string | null,
-  planned: readonly PlannedMessage[],
+  planned: readonly ChunkMessage[],
   affordable: number,
   options: { skipForeignKeyChecks: boolean; skipExisting: boolean; strictTiming: boolean },
 ): Promise<{ rows: number; onHold: number; cost: Micros }> {
   const { skipForeignKeyChecks } = options;
   if (planned.length === 0) return { rows: 0, onHold: 0, cost: 0 };
-  const statuses = planned.map((message, index) => (message.outcome === 'BLACKLISTED' ? 'BLACKLISTED' : index < affordable ? 'ON_HOLD' : 'NOT_ISSUED'));
+  const statuses = planned.map((message, index) =>
+    message.outcome === 'BLACKLISTED' ? 'BLACKLISTED' : message.outcome === 'OUTSIDE_WINDOW' || index >= affordable ? 'NOT_ISSUED' : 'ON_HOLD',
+  );
+  const errors = planned.map((message, index) =>
+    message.outcome === 'OUTSIDE_WINDOW' ? OUTSIDE_WINDOW_ERROR : message.outcome === 'SEND' && index >= affordable ? INSUFFICIENT_CREDIT_ERROR : null,
+  );
   if (skipForeignKeyChecks) {
     // What the per-row checks of account_id and campaign_id would lock, locked once: the campaign
     // is locked by this chunk's transaction already, the account here.
@@ -280,9 +293,9 @@ async function insertMessages(
                             status, send_after, final_at, error_code)
        SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $13::boolean, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
               r.status::"MessageStatus", r.send_after, CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
-              CASE WHEN r.status = 'NOT_ISSUED' THEN '${INSUFFICIENT_CREDIT_ERROR}' END
-         FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
-              AS r(recipient, country, text, segments, price, status, send_after)
+              r.error_code
+         FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[], $14::text[])
+              AS r(recipient, country, text, segments, price, status, send_after, error_code)
        ${options.skipExisting ? 'ON CONFLICT (campaign_id, recipient) DO NOTHING' : ''}
        RETURNING status, price)
        SELECT count(*)::int AS written, (count(*) FILTER (WHERE status = 'ON_HOLD'))::int AS on_hold,
@@ -302,6 +315,7 @@ async function insertMessages(
       // As ISO text, cast by the statement: no Date object per message to serialise.
       slice.map((message) => message.sendAfter.toISOString()),
       options.strictTiming,
+      errors.slice(start, start + SLICE_SIZE),
     );
     const counted = inserted[0]!;
     written.rows += counted.written;
