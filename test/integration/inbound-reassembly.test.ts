@@ -111,6 +111,15 @@ describe('reassembly of long replies', () => {
       for (const from of senders) expect(await partsKept(from)).toBe(0);
     });
 
+    it('an emoji split across two parts (half of its surrogate pair in each) is whole once the parts are joined', async () => {
+      const { receiveInboundMessages } = await import('../../src/domain/conversations/inbound.js');
+      const from = sender();
+      const [high, low] = ['\uD83D', '\uDE00'];
+      await receiveInboundMessages([], [part(from, 1, `Merci ${high}`)]);
+      await receiveInboundMessages([], [part(from, 3, ' !'), part(from, 2, `${low} à jeudi`)]);
+      expect((await repliesFrom(from)).map((reply) => reply.text)).toEqual(['Merci 😀 à jeudi !']);
+    });
+
     it('sets differ by reference: two replies from one number at once stay apart', async () => {
       const { receiveInboundMessages } = await import('../../src/domain/conversations/inbound.js');
       const from = sender();

@@ -7,7 +7,7 @@
  *
  * A set is the parts with the same connection, sender, recipient, concatenation reference and
  * number of parts. Storing parts and assembling a set happen under a transaction-scoped advisory
- * lock per set, taken in key order: of two transactions storing the last two parts of a set in
+ * lock per set, taken in lock-id order: of two transactions storing the last two parts of a set in
  * two processes, the second waits for the first's commit, then sees every part and assembles the
  * message. A complete set's parts are deleted as its message is stored, in the same transaction.
  *
@@ -25,11 +25,11 @@ interface PartRow {
   connection: string;
   from_number: string;
   to_number: string;
-  text: string;
+  text_json: string;
   received_at: Date;
 }
 
-const RETURNED = `set_key, part_index, total, connection, from_number, to_number, text, received_at AT TIME ZONE 'UTC' AS received_at`;
+const RETURNED = `set_key, part_index, total, connection, from_number, to_number, text_json, received_at AT TIME ZONE 'UTC' AS received_at`;
 
 export function setKeyOf(part: InboundPart): string {
   return JSON.stringify([part.connection, part.from, part.to, part.reference, part.total]);
@@ -50,19 +50,20 @@ export async function assembleInboundParts(tx: Transaction, parts: readonly Inbo
     unique.set(`${key}#${part.index}`, { key, part });
   }
   const rows = [...unique.values()];
-  const keys = [...new Set(rows.map((row) => row.key))].sort();
+  const keys = [...new Set(rows.map((row) => row.key))];
   await lockSets(tx, keys);
   await tx.$executeRawUnsafe(
-    `INSERT INTO inbound_part (set_key, part_index, total, connection, from_number, to_number, text, received_at)
+    `INSERT INTO inbound_part (set_key, part_index, total, connection, from_number, to_number, text_json, received_at)
      SELECT * FROM unnest($1::text[], $2::smallint[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-     ON CONFLICT (set_key, part_index) DO UPDATE SET text = EXCLUDED.text`,
+     ON CONFLICT (set_key, part_index) DO UPDATE SET text_json = EXCLUDED.text_json`,
     rows.map((row) => row.key),
     rows.map((row) => row.part.index),
     rows.map((row) => row.part.total),
     rows.map((row) => row.part.connection),
     rows.map((row) => row.part.from),
     rows.map((row) => row.part.to),
-    rows.map((row) => row.part.text),
+    // As JSON: a part may end in half of a surrogate pair, which PostgreSQL text cannot hold.
+    rows.map((row) => JSON.stringify(row.part.text)),
     rows.map((row) => row.part.receivedAt.toISOString()),
   );
   const complete = await tx.$queryRawUnsafe<PartRow[]>(
@@ -80,20 +81,34 @@ export async function assembleInboundParts(tx: Transaction, parts: readonly Inbo
  */
 export async function takeOverdueInboundParts(tx: Transaction, timeoutSeconds: number): Promise<InboundSms[]> {
   const overdue = await tx.$queryRawUnsafe<Array<{ set_key: string }>>(
-    `SELECT DISTINCT set_key FROM inbound_part WHERE received_at < now() - make_interval(secs => $1::float8) ORDER BY set_key LIMIT 1000`,
+    `SELECT DISTINCT set_key FROM inbound_part WHERE received_at < now() - make_interval(secs => $1::float8) LIMIT 1000`,
     timeoutSeconds,
   );
   if (overdue.length === 0) return [];
   const keys = overdue.map((row) => row.set_key);
   await lockSets(tx, keys);
-  // Under the locks: a part stored meanwhile by a transaction that held one is included.
-  const rows = await tx.$queryRawUnsafe<PartRow[]>(`DELETE FROM inbound_part WHERE set_key = ANY($1::text[]) RETURNING ${RETURNED}`, keys);
+  // Under the locks: a part stored meanwhile by a transaction that held one is included, and a
+  // set completed and taken meanwhile (then begun again with the same key) is not overdue.
+  const rows = await tx.$queryRawUnsafe<PartRow[]>(
+    `DELETE FROM inbound_part
+      WHERE set_key IN (SELECT set_key FROM inbound_part WHERE set_key = ANY($1::text[])
+                         GROUP BY set_key HAVING min(received_at) < now() - make_interval(secs => $2::float8))
+      RETURNING ${RETURNED}`,
+    keys,
+    timeoutSeconds,
+  );
   return messagesOf(rows, false);
 }
 
-/** One advisory lock per set, in key order (two transactions never wait for each other in a cycle). */
-async function lockSets(tx: Transaction, sortedKeys: readonly string[]): Promise<void> {
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended(key, 7340)) FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n) ORDER BY n`, sortedKeys);
+/**
+ * One advisory lock per set, taken in the order of the lock ids themselves, whoever takes them
+ * (so two transactions never wait for each other in a cycle, whatever the collation).
+ */
+async function lockSets(tx: Transaction, keys: readonly string[]): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `SELECT pg_advisory_xact_lock(lock_id) FROM (SELECT DISTINCT hashtextextended(key, 7340) AS lock_id FROM unnest($1::text[]) AS key ORDER BY 1) ids`,
+    keys,
+  );
 }
 
 function messagesOf(rows: readonly PartRow[], complete: boolean): InboundSms[] {
@@ -110,7 +125,7 @@ function messagesOf(rows: readonly PartRow[], complete: boolean): InboundSms[] {
       connection: first.connection,
       from: first.from_number,
       to: first.to_number,
-      text: set.map((part) => part.text).join(''),
+      text: set.map((part) => JSON.parse(part.text_json) as string).join(''),
       parts: first.total,
       complete: complete && set.length === first.total,
       // When the last part came (an overdue set: when it was given up).
