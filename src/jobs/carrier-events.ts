@@ -363,15 +363,16 @@ async function markPartsByCarrierId(sql: Sql, receipts: readonly ReceiptRow[]): 
  * Step 2: receipts naming one of our messages prove its submission. A message still ON_HOLD
  * without a live lease is recorded as handed over (and charged against its hold); so is a
  * cancelled campaign's message that had been claimed (in doubt when it was cancelled: its
- * receipt came after the reconciliation delay), charged directly since its campaign's hold was
- * released. Then every such receipt's part is attached to its message, unless the message is
+ * receipt came after the reconciliation delay), or strict marketing refused when it was taken up
+ * in doubt after its window closed: charged against its hold too, or from the balance once the
+ * hold is released. Then every such receipt's part is attached to its message, unless the message is
  * ON_HOLD under a live lease (its dispatcher is about to record it, parts included).
  */
 async function recordSubmissionsFromReceipts(
   tx: RawSql,
   evidence: readonly ReceiptRow[],
 ): Promise<{ changed: ChangedMessage[]; reservations: Map<string, string | null> }> {
-  const recorded = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string; was_cancelled: boolean })[]>(
+  const recorded = await tx.$queryRawUnsafe<(ChangedMessage & { reservation_id: string | null; price: string; was_ended: boolean })[]>(
     `WITH e AS (
        SELECT * FROM json_to_recordset($1::json) AS e(id bigint, connection text, carrier_message_id text, submitted_at timestamptz)
      ), target AS (
@@ -390,7 +391,8 @@ async function recordSubmissionsFromReceipts(
          FROM (SELECT DISTINCT ON (id) id, connection, submitted_at FROM e ORDER BY id, submitted_at) d
          LEFT JOIN gate g ON g.message_id = d.id
         WHERE m.id = d.id
-          AND ((m.status = 'ON_HOLD' AND g.message_id IS NOT NULL) OR (m.status = 'CANCELLED' AND m.attempts > 0))
+          AND ((m.status = 'ON_HOLD' AND g.message_id IS NOT NULL)
+               OR ((m.status = 'CANCELLED' OR (m.status = 'NOT_ISSUED' AND m.error_code = 'OUTSIDE_SENDING_WINDOW')) AND m.attempts > 0))
        RETURNING m.id, m.account_id, m.status, m.kind, m.campaign_id, m.reservation_id, m.price
      ), attached AS (
        INSERT INTO carrier_part (connection, carrier_message_id, message_id)
@@ -399,7 +401,7 @@ async function recordSubmissionsFromReceipts(
        ON CONFLICT DO NOTHING
      )
      SELECT r.id::text, r.account_id::text, r.status::text, r.kind::text, r.campaign_id::text, r.reservation_id::text, r.price::text,
-            t.status = 'CANCELLED' AS was_cancelled
+            t.status <> 'ON_HOLD' AS was_ended
        FROM recorded r JOIN target t ON t.id = r.id`,
     JSON.stringify(
       evidence.map((receipt) => ({ id: receipt.reference, connection: receipt.connection, carrier_message_id: receipt.carrierMessageId, submitted_at: receipt.submittedAt })),
@@ -407,14 +409,14 @@ async function recordSubmissionsFromReceipts(
   );
   const reservations = new Map<string, string | null>();
   if (recorded.length > 0) {
-    const cancelled = recorded.filter((row) => row.was_cancelled).length;
+    const ended = recorded.filter((row) => row.was_ended).length;
     console.warn(
       `[dispatch] ${recorded.length} message(s) found handed over by their receipts (their submission had not been recorded)` +
-        (cancelled > 0 ? `, ${cancelled} of them cancelled with their campaign meanwhile: charged now` : ''),
+        (ended > 0 ? `, ${ended} of them cancelled or refused meanwhile: recorded as sent, and charged` : ''),
     );
-    // A cancelled campaign's hold is released: its message is charged to the balance directly.
-    await chargeHandedOver(tx, recorded.map((row) => ({ ...row, reservation_id: row.was_cancelled ? null : row.reservation_id, count: 1 })));
-    for (const row of recorded) if (row.reservation_id && !row.was_cancelled) reservations.set(row.reservation_id, row.campaign_id);
+    // Against its hold (a cancelled campaign's may be released already: then from the balance, see applyQueued).
+    await chargeHandedOver(tx, recorded.map((row) => ({ ...row, count: 1 })));
+    for (const row of recorded) if (row.reservation_id) reservations.set(row.reservation_id, row.campaign_id);
   }
   return { changed: recorded.map(({ id, account_id, status, kind, campaign_id }) => ({ id, account_id, status, kind, campaign_id })), reservations };
 }

@@ -343,6 +343,8 @@ describe('a cancelled campaign with messages in doubt', () => {
     expect(await statuses()).toEqual(['DELIVERED', 'CANCELLED']);
     const [first] = await platform.sql<{ charged: boolean; connection: string }>(`SELECT charged, connection FROM message WHERE id = $1::bigint`, [ids[0]]);
     expect(first).toEqual({ charged: true, connection: 'only' });
+    // Settled on its (released) hold right after, so from the balance.
+    await until(async () => Number(before) - Number(await balance()) > 0, 'the charge');
     expect(Number(before) - Number(await balance())).toBeCloseTo(0.045, 6);
     expect(await reservationOf(platform, hold.id)).toMatchObject({ state: 'CLOSED', released: '0.09' });
   });
@@ -411,6 +413,34 @@ describe('the sending window, checked again at claim', () => {
     // Most were never claimed.
     expect(stats.deferredForWindow).toBeGreaterThan(300);
     expect(marketing.filter((number) => simulator.submissionsTo(number) > 0)).toEqual([]);
+  });
+
+  it('strict marketing taken up in doubt after its window closed is refused, and recorded as sent if a late receipt proves it was', { timeout: 40_000 }, async () => {
+    const day = 86_400_000;
+    const opening = new Date(Math.floor(Date.now() / day) * day + 2 * day);
+    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
+    const closedNow: SendingRules = {
+      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
+      default: null,
+    };
+    const simulator = await simulatorOn(0);
+    // Claimed by a dispatcher that died (its lease ended long ago): in doubt.
+    const to = plainNumber(4, 40);
+    const { ids, reservationId } = await queueMessages(platform, accountId, [{ to, kind: 'MARKETING', strictTiming: true, claimedForSeconds: -3600 }]);
+    await startDispatching([carrierConnection('only', simulator.port)], { sendingRules: closedNow, reconcileSeconds: 2 });
+    expect(await waitUntilFinal(platform, ids)).toEqual({ NOT_ISSUED: 1 });
+    expect(simulator.submissionsTo(to)).toBe(0);
+    await until(async () => (await reservationOf(platform, reservationId))?.state === 'CLOSED', 'its hold released');
+
+    const balance = async () => Number((await platform.sql<{ balance: string }>(`SELECT credit_balance::text AS balance FROM account WHERE id = $1::uuid`, [accountId]))[0]!.balance);
+    const before = await balance();
+    await simulator.injectReceipt({ carrierMessageId: 'late-strict-1', stat: 'DELIVRD', recipient: to, reference: ids[0] });
+    await until(async () => (await statusCounts(platform, ids)).DELIVERED === 1, 'the late receipt applied');
+    const [row] = await platform.sql<{ charged: boolean }>(`SELECT charged FROM message WHERE id = $1::bigint`, [ids[0]]);
+    expect(row).toEqual({ charged: true });
+    // Its hold released, from the balance.
+    await until(async () => before - (await balance()) > 0, 'the charge');
+    expect(before - (await balance())).toBeCloseTo(0.045, 6);
   });
 
   it('marketing sent with strict timing is refused instead (NOT_ISSUED, OUTSIDE_SENDING_WINDOW), never sent, its hold released', { timeout: 40_000 }, async () => {

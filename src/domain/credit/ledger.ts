@@ -349,10 +349,12 @@ async function applyQueued(tx: RawSql, reservation: Reservation): Promise<Reserv
     if (amount > covered) await chargeOrLog(tx, reservation.accountId, amount - covered, details);
     return settled;
   }
-  // A hold closed with messages still out (it should not happen: holds close only when none
-  // waits, and settlements queued on a hold are applied before it closes). The messages did go
-  // out: charge them from the balance; if it cannot cover them, an operator settles by hand.
-  console.error(`[credit] reservation ${reservation.id} is closed; charging ${queued!.count} message(s) from the balance`);
+  // A hold closed with messages still out: a message proved sent by a receipt after its hold was
+  // released (a cancelled campaign's message in doubt, see carrier-events.ts); otherwise it should
+  // not happen (holds close only when none waits, and settlements queued on a hold are applied
+  // before it closes). The messages did go out: charged from the balance; if it cannot cover
+  // them, an operator settles by hand (uncharged_amount).
+  console.warn(`[credit] reservation ${reservation.id} is closed; charging ${queued!.count} message(s) from the balance`);
   await chargeOrLog(tx, reservation.accountId, amount, details);
   return reservation;
 }
