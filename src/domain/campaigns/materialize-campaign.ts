@@ -268,11 +268,10 @@ async function insertMessages(
 ): Promise<{ rows: number; onHold: number; cost: Micros }> {
   const { skipForeignKeyChecks } = options;
   if (planned.length === 0) return { rows: 0, onHold: 0, cost: 0 };
+  // NOT_ISSUED: beyond what the balance covers (INSUFFICIENT_CREDIT); OUTSIDE_WINDOW: written as
+  // NOT_ISSUED too, with its own error code (one array for both: nothing more to send per row).
   const statuses = planned.map((message, index) =>
-    message.outcome === 'BLACKLISTED' ? 'BLACKLISTED' : message.outcome === 'OUTSIDE_WINDOW' || index >= affordable ? 'NOT_ISSUED' : 'ON_HOLD',
-  );
-  const errors = planned.map((message, index) =>
-    message.outcome === 'OUTSIDE_WINDOW' ? OUTSIDE_WINDOW_ERROR : message.outcome === 'SEND' && index >= affordable ? INSUFFICIENT_CREDIT_ERROR : null,
+    message.outcome === 'BLACKLISTED' ? 'BLACKLISTED' : message.outcome === 'OUTSIDE_WINDOW' ? 'OUTSIDE_WINDOW' : index < affordable ? 'ON_HOLD' : 'NOT_ISSUED',
   );
   if (skipForeignKeyChecks) {
     // What the per-row checks of account_id and campaign_id would lock, locked once: the campaign
@@ -292,10 +291,11 @@ async function insertMessages(
        INSERT INTO message (account_id, campaign_id, kind, priority, strict_timing, sender, recipient, country, text, segments, price, reservation_id,
                             status, send_after, final_at, error_code)
        SELECT $1::uuid, $2::uuid, $3::"MessageKind", 1, $13::boolean, $4, r.recipient, r.country, r.text, r.segments, r.price::numeric, $5::uuid,
-              r.status::"MessageStatus", r.send_after, CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
-              r.error_code
-         FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[], $14::text[])
-              AS r(recipient, country, text, segments, price, status, send_after, error_code)
+              (CASE WHEN r.status = 'OUTSIDE_WINDOW' THEN 'NOT_ISSUED' ELSE r.status END)::"MessageStatus", r.send_after,
+              CASE WHEN r.status <> 'ON_HOLD' THEN now() END,
+              CASE r.status WHEN 'NOT_ISSUED' THEN '${INSUFFICIENT_CREDIT_ERROR}' WHEN 'OUTSIDE_WINDOW' THEN '${OUTSIDE_WINDOW_ERROR}' END
+         FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::timestamptz[])
+              AS r(recipient, country, text, segments, price, status, send_after)
        ${options.skipExisting ? 'ON CONFLICT (campaign_id, recipient) DO NOTHING' : ''}
        RETURNING status, price)
        SELECT count(*)::int AS written, (count(*) FILTER (WHERE status = 'ON_HOLD'))::int AS on_hold,
@@ -315,7 +315,6 @@ async function insertMessages(
       // As ISO text, cast by the statement: no Date object per message to serialise.
       slice.map((message) => message.sendAfter.toISOString()),
       options.strictTiming,
-      errors.slice(start, start + SLICE_SIZE),
     );
     const counted = inserted[0]!;
     written.rows += counted.written;
