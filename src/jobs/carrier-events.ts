@@ -387,7 +387,7 @@ async function recordSubmissionsFromReceipts(
      ), recorded AS (
        UPDATE message m
           SET status = 'TRANSMITTED', submitted_at = coalesce(d.submitted_at, now()), connection = d.connection, charged = m.price > 0,
-              attempts = coalesce(g.attempts, m.attempts), final_at = NULL
+              attempts = coalesce(g.attempts, m.attempts), final_at = NULL, error_code = NULL, carrier_status = NULL
          FROM (SELECT DISTINCT ON (id) id, connection, submitted_at FROM e ORDER BY id, submitted_at) d
          LEFT JOIN gate g ON g.message_id = d.id
         WHERE m.id = d.id

@@ -194,6 +194,8 @@ export class Dispatcher {
   private readonly counters = { claimed: 0, blacklisted: 0, heldForWindow: 0, deferredForWindow: 0, refusedForWindow: 0, heldForRoute: 0, recorded: 0, recordBatches: 0 };
   /** Window closings whose queued marketing this dispatcher has set aside in bulk (`country@opening`). */
   private readonly deferredWindows = new Set<string>();
+  /** Deferrals running, waited for by `stop`. */
+  private readonly deferrals = new Set<Promise<void>>();
   /** Since when some carrier connection has been down (null: all up); kept with `linkUpSince` on every link change. */
   private connectionDownSince: number | null = null;
   /** Messages set aside because every route of theirs was down, released when a connection comes up. */
@@ -286,6 +288,7 @@ export class Dispatcher {
       else this.startRecording();
     }
     for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await Promise.all(this.deferrals);
     await settleDueNow();
     this.unregisterRecorder?.();
     // Receipts still waiting for a record that will not come go the slow way.
@@ -567,13 +570,15 @@ export class Dispatcher {
     if (this.deferredWindows.has(key)) return;
     if (this.deferredWindows.size > 1000) this.deferredWindows.clear();
     this.deferredWindows.add(key);
-    deferMarketingUntil(country, opens, () => this.running)
-      .then((moved) => (this.counters.deferredForWindow += moved))
+    const deferral = deferMarketingUntil(country, opens, () => this.running)
+      .then((moved) => void (this.counters.deferredForWindow += moved))
       .catch((error: unknown) => {
         // Not fatal: those messages are held one by one as they are claimed.
         this.deferredWindows.delete(key);
         console.error(`[dispatch] could not set aside the marketing queued for ${country ?? 'unknown countries'}:`, (error as Error).message);
-      });
+      })
+      .finally(() => this.deferrals.delete(deferral));
+    this.deferrals.add(deferral);
   }
 
   /**
@@ -595,10 +600,15 @@ export class Dispatcher {
     if (this.heldForRoute.size === 0) return;
     const ids = [...this.heldForRoute];
     this.heldForRoute.clear();
+    // Not those set aside longer since (until a sending window opens): still not due. Rows another
+    // statement holds (a claim, a deferral) are left to it rather than waited for.
     await pool.query(
-      `UPDATE dispatch_queue SET send_after = localtimestamp
-        WHERE message_id = ANY($1::bigint[]) AND claimed_until IS NULL AND send_after > localtimestamp`,
-      [ids],
+      `UPDATE dispatch_queue q SET send_after = localtimestamp
+        WHERE q.message_id IN (SELECT message_id FROM dispatch_queue
+                                WHERE message_id = ANY($1::bigint[]) AND claimed_until IS NULL
+                                  AND send_after > localtimestamp AND send_after <= localtimestamp + make_interval(secs => $2::int)
+                                FOR UPDATE SKIP LOCKED)`,
+      [ids, ROUTE_HOLD_MAX_MS / 1000],
     );
     this.requestClaim();
   }
@@ -939,11 +949,6 @@ export class Dispatcher {
   }
 }
 
-/**
- * Lease rows that ran out and list no message still held under them (recorded since, taken up
- * again under a later lease, or gone): left by a dispatcher that died, or whose record of them
- * went without deleting its lease. A message in doubt keeps its lease row until it is decided.
- */
 /** What one statement of `deferMarketingUntil` moved, and the last queue row it looked at (nulls: none). */
 interface DeferredBatch {
   moved: number;
@@ -991,6 +996,11 @@ export async function deferMarketingUntil(country: string | null, opens: Date, k
   return moved;
 }
 
+/**
+ * Lease rows that ran out and list no message still held under them (recorded since, taken up
+ * again under a later lease, or gone): left by a dispatcher that died, or whose record of them
+ * went without deleting its lease. A message in doubt keeps its lease row until it is decided.
+ */
 export async function deleteSpentLeases(): Promise<number> {
   const { rowCount } = await pool.query(
     `DELETE FROM dispatch_lease l
