@@ -115,6 +115,37 @@ describe('campaign drafts and preview', () => {
     expect(preview.byCountry.find((line) => line.country === 'BE')!.held).toBe(false);
   });
 
+  it('personalises a pasted number that is a contact outside the selection like a selected one: preview and messages', async () => {
+    // An account of its own: the other tests count this one's charges.
+    const own = await createTenant(platform);
+    const client = apiClient(platform.graphqlUrl, `Bearer ${own.accessToken}`);
+    await topUp(client, '10.00');
+    await seedContacts(platform, own, [{ number: '+33655000310', firstName: 'Zoé 😀' }]);
+    const campaign = await createCampaign(client, {
+      name: 'Collés',
+      type: 'TRANSACTIONAL',
+      sender: 'BOUTIQUE',
+      text: 'Bonjour {firstname|client}, votre commande vous attend.',
+      recipients: { numbers: ['06 55 00 03 10', '06 55 00 03 11'] },
+    });
+    const { campaignPreview } = await client.request(CampaignPreviewDocument, { id: campaign.id });
+    if (campaignPreview.__typename !== 'QueryCampaignPreviewSuccess') throw new Error(JSON.stringify(campaignPreview));
+    // Zoé's emoji makes hers UCS-2 (priced as such); the stranger's stays GSM-7.
+    expect(campaignPreview.data.encodings).toEqual({ gsm7: 1, ucs2: 1 });
+    await sendCampaign(client, { id: campaign.id });
+    await expect.poll(async () => (await platform.sql(`SELECT 1 FROM message WHERE campaign_id = $1::uuid`, [databaseId(campaign.id)])).length).toBe(2);
+    const texts = await platform.sql<{ recipient: string; text: string }>(`SELECT recipient, text FROM message WHERE campaign_id = $1::uuid ORDER BY recipient`, [
+      databaseId(campaign.id),
+    ]);
+    expect(texts).toEqual([
+      { recipient: '+33655000310', text: 'Bonjour Zoé 😀, votre commande vous attend.' },
+      { recipient: '+33655000311', text: 'Bonjour client, votre commande vous attend.' },
+    ]);
+    // Done: its hold released.
+    await expect.poll(async () => (await campaignOf(client, campaign.id)).status, { timeout: 15_000 }).toBe('COMPLETED');
+    await expect.poll(async () => (await balanceOf(client)).reserved, { timeout: 5_000 }).toBe('0.00');
+  });
+
   it('refuses bad drafts with typed, precise errors', async () => {
     const other = await createTenant(platform);
     const otherClient = apiClient(platform.graphqlUrl, `Bearer ${other.accessToken}`);

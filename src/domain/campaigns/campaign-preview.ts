@@ -18,8 +18,8 @@ import { parseEuros, type Micros } from '../messaging/prices.js';
 import type { Sender } from '../messaging/sender-id.js';
 import { loadSendingProfile, type SendingProfile } from '../messaging/sending-profile.js';
 import { describeMarketingWindow, type MessageType } from '../messaging/sending-windows.js';
-import { CampaignMessagePlanner } from './campaign-messages.js';
-import { blacklistedAmong, parsePastedNumbers, streamSelectedContacts, type SqlRunner } from './campaign-recipients.js';
+import { CampaignMessagePlanner, type RecipientValues } from './campaign-messages.js';
+import { blacklistedAmong, contactValuesAmong, parsePastedNumbers, streamSelectedContacts, type SqlRunner } from './campaign-recipients.js';
 import { NumberClassifier } from './number-classifier.js';
 import { PreviewTally, type PreviewFigures } from './preview-tally.js';
 
@@ -143,8 +143,9 @@ export async function computeCampaignPreview(campaign: CampaignContent, now = ne
   for (const refused of pasted.invalid) tally.addRefused(refused.input, 'INVALID_NUMBER', refused.message);
   for (const input of pasted.duplicates) tally.addRefused(input, 'DUPLICATE_NUMBER', `${input} is pasted twice: it receives the message once.`);
   const blacklisted = marketing ? await blacklistedAmong(poolSql, campaign.accountId, [...pastedLeft.keys()]) : new Set<string>();
+  const values = planner.placeholders.length > 0 ? await contactValuesAmong(poolSql, campaign.accountId, [...pastedLeft.keys()]) : new Map<string, RecipientValues>();
   for (const number of pastedLeft.values()) {
-    const plan = planner.plan(number.e164, number.country, number.type, null, blacklisted.has(number.e164));
+    const plan = planner.plan(number.e164, number.country, number.type, values.get(number.e164) ?? null, blacklisted.has(number.e164));
     tally.add(plan.outcome === 'INVALID' ? { ...plan, number: number.input } : plan);
   }
 

@@ -11,6 +11,7 @@
  */
 import { pool } from '../../db/client.js';
 import { parsePhone, type PhoneNumberType } from '../phone.js';
+import type { RecipientValues } from './campaign-messages.js';
 
 export interface RecipientSelection {
   accountId: string;
@@ -192,6 +193,22 @@ export async function selectedContactsAfter(
     fields: options.withValues ? [row.field_1, row.field_2, row.field_3, row.field_4, row.field_5] : [],
     blacklisted: row.blacklisted,
   }));
+}
+
+/**
+ * The values of the account's contacts among pasted numbers (a pasted number that is a contact
+ * the selection does not include is personalised like one it does), by number.
+ */
+export async function contactValuesAmong(sql: SqlRunner, accountId: string, numbers: readonly string[]): Promise<Map<string, RecipientValues>> {
+  if (numbers.length === 0) return new Map();
+  const rows = await sql<NamedRow>(
+    `SELECT number, first_name, last_name, field_1, field_2, field_3, field_4, field_5, false AS blacklisted
+       FROM contact WHERE account_id = $1::uuid AND number = ANY($2::text[])`,
+    [accountId, [...numbers]],
+  );
+  return new Map(
+    rows.map((row) => [row.number, { firstName: row.first_name, lastName: row.last_name, fields: [row.field_1, row.field_2, row.field_3, row.field_4, row.field_5] }]),
+  );
 }
 
 /** Numbers of `numbers` on the account's blacklist. */

@@ -33,6 +33,7 @@ import { campaignMessagesWait } from './campaign-progress.js';
 import {
   blacklistedAmong,
   chooseChunkStrategy,
+  contactValuesAmong,
   parsePastedNumbers,
   selectedContactsAfter,
   type RecipientSelection,
@@ -127,6 +128,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
         const { candidates, end } = mergeChunk(contacts, pasted, after, size, contacts.length === size);
         const pastedNumbers = candidates.flatMap((candidate) => (candidate.pasted ? [candidate.number] : []));
         const pastedBlacklisted = marketing ? await blacklistedAmong(sql, locked.account_id, pastedNumbers) : new Set<string>();
+        const pastedValues = withValues ? await contactValuesAmong(sql, locked.account_id, pastedNumbers) : new Map<string, RecipientValues>();
 
         const now = new Date();
         const planner = plannerAt(now);
@@ -137,7 +139,7 @@ export async function materializeCampaign(campaignId: string, chunkSize = config
           const candidate = candidates[index]!;
           const numberClass = candidate.contact ? classifier.classify(candidate.number) : { country: candidate.pasted.country, type: candidate.pasted.type };
           if (numberClass === null) continue;
-          const values: RecipientValues | null = candidate.contact;
+          const values: RecipientValues | null = candidate.contact ?? pastedValues.get(candidate.number) ?? null;
           const blacklisted = candidate.contact ? candidate.contact.blacklisted : pastedBlacklisted.has(candidate.number);
           const plan = planner.plan(candidate.number, numberClass.country, numberClass.type, values, blacklisted);
           if (plan.outcome === 'INVALID') continue;
