@@ -130,6 +130,11 @@ export async function deleteSubAccount(actor: Actor, input: { subAccountId: stri
           returnedCredit: formatEuros(subBalance),
         },
       });
+      // What its balance could not cover (charges kept for an operator to settle) is the main
+      // account's to settle now, rather than deleted with the sub-account.
+      await tx.$executeRaw`
+        UPDATE uncharged_amount SET account_id = ${main.id}::uuid, reason = reason || ${` (deleted sub-account "${sub.name}")`}
+         WHERE account_id = ${sub.id}::uuid`;
       await tx.account.delete({ where: { id: sub.id } });
       return { subAccountId: sub.id, name: sub.name, returnedCredit: formatEuros(subBalance, { trim: true }) };
     },

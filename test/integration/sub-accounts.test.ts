@@ -15,7 +15,7 @@ import {
   TopUpCreditDocument,
   TransferCreditDocument,
 } from '../../codegen/generated/operations.js';
-import { createTenant, type Tenant } from '../support/fixtures.js';
+import { createTenant, databaseId, type Tenant } from '../support/fixtures.js';
 import { apiClient, startTestPlatform, type ApiClient, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;
@@ -225,6 +225,8 @@ describe('deleting a sub-account', () => {
     const subId = await createSub(owner, 'Bordeaux');
     await transfer(owner, subId, '60');
     await transfer(owner, subId, '12.25', 'TO_MAIN_ACCOUNT');
+    // A charge its balance could not cover, kept for an operator (a safety net; written directly here).
+    await sql(`INSERT INTO uncharged_amount (account_id, amount, reason) VALUES ($1::uuid, 0.045, '1 SMS handed to the carrier')`, [databaseId(subId)]);
     expect((await owner.request(DeleteSubAccountDocument, { input: { subAccountId: subId } })).deleteSubAccount).toMatchObject({ data: { returnedCredit: '47.75' } });
 
     const closed = (await owner.request(ClosedSubAccountsDocument, {})).closedSubAccounts.edges.map(({ node }) => node);
@@ -238,6 +240,10 @@ describe('deleting a sub-account', () => {
         closedByApiKeyId: null,
         returnedCredit: '47.75',
       },
+    ]);
+    // The uncovered charge is the main account's to settle now.
+    expect(await sql(`SELECT account_id::text AS account, trim_scale(amount)::text AS amount, reason FROM uncharged_amount WHERE account_id = $1::uuid`, [tenant.accountUuid])).toEqual([
+      { account: tenant.accountUuid, amount: '0.045', reason: '1 SMS handed to the carrier (deleted sub-account "Bordeaux")' },
     ]);
     const trail = (await owner.request(SubAccountLedgerEntriesDocument, { subAccountId: subId })).ledgerEntries.edges.map(({ node }) => [node.kind, node.amount, node.balanceAfter]);
     expect(trail).toEqual([
