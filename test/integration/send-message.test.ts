@@ -184,6 +184,24 @@ describe('sendMessage', () => {
     expect(platform.simulator!.submissionsTo('+33612349003')).toBe(0);
   });
 
+  it('keeps strict timing on marketing messages (the dispatcher refuses them should their window close before they go); transactional ones have none', async () => {
+    // Belgium has no marketing window in the default rules: accepted now whatever the hour.
+    const marketing = await send({ ...base, type: 'MARKETING', strictTiming: true, to: ['+32470123401'] });
+    const transactional = await send({ ...base, strictTiming: true, to: ['+32470123402'] });
+    const rows = await platform.sql<{ recipient: string; strict_timing: boolean }>(
+      `SELECT recipient, strict_timing FROM message WHERE id = ANY($1::bigint[]) ORDER BY recipient`,
+      [[...marketing.messages, ...transactional.messages].map((message) => databaseId(message.id))],
+    );
+    expect(rows).toEqual([
+      { recipient: '+32470123401', strict_timing: true },
+      { recipient: '+32470123402', strict_timing: false },
+    ]);
+    // Both delivered and their holds closed before the next test reads the balance.
+    const ids = [...marketing.messages, ...transactional.messages].map((message) => message.id);
+    await expect.poll(async () => (await statusesOf(ids)).map((message) => message?.status), { timeout: 10_000 }).toEqual(['DELIVERED', 'DELIVERED']);
+    await expect.poll(async () => (await owner.request(CreditBalanceDocument)).creditBalance.reserved, { timeout: 5_000 }).toBe('0.00');
+  });
+
   it('simulates a send: checked and priced as a send, the balance too, and nothing reserved, written or sent', async () => {
     const before = (await owner.request(CreditBalanceDocument)).creditBalance;
     const messageCount = async () => (await platform.sql<{ n: number }>(`SELECT count(*)::int AS n FROM message WHERE account_id = $1::uuid`, [tenant.accountUuid]))[0]!.n;
