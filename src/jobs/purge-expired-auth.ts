@@ -16,6 +16,9 @@ export async function purgeExpiredAuth(now = new Date()): Promise<{ refreshToken
       select: { id: true, memberships: { where: { role: 'OWNER', account: { status: 'PENDING_CONFIRMATION' } }, select: { accountId: true } } },
     });
     const accountIds = stale.flatMap((user) => user.memberships.map((membership) => membership.accountId));
+    // The ledger has no foreign key to the account (it outlives deleted sub-accounts): an account
+    // never confirmed takes its entries with it, if it had any, as the cascade used to.
+    await tx.ledgerEntry.deleteMany({ where: { accountId: { in: accountIds } } });
     await tx.account.deleteMany({ where: { id: { in: accountIds }, status: 'PENDING_CONFIRMATION' } });
     const users = await tx.user.deleteMany({ where: { id: { in: stale.map((user) => user.id) }, mobileConfirmedAt: null } });
     return users.count;
