@@ -353,16 +353,7 @@ describe('a cancelled campaign with messages in doubt', () => {
 
 describe('the sending window, checked again at claim', () => {
   it('marketing claimed after its window closed is not sent: it waits, without an attempt, until the window opens, then goes once', { timeout: 40_000 }, async () => {
-    // France's marketing window, for this test: only the day after tomorrow (UTC), all day.
-    // Closed now, and still closed should the test run across midnight.
-    const day = 86_400_000;
-    const startOfToday = Math.floor(Date.now() / day) * day;
-    const opening = new Date(startOfToday + 2 * day);
-    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
-    const closedNow: SendingRules = {
-      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
-      default: null,
-    };
+    const { opening, closedNow } = windowClosedUntilTheDayAfterTomorrow();
     const simulator = await simulatorOn(0);
     await startDispatching([carrierConnection('only', simulator.port)], { sendingRules: closedNow });
     const marketing = Array.from({ length: 3 }, (_, i) => plainNumber(4, i));
@@ -389,13 +380,7 @@ describe('the sending window, checked again at claim', () => {
   });
 
   it('when the window has closed, the marketing queued for that country is set aside in bulk, not claimed message by message', { timeout: 40_000 }, async () => {
-    const day = 86_400_000;
-    const opening = new Date(Math.floor(Date.now() / day) * day + 2 * day);
-    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
-    const closedNow: SendingRules = {
-      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
-      default: null,
-    };
+    const { opening, closedNow } = windowClosedUntilTheDayAfterTomorrow();
     const simulator = await simulatorOn(0);
     const marketing = Array.from({ length: 600 }, (_, i) => plainNumber(5, i));
     const { ids: marketingIds } = await queueMessages(platform, accountId, marketing.map((to) => ({ to, kind: 'MARKETING' as const })));
@@ -416,13 +401,7 @@ describe('the sending window, checked again at claim', () => {
   });
 
   it('strict marketing taken up in doubt after its window closed is refused, and recorded as sent if a late receipt proves it was', { timeout: 40_000 }, async () => {
-    const day = 86_400_000;
-    const opening = new Date(Math.floor(Date.now() / day) * day + 2 * day);
-    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
-    const closedNow: SendingRules = {
-      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
-      default: null,
-    };
+    const { closedNow } = windowClosedUntilTheDayAfterTomorrow();
     const simulator = await simulatorOn(0);
     // Claimed by a dispatcher that died (its lease ended long ago): in doubt.
     const to = plainNumber(4, 40);
@@ -444,13 +423,7 @@ describe('the sending window, checked again at claim', () => {
   });
 
   it('marketing sent with strict timing is refused instead (NOT_ISSUED, OUTSIDE_SENDING_WINDOW), never sent, its hold released', { timeout: 40_000 }, async () => {
-    const day = 86_400_000;
-    const opening = new Date(Math.floor(Date.now() / day) * day + 2 * day);
-    const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
-    const closedNow: SendingRules = {
-      countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
-      default: null,
-    };
+    const { closedNow } = windowClosedUntilTheDayAfterTomorrow();
     const simulator = await simulatorOn(0);
     await startDispatching([carrierConnection('only', simulator.port)], { sendingRules: closedNow });
     const strict = [plainNumber(4, 20), plainNumber(4, 21)];
@@ -473,6 +446,21 @@ describe('the sending window, checked again at claim', () => {
     expect(await reservationOf(platform, reservationId)).toEqual({ state: 'CLOSED', settled: '0', released: '0.09' });
   });
 });
+
+/**
+ * France's marketing window for a test: only the day after tomorrow (UTC), all day. Closed now,
+ * and still closed should the test run across midnight.
+ */
+function windowClosedUntilTheDayAfterTomorrow(): { opening: Date; closedNow: SendingRules } {
+  const day = 86_400_000;
+  const opening = new Date(Math.floor(Date.now() / day) * day + 2 * day);
+  const weekday = (((opening.getUTCDay() + 6) % 7) + 1) as Weekday;
+  const closedNow: SendingRules = {
+    countries: { FR: { timeZone: 'UTC', marketingWindows: [{ days: [weekday], from: '00:00', to: '24:00' }], publicHolidays: null } },
+    default: null,
+  };
+  return { opening, closedNow };
+}
 
 /** The messages given back to the queue, unclaimed, until their window opens (send_after in the future). */
 async function heldForWindow(ids: readonly string[]) {
