@@ -6,7 +6,8 @@
  *   GET  /stats                         counters (CarrierSimulatorStats)
  *   GET  /submissions?to=+33612345678   { to, messages, firstAt } accepted messages to that number, when the first was (epoch ms)
  *   GET  /messages?limit=100            the most recent reassembled submissions
- *   POST /inbound  { from, to, text, partOrder? }      an inbound SMS (partOrder: "reverse" or [2,1,3])
+ *   POST /inbound  { from, to, text, partOrder?, reference? }  an inbound SMS (partOrder: "reverse" or [2,1,3];
+ *                                       reference 0-255: send a long reply's parts in several calls)
  *   POST /receipt  { carrierMessageId, stat, recipient?, doneAt? }  a receipt for any id
  *   POST /drop-connections              cuts every SMPP session (clients reconnect)
  *   POST /reset                         forgets counters and kept messages
@@ -21,6 +22,7 @@ const inboundBody = z.object({
   to: z.string().min(1),
   text: z.string(),
   partOrder: z.union([z.literal('in-order'), z.literal('reverse'), z.array(z.number().int().min(1))]).optional(),
+  reference: z.number().int().min(0).max(255).optional(),
 });
 
 const receiptBody = z.object({
@@ -66,10 +68,10 @@ async function handle(simulator: CarrierSimulator, request: IncomingMessage, res
     }
     case 'POST /inbound': {
       const body = inboundBody.safeParse(await readJson(request));
-      if (!body.success) return reply(response, 400, { error: 'expected { from, to, text, partOrder? }', problems: body.error.issues });
-      const { from, to, text, partOrder } = body.data;
+      if (!body.success) return reply(response, 400, { error: 'expected { from, to, text, partOrder?, reference? }', problems: body.error.issues });
+      const { from, to, text, partOrder, reference } = body.data;
       // Answered once queued: the parts go out when a client is bound.
-      simulator.injectInbound(from, to, text, { partOrder }).catch(() => {});
+      simulator.injectInbound(from, to, text, { partOrder, reference }).catch(() => {});
       return reply(response, 202, { queued: true });
     }
     case 'POST /receipt': {
