@@ -176,6 +176,8 @@ describe('carrier outages', () => {
     // Its time up, it is tried again with one message (a probe; the others go to the backup
     // meanwhile), still broken: failing again at once.
     await until(() => primaryFailing() === false, 'the primary to be tried again', 10_000);
+    const primaryProbing = () => gateway.connectionStates().find((state) => state.connection === 'primary')?.probing;
+    expect(primaryProbing()).toBe(true);
     const submittedBefore = broken.stats().submitSm;
     const more = await queueMessages(platform, accountId, Array.from({ length: 100 }, (_, i) => ({ to: plainNumber(7, 300 + i) })));
     expect(await waitUntilFinal(platform, more.ids, 30_000)).toEqual({ DELIVERED: 100 });
@@ -190,6 +192,7 @@ describe('carrier outages', () => {
     const probe = await queueMessages(platform, accountId, [{ to: plainNumber(7, 499) }]);
     expect(await waitUntilFinal(platform, probe.ids, 30_000)).toEqual({ DELIVERED: 1 });
     expect(healed.stats().acceptedMessages).toBe(1);
+    expect(primaryProbing()).toBe(false);
     // Its probe accepted, it takes its whole share again.
     const later = await queueMessages(platform, accountId, Array.from({ length: 20 }, (_, i) => ({ to: plainNumber(7, 500 + i) })));
     expect(await waitUntilFinal(platform, later.ids, 30_000)).toEqual({ DELIVERED: 20 });

@@ -220,6 +220,8 @@ export interface ConnectionStatus {
   outstandingSegments: number;
   /** Bound but answering submissions with temporary errors lately: other connections are preferred. */
   failing: boolean;
+  /** Its failing time up, tried again with one message at a time until a submission is accepted. */
+  probing: boolean;
   lastError: string | null;
 }
 

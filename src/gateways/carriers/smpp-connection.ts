@@ -124,6 +124,7 @@ export class SmppConnection {
       binds: this.binds.length,
       outstandingSegments: this.outstandingSegments,
       failing: this.failing,
+      probing: this.recovering && !this.failing,
       lastError: this.binds.map((bind) => bind.lastError).find((error) => error !== null) ?? null,
     };
   }
