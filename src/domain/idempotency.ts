@@ -37,10 +37,18 @@ const KEY_SHAPE = /^[\x21-\x7e]{8,255}$/;
 export async function replayIdempotent<T extends JsonValue>(request: IdempotentRequest): Promise<T | null> {
   const { key } = request;
   if (key === null || key === undefined) return null;
-  if (!KEY_SHAPE.test(key)) throw ValidationError.single('idempotencyKey', 'must be 8 to 255 printable characters without spaces (a UUID is ideal)');
+  checkKeyShape(key);
   const first = await prisma.idempotencyKey.findFirst({ where: { accountId: request.accountId, key, expiresAt: { gt: new Date() } } });
-  if (!first) return null;
-  if (first.inputHash !== hashInput(request.operation, request.input)) throw new IdempotencyKeyReusedError(key, first.operation);
+  return first ? resultOf<T>(first, key, hashInput(request.operation, request.input)) : null;
+}
+
+function checkKeyShape(key: string): void {
+  if (!KEY_SHAPE.test(key)) throw ValidationError.single('idempotencyKey', 'must be 8 to 255 printable characters without spaces (a UUID is ideal)');
+}
+
+/** The first request's result, when this one has the same input; another input with its key is refused. */
+function resultOf<T extends JsonValue>(first: { inputHash: string; operation: string; result: unknown }, key: string, inputHash: string): T {
+  if (first.inputHash !== inputHash) throw new IdempotencyKeyReusedError(key, first.operation);
   return first.result as T;
 }
 
@@ -48,7 +56,7 @@ export async function withIdempotency<T extends JsonValue>(request: IdempotentRe
   const { key } = request;
   const options = { maxWait: 10_000, timeout: 30_000 };
   if (key === null || key === undefined) return prisma.$transaction(run, options);
-  if (!KEY_SHAPE.test(key)) throw ValidationError.single('idempotencyKey', 'must be 8 to 255 printable characters without spaces (a UUID is ideal)');
+  checkKeyShape(key);
   const inputHash = hashInput(request.operation, request.input);
   const ttlHours = config.money.idempotencyKeyTtlHours;
   return prisma.$transaction(async (tx) => {
@@ -62,8 +70,7 @@ export async function withIdempotency<T extends JsonValue>(request: IdempotentRe
       RETURNING key`;
     if (claimed.length === 0) {
       const first = await tx.idempotencyKey.findUniqueOrThrow({ where: { accountId_key: { accountId: request.accountId, key } } });
-      if (first.inputHash !== inputHash) throw new IdempotencyKeyReusedError(key, first.operation);
-      return first.result as T;
+      return resultOf<T>(first, key, inputHash);
     }
     const result = await run(tx);
     await tx.$executeRaw`

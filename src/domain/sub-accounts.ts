@@ -1,4 +1,5 @@
 import { prisma, type Transaction } from '../db/client.js';
+import { isUuid } from '../db/uuid7.js';
 import type { Account } from '../generated/prisma/client.js';
 import { requirePermission, type Actor } from './auth/actor.js';
 import { effectiveRole } from './auth/account-access.js';
@@ -68,6 +69,20 @@ export async function renameSubAccount(actor: Actor, input: { subAccountId: stri
   const account = renamed[0];
   if (!account) throw new NotFoundError('Sub-account');
   return account;
+}
+
+/**
+ * A sub-account of this main account, open or deleted (its ledger outlives it: ClosedSubAccount);
+ * its id. Someone else's, and a made-up id, are not found.
+ */
+export async function requireOwnSubAccount(mainAccountId: string, subAccountId: string): Promise<string> {
+  if (!isUuid(subAccountId)) throw new NotFoundError('Sub-account');
+  const found = await prisma.$queryRaw<unknown[]>`
+    SELECT 1 FROM account WHERE id = ${subAccountId}::uuid AND parent_id = ${mainAccountId}::uuid
+    UNION ALL
+    SELECT 1 FROM closed_sub_account WHERE id = ${subAccountId}::uuid AND parent_id = ${mainAccountId}::uuid`;
+  if (found.length === 0) throw new NotFoundError('Sub-account');
+  return subAccountId;
 }
 
 /** Locks the main account, then the sub-account if it belongs to it; NotFound otherwise. */

@@ -344,16 +344,11 @@ export class Dispatcher {
         }
         if ((message.priority === 0) === (lane === 'transactional')) ofLane++;
         const opens = windows.closedUntil(message);
-        if (opens !== null && message.strict) this.refuseOutsideWindow(message);
-        else if (opens !== null) {
-          this.holdUntil(message, opens, 'window');
-          this.deferWindowClosing(message.country, opens);
-        }
+        if (opens !== null) this.outsideWindow(message, opens);
         else if (routeHold !== null && this.gateway.routesDown(message.recipient, message.country)) {
           // The transactional lane never waits long (its messages are codes and alerts).
           this.holdUntil(message, new Date(Date.now() + (message.priority === 0 ? ROUTE_HOLD_MIN_MS : routeHold)), 'route');
-        }
-        else this.submit(message);
+        } else this.submit(message);
       }
       this.counters.claimed += claimed.length - blacklisted.length;
       if (ofLane < limit && fromCursor) {
@@ -582,13 +577,19 @@ export class Dispatcher {
   }
 
   /**
-   * Marketing sent with strict timing whose sending window closed before it could go out (a
-   * campaign longer than the window, an outage across its end): refused, not sent later (SPEC
-   * section 4), its hold released like any message that ends unsent.
+   * Marketing claimed after its sending window closed (a campaign longer than the window, an
+   * outage across its end): held until the window opens, with the rest of its country's queued
+   * marketing; or, sent with strict timing, refused rather than sent later (SPEC section 4), its
+   * hold released like any message that ends unsent.
    */
-  private refuseOutsideWindow(message: ClaimedMessage): void {
-    this.counters.refusedForWindow++;
-    this.queueOutcome({ message, kind: 'refused', code: 'OUTSIDE_SENDING_WINDOW', reason: 'OUTSIDE_SENDING_WINDOW' });
+  private outsideWindow(message: ClaimedMessage, opens: Date): void {
+    if (message.strict) {
+      this.counters.refusedForWindow++;
+      this.queueOutcome({ message, kind: 'refused', code: 'OUTSIDE_SENDING_WINDOW', reason: 'OUTSIDE_SENDING_WINDOW' });
+      return;
+    }
+    this.holdUntil(message, opens, 'window');
+    this.deferWindowClosing(message.country, opens);
   }
 
   /**

@@ -1,10 +1,10 @@
 import { prisma } from '../db/client.js';
-import { isUuid } from '../db/uuid7.js';
 import { requirePermission } from '../domain/auth/actor.js';
-import { IdempotencyKeyReusedError, NotFoundError, PaymentDeclinedError, ValidationError } from '../domain/errors.js';
+import { IdempotencyKeyReusedError, PaymentDeclinedError, ValidationError } from '../domain/errors.js';
 import { creditBalanceOf } from '../domain/credit/ledger.js';
 import { topUpCredit } from '../domain/credit/top-up.js';
 import { formatEuros } from '../domain/messaging/prices.js';
+import { requireOwnSubAccount } from '../domain/sub-accounts.js';
 import { AccountType } from '../schema/account.js';
 import { builder } from '../schema/builder.js';
 import { CreditBalanceType, LedgerEntryKindEnum, TopUpCreditInput, TopUpType } from '../schema/credit.js';
@@ -42,7 +42,7 @@ builder.queryField('ledgerEntries', (t) =>
       const actor = requireActor(context);
       requirePermission(actor, 'billing:read');
       if (args.from && args.to && args.from >= args.to) throw ValidationError.single('to', 'must be after `from`');
-      const accountId = args.subAccountId ? await requireSubAccountOrClosed(actor.accountId, args.subAccountId.id) : actor.accountId;
+      const accountId = args.subAccountId ? await requireOwnSubAccount(actor.accountId, args.subAccountId.id) : actor.accountId;
       return prisma.ledgerEntry.findMany({
         ...query,
         where: {
@@ -55,17 +55,6 @@ builder.queryField('ledgerEntries', (t) =>
     },
   }),
 );
-
-/** A sub-account of this account, open or deleted; its id. */
-async function requireSubAccountOrClosed(mainAccountId: string, subAccountId: string): Promise<string> {
-  if (!isUuid(subAccountId)) throw new NotFoundError('Sub-account');
-  const [open, closed] = await Promise.all([
-    prisma.account.count({ where: { id: subAccountId, parentId: mainAccountId } }),
-    prisma.closedSubAccount.count({ where: { id: subAccountId, parentId: mainAccountId } }),
-  ]);
-  if (open + closed === 0) throw new NotFoundError('Sub-account');
-  return subAccountId;
-}
 
 builder.mutationField('topUpCredit', (t) =>
   t.prismaField({

@@ -339,16 +339,15 @@ describe('a cancelled campaign with messages in doubt', () => {
 
     // The first had reached the carrier after all: its receipt, later than the delay, proves it.
     // It was sent, so it is DELIVERED and charged (to the balance: the campaign's hold is released).
-    const balance = async () => (await platform.sql<{ balance: string }>(`SELECT trim_scale(credit_balance)::text AS balance FROM account WHERE id = $1::uuid`, [accountId]))[0]!.balance;
-    const before = await balance();
+    const before = await balanceInEuros();
     await simulator.injectReceipt({ carrierMessageId: 'late-receipt-1', stat: 'DELIVRD', recipient: plainNumber(9, 10), reference: ids[0] });
     await until(async () => (await statuses())[0] === 'DELIVERED', 'the late receipt applied');
     expect(await statuses()).toEqual(['DELIVERED', 'CANCELLED']);
     const [first] = await platform.sql<{ charged: boolean; connection: string }>(`SELECT charged, connection FROM message WHERE id = $1::bigint`, [ids[0]]);
     expect(first).toEqual({ charged: true, connection: 'only' });
     // Settled on its (released) hold right after, so from the balance.
-    await until(async () => Number(before) - Number(await balance()) > 0, 'the charge');
-    expect(Number(before) - Number(await balance())).toBeCloseTo(0.045, 6);
+    await until(async () => before - (await balanceInEuros()) > 0, 'the charge');
+    expect(before - (await balanceInEuros())).toBeCloseTo(0.045, 6);
     expect(await reservationOf(platform, hold.id)).toMatchObject({ state: 'CLOSED', released: '0.09' });
   });
 });
@@ -415,15 +414,14 @@ describe('the sending window, checked again at claim', () => {
     expect(simulator.submissionsTo(to)).toBe(0);
     await until(async () => (await reservationOf(platform, reservationId))?.state === 'CLOSED', 'its hold released');
 
-    const balance = async () => Number((await platform.sql<{ balance: string }>(`SELECT credit_balance::text AS balance FROM account WHERE id = $1::uuid`, [accountId]))[0]!.balance);
-    const before = await balance();
+    const before = await balanceInEuros();
     await simulator.injectReceipt({ carrierMessageId: 'late-strict-1', stat: 'DELIVRD', recipient: to, reference: ids[0] });
     await until(async () => (await statusCounts(platform, ids)).DELIVERED === 1, 'the late receipt applied');
     const [row] = await platform.sql<{ charged: boolean }>(`SELECT charged FROM message WHERE id = $1::bigint`, [ids[0]]);
     expect(row).toEqual({ charged: true });
     // Its hold released, from the balance.
-    await until(async () => before - (await balance()) > 0, 'the charge');
-    expect(before - (await balance())).toBeCloseTo(0.045, 6);
+    await until(async () => before - (await balanceInEuros()) > 0, 'the charge');
+    expect(before - (await balanceInEuros())).toBeCloseTo(0.045, 6);
   });
 
   it('marketing sent with strict timing is refused instead (NOT_ISSUED, OUTSIDE_SENDING_WINDOW), never sent, its hold released', { timeout: 40_000 }, async () => {
@@ -450,6 +448,11 @@ describe('the sending window, checked again at claim', () => {
     expect(await reservationOf(platform, reservationId)).toEqual({ state: 'CLOSED', settled: '0', released: '0.09' });
   });
 });
+
+/** The test account's balance, in euros. */
+async function balanceInEuros(): Promise<number> {
+  return Number((await platform.sql<{ balance: string }>(`SELECT credit_balance::text AS balance FROM account WHERE id = $1::uuid`, [accountId]))[0]!.balance);
+}
 
 /**
  * France's marketing window for a test: only the day after tomorrow (UTC), all day. Closed now,

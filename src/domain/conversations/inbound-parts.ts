@@ -15,7 +15,7 @@
  * that came, joined in order and flagged incomplete (`receiveOverdueInboundParts`, swept by every
  * worker), rather than lost.
  */
-import type { Transaction } from '../../db/client.js';
+import type { Db, Transaction } from '../../db/client.js';
 import type { InboundPart, InboundSms } from '../../gateways/carriers/carrier.js';
 
 interface PartRow {
@@ -76,16 +76,23 @@ export async function assembleInboundParts(tx: Transaction, parts: readonly Inbo
 }
 
 /**
- * Removes the sets whose first part came more than `timeoutSeconds` ago and returns their
- * messages, incomplete (the parts that came, in order). Runs in the caller's transaction.
+ * The sets whose first part came more than `timeoutSeconds` ago (usually none: one index probe,
+ * no transaction). Taken by `takeOverdueInboundParts`, which checks them again under their locks.
  */
-export async function takeOverdueInboundParts(tx: Transaction, timeoutSeconds: number): Promise<InboundSms[]> {
-  const overdue = await tx.$queryRawUnsafe<Array<{ set_key: string }>>(
+export async function overdueInboundSets(db: Db, timeoutSeconds: number): Promise<string[]> {
+  const overdue = await db.$queryRawUnsafe<Array<{ set_key: string }>>(
     `SELECT DISTINCT set_key FROM inbound_part WHERE received_at < now() - make_interval(secs => $1::float8) LIMIT 1000`,
     timeoutSeconds,
   );
-  if (overdue.length === 0) return [];
-  const keys = overdue.map((row) => row.set_key);
+  return overdue.map((row) => row.set_key);
+}
+
+/**
+ * Removes those of `keys` that are still overdue and returns their messages, incomplete (the
+ * parts that came, in order). Runs in the caller's transaction.
+ */
+export async function takeOverdueInboundParts(tx: Transaction, keys: readonly string[], timeoutSeconds: number): Promise<InboundSms[]> {
+  if (keys.length === 0) return [];
   await lockSets(tx, keys);
   // Under the locks: a part stored meanwhile by a transaction that held one is included, and a
   // set completed and taken meanwhile (then begun again with the same key) is not overdue.

@@ -28,7 +28,7 @@ import { isE164, normaliseInboundAddress } from '../numbers/inbound-addresses.js
 import { isShortCode } from '../numbers/short-codes.js';
 import { assignWaitingConversations, publishAssignments, type Assignment } from './assignment.js';
 import { publishConversationUpdates, publishMessagesReceived } from './conversation-events.js';
-import { assembleInboundParts, takeOverdueInboundParts } from './inbound-parts.js';
+import { assembleInboundParts, overdueInboundSets, takeOverdueInboundParts } from './inbound-parts.js';
 
 export interface ReceivedMessage {
   id: string;
@@ -91,8 +91,10 @@ export async function receiveInboundMessages(inbound: readonly InboundSms[], par
  * ago (INBOUND_PARTS_TIMEOUT_SECONDS): every worker sweeps for them (jobs/inbound-sweep.ts).
  */
 export async function receiveOverdueInboundParts(timeoutSeconds: number): Promise<ReceivedMessage[]> {
+  const keys = await overdueInboundSets(prisma, timeoutSeconds);
+  if (keys.length === 0) return [];
   return receive(async (tx) => {
-    const overdue = await takeOverdueInboundParts(tx, timeoutSeconds);
+    const overdue = await takeOverdueInboundParts(tx, keys, timeoutSeconds);
     for (const sms of overdue) console.warn(`[inbound] ${sms.connection}: a reply from ${sms.from} in ${sms.parts} parts is incomplete after ${timeoutSeconds} s; stored with the parts that came`);
     return overdue;
   });

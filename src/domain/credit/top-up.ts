@@ -1,6 +1,7 @@
 import { config } from '../../config.js';
 import { prisma, type Transaction } from '../../db/client.js';
 import { uuid7 } from '../../db/uuid7.js';
+import type { TopUp } from '../../generated/prisma/client.js';
 import { paymentProvider } from '../../gateways/payments.js';
 import { requirePermission, type Actor } from '../auth/actor.js';
 import { IdempotencyKeyReusedError, NotFoundError, PaymentDeclinedError, ValidationError } from '../errors.js';
@@ -89,13 +90,17 @@ async function openAttempt(actor: Actor, amount: Micros, key: string | null): Pr
 }
 
 async function findAttempt(requestId: string): Promise<Attempt> {
-  const row = await prisma.topUp.findUniqueOrThrow({ where: { requestId } });
+  return attemptOf(await prisma.topUp.findUniqueOrThrow({ where: { requestId } }));
+}
+
+function attemptOf(row: TopUp): Attempt {
   return {
     id: row.id,
     accountId: row.accountId,
     amount: parseEuros(row.amount.toFixed()),
     amountIncludingVat: parseEuros((row.amountIncludingVat ?? row.amount).toFixed()),
-    requestId,
+    // Without a key, the attempt's own id is its request id (top-ups written before request ids were kept too).
+    requestId: row.requestId ?? row.id,
     state: row.state,
     declineReason: row.declineReason,
     createdAt: row.createdAt,
@@ -149,12 +154,13 @@ async function completeTopUp(tx: Transaction, topUpId: string, providerReference
  * were settled.
  */
 export async function reconcilePendingTopUps(olderThanSeconds = 120): Promise<number> {
-  const pending = await prisma.$queryRaw<{ request_id: string }[]>`
-    SELECT request_id FROM top_up WHERE state = 'PENDING' AND request_id IS NOT NULL
-       AND created_at < localtimestamp - make_interval(secs => ${olderThanSeconds}::int) ORDER BY created_at LIMIT 100`;
+  const pending = await prisma.topUp.findMany({
+    where: { state: 'PENDING', requestId: { not: null }, createdAt: { lt: new Date(Date.now() - olderThanSeconds * 1000) } },
+    orderBy: { createdAt: 'asc' },
+    take: 100,
+  });
   let settled = 0;
-  for (const { request_id } of pending) {
-    const attempt = await findAttempt(request_id);
+  for (const attempt of pending.map(attemptOf)) {
     try {
       const payment = await paymentProvider().status(attempt.requestId);
       if (payment.status !== 'APPROVED') {
